@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/loader"
+)
+
+func itemOrder(o *model.ItemOrder) catalog.Order {
+	if o == nil {
+		return catalog.ByID
+	}
+	switch *o {
+	case model.ItemOrderName:
+		return catalog.ByName
+	case model.ItemOrderPrice:
+		return catalog.ByPrice
+	}
+	return catalog.ByID
+}
+
+func tagOrder(o *model.TagOrder) catalog.Order {
+	if o != nil && *o == model.TagOrderName {
+		return catalog.ByName
+	}
+	return catalog.ByID
+}
+
+// optionalID parses an id a client may leave out; zero means absent.
+func optionalID(s *string) (catalog.ID, error) {
+	if s == nil {
+		return 0, nil
+	}
+	return catalog.ParseID(*s)
+}
+
+// likePattern turns an optional nameContains into an ILIKE pattern; "" means absent.
+func likePattern(s *string) (string, error) {
+	if s == nil || *s == "" {
+		return "", nil
+	}
+	return catalog.LikePattern(*s)
+}
+
+func storeFilter(f *model.StoreFilter) (catalog.StoreFilter, error) {
+	var out catalog.StoreFilter
+	if f == nil {
+		return out, nil
+	}
+	var err error
+	out.NameLike, err = likePattern(f.NameContains)
+	return out, err
+}
+
+func itemFilter(f *model.ItemFilter) (catalog.ItemFilter, error) {
+	var out catalog.ItemFilter
+	if f == nil {
+		return out, nil
+	}
+	var err error
+	if out.StoreID, err = optionalID(f.StoreID); err != nil {
+		return out, err
+	}
+	if out.TagID, err = optionalID(f.TagID); err != nil {
+		return out, err
+	}
+	if out.NameLike, err = likePattern(f.NameContains); err != nil {
+		return out, err
+	}
+	if err = catalog.CheckPriceBound(f.MinPrice); err != nil {
+		return out, err
+	}
+	if err = catalog.CheckPriceBound(f.MaxPrice); err != nil {
+		return out, err
+	}
+	out.MinPrice, out.MaxPrice = f.MinPrice, f.MaxPrice
+	return out, nil
+}
+
+func tagFilter(f *model.TagFilter) (catalog.TagFilter, error) {
+	var out catalog.TagFilter
+	if f == nil {
+		return out, nil
+	}
+	var err error
+	if out.StoreID, err = optionalID(f.StoreID); err != nil {
+		return out, err
+	}
+	out.NameLike, err = likePattern(f.NameContains)
+	return out, err
+}
+
+func ids[T any](rows []*T, id func(*T) catalog.ID) []catalog.ID {
+	out := make([]catalog.ID, len(rows))
+	for i, r := range rows {
+		out[i] = id(r)
+	}
+	return out
+}
+
+func storeID(s *catalog.Store) catalog.ID { return s.ID }
+func itemID(i *catalog.Item) catalog.ID   { return i.ID }
+func tagID(t *catalog.Tag) catalog.ID     { return t.ID }
+
+func itemStoreID(i *catalog.Item) catalog.ID { return i.StoreID }
+func tagStoreID(t *catalog.Tag) catalog.ID   { return t.StoreID }
+
+func parsePair(itemID, tagID string) (catalog.ID, catalog.ID, error) {
+	iid, err := catalog.ParseID(itemID)
+	if err != nil {
+		return 0, 0, err
+	}
+	tid, err := catalog.ParseID(tagID)
+	return iid, tid, err
+}
+
+// byID loads the row a root field names, now rather than after a batch window.
+func byID[V any](ctx context.Context, id string, b *loader.Batch[V], notFound error) (V, error) {
+	var zero V
+	parsed, err := catalog.ParseID(id)
+	if err != nil {
+		return zero, err
+	}
+	found, err := b.Prefetch(ctx, []catalog.ID{parsed})
+	if err != nil {
+		return zero, err
+	}
+	if len(found) == 0 {
+		return zero, notFound
+	}
+	return found[0], nil
+}

@@ -1,0 +1,54 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+)
+
+// ErrorPresenter is the one place an error becomes what a client sees. A catalog error keeps
+// its code and message; an error gqlgen already coded (parse, validation, complexity) keeps
+// its own; anything else is logged and shown as INTERNAL_SERVER_ERROR with a fixed sentence,
+// so SQL and driver text never reach a client.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var ce *catalog.Error
+		if errors.As(err, &ce) {
+			gqlErr := gqlerror.WrapPath(graphql.GetPath(ctx), err)
+			var wrapped *gqlerror.Error
+			if errors.As(err, &wrapped) && wrapped.Path != nil {
+				gqlErr.Path = wrapped.Path
+			}
+			gqlErr.Message = ce.Message
+			gqlErr.Extensions = map[string]any{"code": string(ce.Code)}
+			return gqlErr
+		}
+		var gqlErr *gqlerror.Error
+		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+			if _, coded := gqlErr.Extensions["code"]; coded {
+				return gqlErr
+			}
+		}
+		presented := graphql.DefaultErrorPresenter(ctx, err)
+		log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
+		return &gqlerror.Error{
+			Message:    catalog.InternalMessage,
+			Path:       presented.Path,
+			Locations:  presented.Locations,
+			Extensions: map[string]any{"code": string(catalog.Internal)},
+		}
+	}
+}
+
+// RecoverFunc turns a panic in a resolver into an internal error, logging the value.
+func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String())
+		return errors.New("panic in resolver")
+	}
+}

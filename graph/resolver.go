@@ -1,0 +1,17 @@
+package graph
+
+//go:generate go run github.com/99designs/gqlgen generate
+
+import (
+	"log/slog"
+
+	"github.com/storegraph/storegraph/internal/store"
+)
+
+// Resolver holds what the resolvers need; it is built once, in main.
+type Resolver struct {
+	Data *store.Store
+	Log  *slog.Logger
+}
+
+var _ ResolverRoot = (*Resolver)(nil)

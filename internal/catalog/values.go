@@ -1,0 +1,303 @@
+package catalog
+
+import (
+	"database/sql/driver"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ID identifies a store, item or tag. Clients see it as a decimal string ("42").
+type ID int64
+
+// ParseID reads an id as clients send it.
+func ParseID(s string) (ID, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, Errorf(BadUserInput, "%q is not a valid id.", truncate(s, 40))
+	}
+	return ID(n), nil
+}
+
+func (id ID) String() string { return strconv.FormatInt(int64(id), 10) }
+
+// MarshalGQL writes the id as a GraphQL ID: a JSON string.
+func (id ID) MarshalGQL(w io.Writer) {
+	var buf [24]byte
+	b := append(buf[:0], '"')
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, '"')
+	_, _ = w.Write(b)
+}
+
+// UnmarshalGQL reads an id from a GraphQL input value.
+func (id *ID) UnmarshalGQL(v any) error {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	case int:
+		s = strconv.Itoa(v)
+	default:
+		return Errorf(BadUserInput, "An id must be a string of digits.")
+	}
+	parsed, err := ParseID(s)
+	if err != nil {
+		return err
+	}
+	*id = parsed
+	return nil
+}
+
+// Money is an amount in cents, stored as NUMERIC(12,2) so it never passes through a binary float.
+type Money int64
+
+// MaxPrice is the largest price NUMERIC(12,2) holds.
+const MaxPrice Money = 999_999_999_999
+
+// ParsePrice checks a price as clients send it: finite, 0 to 9999999999.99, at most two
+// decimal places. Nothing is rounded.
+func ParsePrice(f float64) (Money, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, Errorf(BadUserInput, "A price must be a finite number.")
+	}
+	if f < 0 {
+		return 0, Errorf(BadUserInput, "A price cannot be negative.")
+	}
+	if f > 9999999999.99 {
+		return 0, Errorf(BadUserInput, "A price can be at most 9999999999.99.")
+	}
+	// The shortest decimal that reads back as f is what the client wrote.
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 2 {
+		return 0, Errorf(BadUserInput, "A price can have at most two decimal places.")
+	}
+	return Money(math.Round(f * 100)), nil
+}
+
+// Float returns the amount in currency units, for comparisons in filters.
+func (m Money) Float() float64 { return float64(m) / 100 }
+
+// String writes the amount as a decimal with two places ("19.90").
+func (m Money) String() string {
+	return string(m.appendDecimal(nil, true))
+}
+
+func (m Money) appendDecimal(b []byte, fixed bool) []byte {
+	n := int64(m)
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	b = strconv.AppendInt(b, n/100, 10)
+	cents := n % 100
+	switch {
+	case fixed || cents%10 != 0:
+		b = append(b, '.', byte('0'+cents/10), byte('0'+cents%10))
+	case cents != 0:
+		b = append(b, '.', byte('0'+cents/10))
+	}
+	return b
+}
+
+// MarshalGQL writes the amount as a JSON number with no binary rounding ("19.99").
+func (m Money) MarshalGQL(w io.Writer) {
+	var buf [24]byte
+	_, _ = w.Write(m.appendDecimal(buf[:0], false))
+}
+
+// UnmarshalGQL reads a price from a GraphQL input value with the rules of ParsePrice.
+func (m *Money) UnmarshalGQL(v any) error {
+	var f float64
+	switch v := v.(type) {
+	case float64:
+		f = v
+	case int64:
+		f = float64(v)
+	case int:
+		f = float64(v)
+	default:
+		return Errorf(BadUserInput, "A price must be a number.")
+	}
+	parsed, err := ParsePrice(f)
+	if err != nil {
+		return err
+	}
+	*m = parsed
+	return nil
+}
+
+// Scan reads a NUMERIC(12,2) column.
+func (m *Money) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case int64:
+		*m = Money(v * 100)
+		return nil
+	case float64:
+		*m = Money(math.Round(v * 100))
+		return nil
+	default:
+		return fmt.Errorf("money: cannot scan %T", src)
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(whole, "-")
+	w, err := strconv.ParseInt(strings.TrimPrefix(whole, "-"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("money: scan %q: %w", s, err)
+	}
+	frac = (frac + "00")[:2]
+	c, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return fmt.Errorf("money: scan %q: %w", s, err)
+	}
+	n := w*100 + c
+	if neg {
+		n = -n
+	}
+	*m = Money(n)
+	return nil
+}
+
+// Value writes the amount as a numeric literal.
+func (m Money) Value() (driver.Value, error) { return m.String(), nil }
+
+// MaxNameLength is the longest name, in characters, after trimming.
+const MaxNameLength = 80
+
+// Name checks and trims the name of a kind of thing ("store", "item", "tag").
+func Name(kind, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return "", Errorf(BadUserInput, "A %s name cannot be blank.", kind)
+	case n > MaxNameLength:
+		return "", Errorf(BadUserInput, "A %s name can be at most %d characters long (this one has %d).", kind, MaxNameLength, n)
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return "", Errorf(BadUserInput, "A %s name cannot contain control characters.", kind)
+	}
+	return s, nil
+}
+
+// MaxSearchLength bounds a nameContains filter, in characters.
+const MaxSearchLength = 200
+
+// LikePattern turns a nameContains filter into an ILIKE pattern that matches it literally.
+func LikePattern(s string) (string, error) {
+	if utf8.RuneCountInString(s) > MaxSearchLength {
+		return "", Errorf(BadUserInput, "nameContains can be at most %d characters long.", MaxSearchLength)
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", Errorf(BadUserInput, "nameContains cannot contain a NUL character.")
+	}
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%", nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// Order sorts a relationship list: ascending, ties broken by id.
+type Order uint8
+
+// The orders of ItemOrder and TagOrder.
+const (
+	ByID Order = iota
+	ByName
+	ByPrice
+)
+
+// ListArgs are the per-parent arguments of a relationship list (Store.items, Item.tags, ...).
+// It is comparable: loaders are kept per distinct ListArgs.
+type ListArgs struct {
+	Limit  int // -1: no limit
+	Offset int
+	Order  Order
+}
+
+// NewListArgs checks first and offset as clients send them.
+func NewListArgs(first *int, offset *int, order Order) (ListArgs, error) {
+	a := ListArgs{Limit: -1, Order: order}
+	if first != nil {
+		if *first < 0 {
+			return a, Errorf(BadUserInput, "first cannot be negative.")
+		}
+		a.Limit = *first
+	}
+	if offset != nil {
+		if *offset < 0 {
+			return a, Errorf(BadUserInput, "offset cannot be negative.")
+		}
+		a.Offset = *offset
+	}
+	return a, nil
+}
+
+// MaxPageSize is the largest `first` of a connection.
+const MaxPageSize = 100
+
+// Page is one page of a connection: rows with ids after After, First of them.
+type Page struct {
+	First int
+	After ID // 0: from the start
+}
+
+// NewPage checks a connection's first and after as clients send them.
+func NewPage(first *int, after *string) (Page, error) {
+	p := Page{First: 20}
+	if first != nil {
+		if *first < 0 || *first > MaxPageSize {
+			return p, Errorf(BadUserInput, "first must be between 0 and %d.", MaxPageSize)
+		}
+		p.First = *first
+	}
+	if after != nil {
+		id, err := ParseCursor(*after)
+		if err != nil {
+			return p, err
+		}
+		p.After = id
+	}
+	return p, nil
+}
+
+const cursorPrefix = "cursor:"
+
+// Cursor returns the opaque cursor of the row with this id.
+func Cursor(id ID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + id.String()))
+}
+
+// ParseCursor reads a cursor made by Cursor.
+func ParseCursor(s string) (ID, error) {
+	bad := Errorf(BadUserInput, "That cursor is not valid: use a cursor from a page of the same list.")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, bad
+	}
+	rest, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	if !ok {
+		return 0, bad
+	}
+	id, err := ParseID(rest)
+	if err != nil {
+		return 0, bad
+	}
+	return id, nil
+}

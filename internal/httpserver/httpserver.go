@@ -1,0 +1,61 @@
+// Package httpserver serves storegraph over HTTP: the GraphQL endpoint, the playground,
+// health and readiness probes and Prometheus metrics, behind logging, metrics and CORS
+// middleware.
+package httpserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
+)
+
+// Options configure the handler.
+type Options struct {
+	GraphQL        http.Handler                    // the GraphQL endpoint, with its per-request middleware
+	Ready          func(ctx context.Context) error // nil when the service can take requests
+	Registry       *prometheus.Registry
+	Metrics        *Metrics
+	Log            *slog.Logger
+	AllowedOrigins []string // CORS; empty allows none
+	Playground     bool
+}
+
+// New returns the service's HTTP handler.
+func New(o Options) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", o.GraphQL)
+	if o.Playground {
+		mux.Handle("GET /{$}", playground.Handler("storegraph", "/graphql"))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := o.Ready(ctx); err != nil {
+			o.Log.WarnContext(ctx, "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
+
+	c := cors.New(cors.Options{
+		AllowedOrigins: o.AllowedOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Apollo-Operation-Name"},
+		MaxAge:         600,
+	})
+	return recoverer(o.Log, observe(o.Log, o.Metrics, c.Handler(mux)))
+}

@@ -1,0 +1,233 @@
+// Package loader batches the reads of one request: every relationship field asks a
+// per-request dataloader, and each batch is one SQL statement, so a request costs as many
+// statements as its query has levels, whatever the number of rows.
+package loader
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/store"
+)
+
+// Batch loads values of one kind by parent id, in one statement per batch. Values can also
+// be prefetched for a whole level at once, which fills the loader's cache so the fields that
+// ask afterwards are answered without waiting for a batch window.
+type Batch[V any] struct {
+	fetch   func(context.Context, []catalog.ID) (map[catalog.ID]V, error)
+	missing func(catalog.ID) (V, error) // the value or error for an id the fetch did not return
+	loader  *dataloader.Loader[catalog.ID, V]
+
+	mu    sync.Mutex
+	known map[catalog.ID]V // what Prefetch has put in the loader's cache
+}
+
+func newBatch[V any](wait time.Duration, fetch func(context.Context, []catalog.ID) (map[catalog.ID]V, error),
+	missing func(catalog.ID) (V, error)) *Batch[V] {
+	b := &Batch[V]{fetch: fetch, missing: missing, known: make(map[catalog.ID]V)}
+	b.loader = dataloader.NewBatchedLoader(b.batch, dataloader.WithWait[catalog.ID, V](wait))
+	return b
+}
+
+// batch answers the dataloader: one result per key, at the key's index.
+func (b *Batch[V]) batch(ctx context.Context, keys []catalog.ID) []*dataloader.Result[V] {
+	results := make([]*dataloader.Result[V], len(keys))
+	found, err := b.fetch(ctx, keys)
+	for i, k := range keys {
+		r := &dataloader.Result[V]{}
+		if err != nil {
+			r.Error = err
+		} else if v, ok := found[k]; ok {
+			r.Data = v
+		} else {
+			r.Data, r.Error = b.missing(k)
+		}
+		results[i] = r
+	}
+	return results
+}
+
+// Load returns the value for id, batched with the other loads of the same window.
+func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
+	return b.loader.Load(ctx, id)()
+}
+
+// Prefetch loads the values of all ids now, in one statement for those not loaded yet, and
+// primes the loader with them. It returns the values found, in the order of ids, skipping
+// ids that have none (those are left to Load, which reports them).
+func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) ([]V, error) {
+	b.mu.Lock()
+	var need []catalog.ID
+	seen := make(map[catalog.ID]bool, len(ids))
+	for _, id := range ids {
+		if _, ok := b.known[id]; !ok && !seen[id] {
+			need = append(need, id)
+		}
+		seen[id] = true
+	}
+	b.mu.Unlock()
+
+	var found map[catalog.ID]V
+	if len(need) > 0 {
+		var err error
+		if found, err = b.fetch(ctx, need); err != nil {
+			return nil, err
+		}
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, id := range need {
+		v, ok := found[id]
+		if !ok {
+			var err error
+			if v, err = b.missing(id); err != nil {
+				continue
+			}
+		}
+		b.known[id] = v
+		b.loader.Prime(ctx, id, v)
+	}
+	out := make([]V, 0, len(seen))
+	for _, id := range ids {
+		if !seen[id] {
+			continue
+		}
+		seen[id] = false
+		if v, ok := b.known[id]; ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// byArgs keeps one Batch per distinct argument set of a relationship list.
+type byArgs[V any] struct {
+	mu      sync.Mutex
+	batches map[catalog.ListArgs]*Batch[V]
+	make    func(catalog.ListArgs) *Batch[V]
+}
+
+func (p *byArgs[V]) get(a catalog.ListArgs) *Batch[V] {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, ok := p.batches[a]
+	if !ok {
+		b = p.make(a)
+		p.batches[a] = b
+	}
+	return b
+}
+
+func newByArgs[V any](wait time.Duration, fetch func(context.Context, []catalog.ID, catalog.ListArgs) (map[catalog.ID][]*V, error)) *byArgs[[]*V] {
+	return &byArgs[[]*V]{
+		batches: make(map[catalog.ListArgs]*Batch[[]*V]),
+		make: func(a catalog.ListArgs) *Batch[[]*V] {
+			return newBatch(wait,
+				func(ctx context.Context, ids []catalog.ID) (map[catalog.ID][]*V, error) { return fetch(ctx, ids, a) },
+				func(catalog.ID) ([]*V, error) { return []*V{}, nil })
+		},
+	}
+}
+
+// Loaders are the dataloaders of one request.
+type Loaders struct {
+	Store *Batch[*catalog.Store]
+	Item  *Batch[*catalog.Item]
+	Tag   *Batch[*catalog.Tag]
+
+	ItemCountOfStore *Batch[int]
+	TagCountOfStore  *Batch[int]
+	TagCountOfItem   *Batch[int]
+	ItemCountOfTag   *Batch[int]
+
+	itemsOfStore *byArgs[[]*catalog.Item]
+	tagsOfStore  *byArgs[[]*catalog.Tag]
+	tagsOfItem   *byArgs[[]*catalog.Tag]
+	itemsOfTag   *byArgs[[]*catalog.Item]
+}
+
+// ItemsOfStore loads Store.items with these arguments.
+func (l *Loaders) ItemsOfStore(a catalog.ListArgs) *Batch[[]*catalog.Item] {
+	return l.itemsOfStore.get(a)
+}
+
+// TagsOfStore loads Store.tags with these arguments.
+func (l *Loaders) TagsOfStore(a catalog.ListArgs) *Batch[[]*catalog.Tag] { return l.tagsOfStore.get(a) }
+
+// TagsOfItem loads Item.tags with these arguments.
+func (l *Loaders) TagsOfItem(a catalog.ListArgs) *Batch[[]*catalog.Tag] { return l.tagsOfItem.get(a) }
+
+// ItemsOfTag loads Tag.items with these arguments.
+func (l *Loaders) ItemsOfTag(a catalog.ListArgs) *Batch[[]*catalog.Item] { return l.itemsOfTag.get(a) }
+
+// New returns the loaders for one request. wait is how long a batch waits for more keys
+// when its keys were not prefetched.
+func New(st *store.Store, wait time.Duration) *Loaders {
+	counts := func(c store.Count) *Batch[int] {
+		return newBatch(wait,
+			func(ctx context.Context, ids []catalog.ID) (map[catalog.ID]int, error) { return st.Counts(ctx, c, ids) },
+			func(catalog.ID) (int, error) { return 0, nil })
+	}
+	return &Loaders{
+		Store: newBatch(wait, byID(st.StoresByID, func(s *catalog.Store) catalog.ID { return s.ID }), notFound[*catalog.Store](catalog.ErrNoStore)),
+		Item:  newBatch(wait, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem)),
+		Tag:   newBatch(wait, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag)),
+
+		ItemCountOfStore: counts(store.ItemCountOfStores),
+		TagCountOfStore:  counts(store.TagCountOfStores),
+		TagCountOfItem:   counts(store.TagCountOfItems),
+		ItemCountOfTag:   counts(store.ItemCountOfTags),
+
+		itemsOfStore: newByArgs(wait, st.ItemsOfStores),
+		tagsOfStore:  newByArgs(wait, st.TagsOfStores),
+		tagsOfItem:   newByArgs(wait, st.TagsOfItems),
+		itemsOfTag:   newByArgs(wait, st.ItemsOfTags),
+	}
+}
+
+func byID[V any](fetch func(context.Context, []catalog.ID) ([]V, error), id func(V) catalog.ID) func(context.Context, []catalog.ID) (map[catalog.ID]V, error) {
+	return func(ctx context.Context, ids []catalog.ID) (map[catalog.ID]V, error) {
+		rows, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[catalog.ID]V, len(rows))
+		for _, r := range rows {
+			m[id(r)] = r
+		}
+		return m, nil
+	}
+}
+
+func notFound[V any](err error) func(catalog.ID) (V, error) {
+	return func(catalog.ID) (V, error) {
+		var zero V
+		return zero, err
+	}
+}
+
+type ctxKey struct{}
+
+// Middleware gives every request its own loaders.
+func Middleware(st *store.Store, wait time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), ctxKey{}, New(st, wait))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// For returns the request's loaders. It panics when the middleware did not run, which is a
+// wiring mistake, not a request error.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loader: no loaders in context; is loader.Middleware installed?")
+	}
+	return l
+}

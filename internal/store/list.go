@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+)
+
+// Each list reads one row more than the page holds, to tell whether another page follows.
+
+// ListStores returns a page of stores by id, and whether more follow.
+func (s *Store) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
+	var rows []*catalog.Store
+	q := s.db.NewSelect().Model(&rows).Apply(storeFilter(f))
+	err := page(q, "s.id", p).Scan(ctx)
+	rows, more := trim(rows, p.First)
+	return rows, more, translate(err, "list stores")
+}
+
+// CountStores counts the stores that match f.
+func (s *Store) CountStores(ctx context.Context, f catalog.StoreFilter) (int, error) {
+	n, err := s.db.NewSelect().Model((*catalog.Store)(nil)).Apply(storeFilter(f)).Count(ctx)
+	return int(n), translate(err, "count stores")
+}
+
+// ListItems returns a page of items by id, and whether more follow.
+func (s *Store) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
+	var rows []*catalog.Item
+	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f))
+	err := page(q, "i.id", p).Scan(ctx)
+	rows, more := trim(rows, p.First)
+	return rows, more, translate(err, "list items")
+}
+
+// CountItems counts the items that match f.
+func (s *Store) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
+	n, err := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f)).Count(ctx)
+	return int(n), translate(err, "count items")
+}
+
+// ListTags returns a page of tags by id, and whether more follow.
+func (s *Store) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
+	var rows []*catalog.Tag
+	q := s.db.NewSelect().Model(&rows).Apply(tagFilter(f))
+	err := page(q, "t.id", p).Scan(ctx)
+	rows, more := trim(rows, p.First)
+	return rows, more, translate(err, "list tags")
+}
+
+// CountTags counts the tags that match f.
+func (s *Store) CountTags(ctx context.Context, f catalog.TagFilter) (int, error) {
+	n, err := s.db.NewSelect().Model((*catalog.Tag)(nil)).Apply(tagFilter(f)).Count(ctx)
+	return int(n), translate(err, "count tags")
+}
+
+func page(q *bun.SelectQuery, id string, p catalog.Page) *bun.SelectQuery {
+	if p.After > 0 {
+		q = q.Where(id+" > ?", p.After)
+	}
+	return q.OrderExpr(id).Limit(int64(p.First) + 1)
+}
+
+func trim[T any](rows []T, first int) ([]T, bool) {
+	if len(rows) > first {
+		return rows[:first], true
+	}
+	return rows, false
+}
+
+func storeFilter(f catalog.StoreFilter) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if f.NameLike != "" {
+			q = q.Where(`s.name ILIKE ? ESCAPE '\'`, f.NameLike)
+		}
+		return q
+	}
+}
+
+func itemFilter(f catalog.ItemFilter) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if f.StoreID != 0 {
+			q = q.Where("i.store_id = ?", f.StoreID)
+		}
+		if f.TagID != 0 {
+			q = q.Where("EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ?)", f.TagID)
+		}
+		if f.NameLike != "" {
+			q = q.Where(`i.name ILIKE ? ESCAPE '\'`, f.NameLike)
+		}
+		if f.MinPrice != nil {
+			q = q.Where("i.price >= ?::numeric", *f.MinPrice)
+		}
+		if f.MaxPrice != nil {
+			q = q.Where("i.price <= ?::numeric", *f.MaxPrice)
+		}
+		return q
+	}
+}
+
+func tagFilter(f catalog.TagFilter) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		if f.StoreID != 0 {
+			q = q.Where("t.store_id = ?", f.StoreID)
+		}
+		if f.NameLike != "" {
+			q = q.Where(`t.name ILIKE ? ESCAPE '\'`, f.NameLike)
+		}
+		return q
+	}
+}

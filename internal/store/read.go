@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+)
+
+// StoresByID returns the stores with these ids, in no particular order.
+func (s *Store) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
+	var rows []*catalog.Store
+	err := s.db.NewSelect().Model(&rows).Where("s.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	return rows, translate(err, "stores by id")
+}
+
+// ItemsByID returns the items with these ids, in no particular order.
+func (s *Store) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
+	var rows []*catalog.Item
+	err := s.db.NewSelect().Model(&rows).Where("i.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	return rows, translate(err, "items by id")
+}
+
+// TagsByID returns the tags with these ids, in no particular order.
+func (s *Store) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
+	var rows []*catalog.Tag
+	err := s.db.NewSelect().Model(&rows).Where("t.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	return rows, translate(err, "tags by id")
+}
+
+// relation describes one relationship list for the batched statement: where its rows come
+// from, which column names the parent, and how each order sorts.
+type relation struct {
+	from    string // FROM clause, with the aliases the columns use
+	parent  string // the column holding the parent's id
+	columns string // the child's columns, in scan order
+	orders  map[catalog.Order]string
+}
+
+var (
+	itemsOfStores = relation{
+		from:    "items AS i",
+		parent:  "i.store_id",
+		columns: "i.id, i.store_id, i.name, i.price",
+		orders:  itemOrders,
+	}
+	tagsOfStores = relation{
+		from:    "tags AS t",
+		parent:  "t.store_id",
+		columns: "t.id, t.store_id, t.name",
+		orders:  tagOrders,
+	}
+	tagsOfItems = relation{
+		from:    "items_tags AS it JOIN tags AS t ON t.id = it.tag_id",
+		parent:  "it.item_id",
+		columns: "t.id, t.store_id, t.name",
+		orders:  tagOrders,
+	}
+	itemsOfTags = relation{
+		from:    "items_tags AS it JOIN items AS i ON i.id = it.item_id",
+		parent:  "it.tag_id",
+		columns: "i.id, i.store_id, i.name, i.price",
+		orders:  itemOrders,
+	}
+	itemOrders = map[catalog.Order]string{
+		catalog.ByID:    "i.id",
+		catalog.ByName:  "i.name, i.id",
+		catalog.ByPrice: "i.price, i.id",
+	}
+	tagOrders = map[catalog.Order]string{
+		catalog.ByID:    "t.id",
+		catalog.ByName:  "t.name, t.id",
+		catalog.ByPrice: "t.id", // tags have no price; TagOrder never asks for it
+	}
+)
+
+// query builds the one statement that reads the relation for every parent at once, with
+// first/offset applied per parent by row_number() when they are given. Rows come back as
+// (parent, child columns...), sorted so that each parent's rows are in list order.
+func (r relation) query(db bun.IDB, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
+	order := r.orders[args.Order]
+	q := db.NewSelect().
+		TableExpr(r.from).
+		ColumnExpr(r.parent+" AS parent").
+		ColumnExpr(r.columns).
+		Where(r.parent+" = ANY(?)", pgdialect.Array(parents))
+	if args.Limit < 0 && args.Offset == 0 {
+		return q.OrderExpr(r.parent + ", " + order)
+	}
+	q = q.ColumnExpr("row_number() OVER (PARTITION BY " + r.parent + " ORDER BY " + order + ") AS rn")
+	outer := db.NewSelect().TableExpr("(?) AS w", q).ColumnExpr("w.*").
+		Where("w.rn > ?", args.Offset).
+		OrderExpr("w.parent, w.rn")
+	if args.Limit >= 0 {
+		outer = outer.Where("w.rn <= ?", args.Offset+args.Limit)
+	}
+	return outer
+}
+
+// scanChildren runs q and groups its rows by parent, keeping their order. scan reads the
+// child's columns after the parent column (and before rn, when the query has one).
+func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool,
+	scan func(rows *sql.Rows, parent *catalog.ID, rn *int64) (*T, error)) (map[catalog.ID][]*T, error) {
+	rows, err := q.Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[catalog.ID][]*T)
+	var parent catalog.ID
+	var rn int64
+	for rows.Next() {
+		var rnp *int64
+		if windowed {
+			rnp = &rn
+		}
+		child, err := scan(rows, &parent, rnp)
+		if err != nil {
+			return nil, err
+		}
+		out[parent] = append(out[parent], child)
+	}
+	return out, rows.Err()
+}
+
+func scanItem(rows *sql.Rows, parent *catalog.ID, rn *int64) (*catalog.Item, error) {
+	it := new(catalog.Item)
+	dest := []any{parent, &it.ID, &it.StoreID, &it.Name, &it.Price}
+	if rn != nil {
+		dest = append(dest, rn)
+	}
+	return it, rows.Scan(dest...)
+}
+
+func scanTag(rows *sql.Rows, parent *catalog.ID, rn *int64) (*catalog.Tag, error) {
+	t := new(catalog.Tag)
+	dest := []any{parent, &t.ID, &t.StoreID, &t.Name}
+	if rn != nil {
+		dest = append(dest, rn)
+	}
+	return t, rows.Scan(dest...)
+}
+
+func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offset > 0 }
+
+// ItemsOfStores returns the items of each store, by store id.
+func (s *Store) ItemsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
+	m, err := scanChildren(ctx, itemsOfStores.query(s.db, ids, args), windowed(args), scanItem)
+	return m, translate(err, "items of stores")
+}
+
+// TagsOfStores returns the tags of each store, by store id.
+func (s *Store) TagsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
+	m, err := scanChildren(ctx, tagsOfStores.query(s.db, ids, args), windowed(args), scanTag)
+	return m, translate(err, "tags of stores")
+}
+
+// TagsOfItems returns the tags linked with each item, by item id.
+func (s *Store) TagsOfItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
+	m, err := scanChildren(ctx, tagsOfItems.query(s.db, ids, args), windowed(args), scanTag)
+	return m, translate(err, "tags of items")
+}
+
+// ItemsOfTags returns the items each tag labels, by tag id.
+func (s *Store) ItemsOfTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
+	m, err := scanChildren(ctx, itemsOfTags.query(s.db, ids, args), windowed(args), scanItem)
+	return m, translate(err, "items of tags")
+}
+
+// Count names a count of related rows per parent.
+type Count struct {
+	table  string
+	parent string
+}
+
+// The counts the API offers.
+var (
+	ItemCountOfStores = Count{"items", "store_id"}
+	TagCountOfStores  = Count{"tags", "store_id"}
+	TagCountOfItems   = Count{"items_tags", "item_id"}
+	ItemCountOfTags   = Count{"items_tags", "tag_id"}
+)
+
+// Counts returns the count c for each parent; parents with no rows are missing from the map.
+func (s *Store) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[catalog.ID]int, error) {
+	var rows []struct {
+		Parent catalog.ID `bun:"parent"`
+		N      int        `bun:"n"`
+	}
+	err := s.db.NewSelect().
+		TableExpr(c.table).
+		ColumnExpr(c.parent+" AS parent, count(*) AS n").
+		Where(c.parent+" = ANY(?)", pgdialect.Array(ids)).
+		GroupExpr(c.parent).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("count %s by %s", c.table, c.parent))
+	}
+	out := make(map[catalog.ID]int, len(rows))
+	for _, r := range rows {
+		out[r.Parent] = r.N
+	}
+	return out, nil
+}

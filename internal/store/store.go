@@ -1,0 +1,80 @@
+// Package store keeps stores, items, tags and their links in PostgreSQL through Bun, and
+// turns the database's refusals into catalog errors.
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+)
+
+// Store reads and writes the catalog's rows.
+type Store struct {
+	db *bun.DB
+}
+
+// New returns a Store over db.
+func New(db *bun.DB) *Store { return &Store{db: db} }
+
+// SQLSTATE codes the store translates.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+	checkViolation      = "23514"
+	numericOutOfRange   = "22003"
+)
+
+// constraintErrors maps the schema's constraints to what a client is told when a statement
+// breaks one. Foreign keys whose meaning depends on the statement are handled where they occur.
+var constraintErrors = map[string]*catalog.Error{
+	"stores_name_key":         catalog.Errorf(catalog.Conflict, "A store with that name already exists."),
+	"items_store_id_name_key": catalog.Errorf(catalog.Conflict, "An item with that name already exists in that store."),
+	"tags_store_id_name_key":  catalog.Errorf(catalog.Conflict, "A tag with that name already exists in that store."),
+	"items_store_id_fkey":     catalog.ErrNoStore,
+	"tags_store_id_fkey":      catalog.ErrNoStore,
+	"items_tags_item_fkey":    catalog.ErrNoItem,
+}
+
+// translate turns a driver error into a catalog error where the database refused the
+// change for a reason the client can act on; anything else is returned wrapped, for the log.
+func translate(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	var ce *catalog.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if e, ok := constraintErrors[pgErr.ConstraintName]; ok {
+			return e
+		}
+		switch pgErr.Code {
+		case checkViolation, numericOutOfRange:
+			return catalog.Errorf(catalog.BadUserInput, "A value is out of range.")
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func pgCode(err error) (code, constraint string) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code, pgErr.ConstraintName
+	}
+	return "", ""
+}
+
+// notFoundIfNoRows turns "no row" into the given NOT_FOUND error.
+func notFoundIfNoRows(err error, notFound *catalog.Error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	return err
+}

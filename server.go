@@ -1,0 +1,67 @@
+// Command storegraph serves the storegraph GraphQL API.
+//
+//	storegraph          serve on $PORT (default 8080)
+//	storegraph seed     load the demo data set into $DATABASE_URL, then exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/storegraph/storegraph/internal/app"
+	"github.com/storegraph/storegraph/internal/config"
+	"github.com/storegraph/storegraph/internal/demo"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "storegraph:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	log := slog.New(h)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	switch {
+	case len(args) == 0:
+	case len(args) == 1 && args[0] == "seed":
+		c, err := demo.Load(ctx, a.DB)
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		log.Info("demo data in place", "stores", c.Stores, "items", c.Items, "tags", c.Tags, "links", c.Links)
+		return nil
+	default:
+		return errors.New("usage: storegraph [seed]")
+	}
+
+	return a.Serve(ctx, ":"+cfg.Port, cfg.ShutdownTimeout, log, func(addr string) {
+		log.Info("storegraph is serving", "addr", addr,
+			"playground", fmt.Sprintf("http://localhost:%s/", cfg.Port),
+			"graphql", fmt.Sprintf("http://localhost:%s/graphql", cfg.Port))
+	})
+}
