@@ -8,14 +8,16 @@ import (
 	"github.com/uptrace/bun/migrate"
 )
 
+// Files are the migration files.
+//
 //go:embed *.sql
-var files embed.FS
+var Files embed.FS
 
 // Migrations are the schema changes, in order.
 var Migrations = migrate.NewMigrations()
 
 func init() {
-	if err := Migrations.Discover(files); err != nil {
+	if err := Migrations.Discover(Files); err != nil {
 		panic(err)
 	}
 }

@@ -1,0 +1,165 @@
+// Package apitest runs a whole storegraph, on its own fresh database, behind a real HTTP
+// listener, and sends it GraphQL requests as a client would.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/storegraph/storegraph/internal/app"
+	"github.com/storegraph/storegraph/internal/config"
+	"github.com/storegraph/storegraph/internal/dbtest"
+)
+
+// Server is a running storegraph for one test.
+type Server struct {
+	t   testing.TB
+	URL string // base URL, without a path
+	App *app.App
+}
+
+// New starts a storegraph on a fresh database; env overrides settings as the environment
+// would. Everything stops when the test ends.
+func New(t testing.TB, env map[string]string) *Server {
+	t.Helper()
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return dbtest.New(t)
+		}
+		return env[k]
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	a, err := app.New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("app: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = a.Close()
+	})
+	return &Server{t: t, URL: srv.URL, App: a}
+}
+
+// DB is the test's database, for checking state behind the API's back.
+func (s *Server) DB() *bun.DB { return s.App.DB }
+
+// Response is a GraphQL response.
+type Response struct {
+	Status int
+	Data   json.RawMessage
+	Errors []Error
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the error's extensions.code.
+func (e Error) Code() string { c, _ := e.Extensions["code"].(string); return c }
+
+// Codes lists the codes of the response's errors.
+func (r *Response) Codes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		out = append(out, e.Code())
+	}
+	return out
+}
+
+// Decode reads the data into v, failing the test when it does not fit.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode data %s: %v", r.Data, err)
+	}
+}
+
+// Post sends a query with variables (may be nil) and returns the response; it does not
+// judge the errors.
+func (s *Server) Post(query string, vars map[string]any) *Response {
+	return s.PostWithHeaders(query, vars, nil)
+}
+
+// PostWithHeaders is Post with extra request headers.
+func (s *Server) PostWithHeaders(query string, vars map[string]any, headers map[string]string) *Response {
+	s.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		s.t.Fatalf("encode request: %v", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	return s.do(req)
+}
+
+func (s *Server) do(req *http.Request) *Response {
+	s.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatalf("read response: %v", err)
+	}
+	out := &Response{Status: res.StatusCode}
+	var body struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []Error         `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		s.t.Fatalf("response is not JSON (status %d): %s", res.StatusCode, raw)
+	}
+	out.Data, out.Errors = body.Data, body.Errors
+	return out
+}
+
+// MustPost is Post that fails the test on any error, and decodes the data into v.
+func (s *Server) MustPost(query string, vars map[string]any, v any) {
+	s.t.Helper()
+	r := s.Post(query, vars)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		s.t.Fatalf("query failed (status %d): %+v\nquery: %s", r.Status, r.Errors, query)
+	}
+	if v != nil {
+		r.Decode(s.t, v)
+	}
+}
+
+// Statements returns how many SQL statements the server has sent so far.
+func (s *Server) Statements() int64 { return s.App.Queries.Total() }
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
