@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
@@ -131,4 +133,12 @@ func byID[V any](ctx context.Context, id string, b *loader.Batch[V], notFound er
 		return zero, notFound
 	}
 	return found[0], nil
+}
+
+// batch hands a loader's per-parent results to gqlgen's batch resolver protocol.
+func batch[V any](values []V, errs []error) ([]V, error) {
+	if errs != nil {
+		return values, graphql.BatchErrorList(errs)
+	}
+	return values, nil
 }

@@ -151,9 +151,9 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ItemResolver interface {
-	Store(ctx context.Context, obj *catalog.Item) (*catalog.Store, error)
-	Tags(ctx context.Context, obj *catalog.Item, first *int, offset *int, orderBy *model.TagOrder) ([]*catalog.Tag, error)
-	TagCount(ctx context.Context, obj *catalog.Item) (int, error)
+	Store(ctx context.Context, objs []*catalog.Item) ([]*catalog.Store, error)
+	Tags(ctx context.Context, objs []*catalog.Item, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error)
+	TagCount(ctx context.Context, objs []*catalog.Item) ([]int, error)
 }
 type ItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error)
@@ -180,18 +180,18 @@ type QueryResolver interface {
 	Tags(ctx context.Context, first *int, after *string, filter *model.TagFilter) (*model.TagConnection, error)
 }
 type StoreResolver interface {
-	Items(ctx context.Context, obj *catalog.Store, first *int, offset *int, orderBy *model.ItemOrder) ([]*catalog.Item, error)
-	Tags(ctx context.Context, obj *catalog.Store, first *int, offset *int, orderBy *model.TagOrder) ([]*catalog.Tag, error)
-	ItemCount(ctx context.Context, obj *catalog.Store) (int, error)
-	TagCount(ctx context.Context, obj *catalog.Store) (int, error)
+	Items(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error)
+	Tags(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error)
+	ItemCount(ctx context.Context, objs []*catalog.Store) ([]int, error)
+	TagCount(ctx context.Context, objs []*catalog.Store) ([]int, error)
 }
 type StoreConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.StoreConnection) (int, error)
 }
 type TagResolver interface {
-	Store(ctx context.Context, obj *catalog.Tag) (*catalog.Store, error)
-	Items(ctx context.Context, obj *catalog.Tag, first *int, offset *int, orderBy *model.ItemOrder) ([]*catalog.Item, error)
-	ItemCount(ctx context.Context, obj *catalog.Tag) (int, error)
+	Store(ctx context.Context, objs []*catalog.Tag) ([]*catalog.Store, error)
+	Items(ctx context.Context, objs []*catalog.Tag, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error)
+	ItemCount(ctx context.Context, objs []*catalog.Tag) ([]int, error)
 }
 type TagConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.TagConnection) (int, error)
@@ -2012,7 +2012,7 @@ func (ec *executionContext) _Item_store(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Item_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Item().Store(ctx, obj)
+			return ec.resolveBatch_Item_store(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
@@ -2034,6 +2034,29 @@ func (ec *executionContext) fieldContext_Item_store(_ context.Context, field gra
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Item_store(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (any, error) {
+	resolver := ec.Resolvers.Item()
+	if batch, ok := graphql.BatchParentsFor[*catalog.Item](ctx, "Item"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Store(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*catalog.Store](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Item.store",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Store(ctx, []*catalog.Item{obj})
+	return graphql.ResolveBatchSingleResult[*catalog.Store](
+		ctx,
+		results,
+		err,
+		"Item.store",
+	)
+}
 
 func (ec *executionContext) _Item_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2044,8 +2067,7 @@ func (ec *executionContext) _Item_tags(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Item_tags(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Item().Tags(ctx, obj, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
+			return ec.resolveBatch_Item_tags(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
@@ -2078,6 +2100,30 @@ func (ec *executionContext) fieldContext_Item_tags(ctx context.Context, field gr
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Item_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (any, error) {
+	resolver := ec.Resolvers.Item()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*catalog.Item](ctx, "Item"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Tags(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
+		})
+		return graphql.ResolveBatchGroupResult[[]*catalog.Tag](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Item.tags",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Tags(ctx, []*catalog.Item{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
+	return graphql.ResolveBatchSingleResult[[]*catalog.Tag](
+		ctx,
+		results,
+		err,
+		"Item.tags",
+	)
+}
 
 func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2088,7 +2134,7 @@ func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Item_tagCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Item().TagCount(ctx, obj)
+			return ec.resolveBatch_Item_tagCount(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2100,6 +2146,29 @@ func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Item_tagCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Item", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_Item_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (any, error) {
+	resolver := ec.Resolvers.Item()
+	if batch, ok := graphql.BatchParentsFor[*catalog.Item](ctx, "Item"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.TagCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Item.tagCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.TagCount(ctx, []*catalog.Item{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Item.tagCount",
+	)
 }
 
 func (ec *executionContext) _ItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ItemConnection) (ret graphql.Marshaler) {
@@ -3247,8 +3316,7 @@ func (ec *executionContext) _Store_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Store_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Items(ctx, obj, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
+			return ec.resolveBatch_Store_items(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
@@ -3281,6 +3349,30 @@ func (ec *executionContext) fieldContext_Store_items(ctx context.Context, field 
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Store_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Items(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
+		})
+		return graphql.ResolveBatchGroupResult[[]*catalog.Item](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.items",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Items(ctx, []*catalog.Store{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
+	return graphql.ResolveBatchSingleResult[[]*catalog.Item](
+		ctx,
+		results,
+		err,
+		"Store.items",
+	)
+}
 
 func (ec *executionContext) _Store_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3291,8 +3383,7 @@ func (ec *executionContext) _Store_tags(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Store_tags(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Tags(ctx, obj, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
+			return ec.resolveBatch_Store_tags(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
@@ -3325,6 +3416,30 @@ func (ec *executionContext) fieldContext_Store_tags(ctx context.Context, field g
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Store_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Tags(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
+		})
+		return graphql.ResolveBatchGroupResult[[]*catalog.Tag](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.tags",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Tags(ctx, []*catalog.Store{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
+	return graphql.ResolveBatchSingleResult[[]*catalog.Tag](
+		ctx,
+		results,
+		err,
+		"Store.tags",
+	)
+}
 
 func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3335,7 +3450,7 @@ func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.
 			return ec.fieldContext_Store_itemCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Store().ItemCount(ctx, obj)
+			return ec.resolveBatch_Store_itemCount(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3348,6 +3463,29 @@ func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.
 func (ec *executionContext) fieldContext_Store_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Store", field, true, true, "Int")
 }
+func (ec *executionContext) resolveBatch_Store_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ItemCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.itemCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ItemCount(ctx, []*catalog.Store{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Store.itemCount",
+	)
+}
 
 func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3358,7 +3496,7 @@ func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.C
 			return ec.fieldContext_Store_tagCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Store().TagCount(ctx, obj)
+			return ec.resolveBatch_Store_tagCount(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3370,6 +3508,29 @@ func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Store_tagCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Store", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_Store_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
+	resolver := ec.Resolvers.Store()
+	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.TagCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Store.tagCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.TagCount(ctx, []*catalog.Store{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Store.tagCount",
+	)
 }
 
 func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
@@ -3601,7 +3762,7 @@ func (ec *executionContext) _Tag_store(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Tag_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Tag().Store(ctx, obj)
+			return ec.resolveBatch_Tag_store(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
@@ -3623,6 +3784,29 @@ func (ec *executionContext) fieldContext_Tag_store(_ context.Context, field grap
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Tag_store(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (any, error) {
+	resolver := ec.Resolvers.Tag()
+	if batch, ok := graphql.BatchParentsFor[*catalog.Tag](ctx, "Tag"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Store(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*catalog.Store](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Tag.store",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Store(ctx, []*catalog.Tag{obj})
+	return graphql.ResolveBatchSingleResult[*catalog.Store](
+		ctx,
+		results,
+		err,
+		"Tag.store",
+	)
+}
 
 func (ec *executionContext) _Tag_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3633,8 +3817,7 @@ func (ec *executionContext) _Tag_items(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Tag_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tag().Items(ctx, obj, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
+			return ec.resolveBatch_Tag_items(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
@@ -3667,6 +3850,30 @@ func (ec *executionContext) fieldContext_Tag_items(ctx context.Context, field gr
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Tag_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (any, error) {
+	resolver := ec.Resolvers.Tag()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*catalog.Tag](ctx, "Tag"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Items(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
+		})
+		return graphql.ResolveBatchGroupResult[[]*catalog.Item](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Tag.items",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Items(ctx, []*catalog.Tag{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
+	return graphql.ResolveBatchSingleResult[[]*catalog.Item](
+		ctx,
+		results,
+		err,
+		"Tag.items",
+	)
+}
 
 func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3677,7 +3884,7 @@ func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Tag_itemCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Tag().ItemCount(ctx, obj)
+			return ec.resolveBatch_Tag_itemCount(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3689,6 +3896,29 @@ func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Tag_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tag", field, true, true, "Int")
+}
+func (ec *executionContext) resolveBatch_Tag_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (any, error) {
+	resolver := ec.Resolvers.Tag()
+	if batch, ok := graphql.BatchParentsFor[*catalog.Tag](ctx, "Tag"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.ItemCount(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[int](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Tag.itemCount",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.ItemCount(ctx, []*catalog.Tag{obj})
+	return graphql.ResolveBatchSingleResult[int](
+		ctx,
+		results,
+		err,
+		"Tag.itemCount",
+	)
 }
 
 func (ec *executionContext) _TagAndItemPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.TagAndItemPayload) (ret graphql.Marshaler) {
@@ -6704,6 +6934,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Item", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -6768,6 +6999,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstoregraphᚋstor
 }
 
 func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Store) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Store", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -6838,6 +7070,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Tag", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -8,31 +8,30 @@ package graph
 import (
 	"context"
 
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/store"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// Store is the resolver for the store field.
-func (r *itemResolver) Store(ctx context.Context, obj *catalog.Item) (*catalog.Store, error) {
-	return loader.For(ctx).Store.Load(ctx, obj.StoreID)
+// Store is the batch resolver for the store field.
+func (r *itemResolver) Store(ctx context.Context, objs []*catalog.Item) ([]*catalog.Store, error) {
+	return batch(loader.For(ctx).Store.LoadAll(ctx, ids(objs, itemStoreID)))
 }
 
-// Tags is the resolver for the tags field.
-func (r *itemResolver) Tags(ctx context.Context, obj *catalog.Item, first *int, offset *int, orderBy *model.TagOrder) ([]*catalog.Tag, error) {
+// Tags is the batch resolver for the tags field.
+func (r *itemResolver) Tags(ctx context.Context, objs []*catalog.Item, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error) {
 	a, err := catalog.NewListArgs(first, offset, tagOrder(orderBy))
 	if err != nil {
 		return nil, err
 	}
-	return loader.For(ctx).TagsOfItem(a).Load(ctx, obj.ID)
+	return batch(loader.For(ctx).TagsOfItem(a).LoadAll(ctx, ids(objs, itemID)))
 }
 
-// TagCount is the resolver for the tagCount field.
-func (r *itemResolver) TagCount(ctx context.Context, obj *catalog.Item) (int, error) {
-	return loader.For(ctx).TagCountOfItem.Load(ctx, obj.ID)
+// TagCount is the batch resolver for the tagCount field.
+func (r *itemResolver) TagCount(ctx context.Context, objs []*catalog.Item) ([]int, error) {
+	return batch(loader.For(ctx).TagCountOfItem.LoadAll(ctx, ids(objs, itemID)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -283,32 +282,32 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	return &model.TagConnection{Nodes: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
 }
 
-// Items is the resolver for the items field.
-func (r *storeResolver) Items(ctx context.Context, obj *catalog.Store, first *int, offset *int, orderBy *model.ItemOrder) ([]*catalog.Item, error) {
+// Items is the batch resolver for the items field.
+func (r *storeResolver) Items(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error) {
 	a, err := catalog.NewListArgs(first, offset, itemOrder(orderBy))
 	if err != nil {
 		return nil, err
 	}
-	return loader.For(ctx).ItemsOfStore(a).Load(ctx, obj.ID)
+	return batch(loader.For(ctx).ItemsOfStore(a).LoadAll(ctx, ids(objs, storeID)))
 }
 
-// Tags is the resolver for the tags field.
-func (r *storeResolver) Tags(ctx context.Context, obj *catalog.Store, first *int, offset *int, orderBy *model.TagOrder) ([]*catalog.Tag, error) {
+// Tags is the batch resolver for the tags field.
+func (r *storeResolver) Tags(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error) {
 	a, err := catalog.NewListArgs(first, offset, tagOrder(orderBy))
 	if err != nil {
 		return nil, err
 	}
-	return loader.For(ctx).TagsOfStore(a).Load(ctx, obj.ID)
+	return batch(loader.For(ctx).TagsOfStore(a).LoadAll(ctx, ids(objs, storeID)))
 }
 
-// ItemCount is the resolver for the itemCount field.
-func (r *storeResolver) ItemCount(ctx context.Context, obj *catalog.Store) (int, error) {
-	return loader.For(ctx).ItemCountOfStore.Load(ctx, obj.ID)
+// ItemCount is the batch resolver for the itemCount field.
+func (r *storeResolver) ItemCount(ctx context.Context, objs []*catalog.Store) ([]int, error) {
+	return batch(loader.For(ctx).ItemCountOfStore.LoadAll(ctx, ids(objs, storeID)))
 }
 
-// TagCount is the resolver for the tagCount field.
-func (r *storeResolver) TagCount(ctx context.Context, obj *catalog.Store) (int, error) {
-	return loader.For(ctx).TagCountOfStore.Load(ctx, obj.ID)
+// TagCount is the batch resolver for the tagCount field.
+func (r *storeResolver) TagCount(ctx context.Context, objs []*catalog.Store) ([]int, error) {
+	return batch(loader.For(ctx).TagCountOfStore.LoadAll(ctx, ids(objs, storeID)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -316,23 +315,23 @@ func (r *storeConnectionResolver) TotalCount(ctx context.Context, obj *model.Sto
 	return r.Data.CountStores(ctx, obj.Filter)
 }
 
-// Store is the resolver for the store field.
-func (r *tagResolver) Store(ctx context.Context, obj *catalog.Tag) (*catalog.Store, error) {
-	return loader.For(ctx).Store.Load(ctx, obj.StoreID)
+// Store is the batch resolver for the store field.
+func (r *tagResolver) Store(ctx context.Context, objs []*catalog.Tag) ([]*catalog.Store, error) {
+	return batch(loader.For(ctx).Store.LoadAll(ctx, ids(objs, tagStoreID)))
 }
 
-// Items is the resolver for the items field.
-func (r *tagResolver) Items(ctx context.Context, obj *catalog.Tag, first *int, offset *int, orderBy *model.ItemOrder) ([]*catalog.Item, error) {
+// Items is the batch resolver for the items field.
+func (r *tagResolver) Items(ctx context.Context, objs []*catalog.Tag, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error) {
 	a, err := catalog.NewListArgs(first, offset, itemOrder(orderBy))
 	if err != nil {
 		return nil, err
 	}
-	return loader.For(ctx).ItemsOfTag(a).Load(ctx, obj.ID)
+	return batch(loader.For(ctx).ItemsOfTag(a).LoadAll(ctx, ids(objs, tagID)))
 }
 
-// ItemCount is the resolver for the itemCount field.
-func (r *tagResolver) ItemCount(ctx context.Context, obj *catalog.Tag) (int, error) {
-	return loader.For(ctx).ItemCountOfTag.Load(ctx, obj.ID)
+// ItemCount is the batch resolver for the itemCount field.
+func (r *tagResolver) ItemCount(ctx context.Context, objs []*catalog.Tag) ([]int, error) {
+	return batch(loader.For(ctx).ItemCountOfTag.LoadAll(ctx, ids(objs, tagID)))
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -364,11 +363,13 @@ func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 // TagConnection returns TagConnectionResolver implementation.
 func (r *Resolver) TagConnection() TagConnectionResolver { return &tagConnectionResolver{r} }
 
-type itemResolver struct{ *Resolver }
-type itemConnectionResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type storeResolver struct{ *Resolver }
-type storeConnectionResolver struct{ *Resolver }
-type tagResolver struct{ *Resolver }
-type tagConnectionResolver struct{ *Resolver }
+type (
+	itemResolver            struct{ *Resolver }
+	itemConnectionResolver  struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	storeResolver           struct{ *Resolver }
+	storeConnectionResolver struct{ *Resolver }
+	tagResolver             struct{ *Resolver }
+	tagConnectionResolver   struct{ *Resolver }
+)

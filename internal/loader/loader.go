@@ -57,6 +57,28 @@ func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
 	return b.loader.Load(ctx, id)()
 }
 
+// LoadAll returns the values for ids, in their order, through the loader: values already
+// loaded come from its cache, the rest from one batch. errs is nil when every id has a
+// value, else it holds each id's error at its index.
+func (b *Batch[V]) LoadAll(ctx context.Context, ids []catalog.ID) (values []V, errs []error) {
+	thunks := make([]dataloader.Thunk[V], len(ids))
+	for i, id := range ids {
+		thunks[i] = b.loader.Load(ctx, id)
+	}
+	values = make([]V, len(ids))
+	for i, thunk := range thunks {
+		v, err := thunk()
+		values[i] = v
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(ids))
+			}
+			errs[i] = err
+		}
+	}
+	return values, errs
+}
+
 // Prefetch loads the values of all ids now, in one statement for those not loaded yet, and
 // primes the loader with them. It returns the values found, in the order of ids, skipping
 // ids that have none (those are left to Load, which reports them).
