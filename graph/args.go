@@ -3,32 +3,10 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
 )
-
-func itemOrder(o *model.ItemOrder) catalog.Order {
-	if o == nil {
-		return catalog.ByID
-	}
-	switch *o {
-	case model.ItemOrderName:
-		return catalog.ByName
-	case model.ItemOrderPrice:
-		return catalog.ByPrice
-	}
-	return catalog.ByID
-}
-
-func tagOrder(o *model.TagOrder) catalog.Order {
-	if o != nil && *o == model.TagOrderName {
-		return catalog.ByName
-	}
-	return catalog.ByID
-}
 
 // optionalID parses an id a client may leave out; zero means absent.
 func optionalID(s *string) (catalog.ID, error) {
@@ -102,13 +80,6 @@ func ids[T any](rows []*T, id func(*T) catalog.ID) []catalog.ID {
 	return out
 }
 
-func storeID(s *catalog.Store) catalog.ID { return s.ID }
-func itemID(i *catalog.Item) catalog.ID   { return i.ID }
-func tagID(t *catalog.Tag) catalog.ID     { return t.ID }
-
-func itemStoreID(i *catalog.Item) catalog.ID { return i.StoreID }
-func tagStoreID(t *catalog.Tag) catalog.ID   { return t.StoreID }
-
 func parsePair(itemID, tagID string) (catalog.ID, catalog.ID, error) {
 	iid, err := catalog.ParseID(itemID)
 	if err != nil {
@@ -125,20 +96,16 @@ func byID[V any](ctx context.Context, id string, b *loader.Batch[V], notFound er
 	if err != nil {
 		return zero, err
 	}
-	found, err := b.Prefetch(ctx, []catalog.ID{parsed})
+	found, errs, err := b.Prefetch(ctx, []catalog.ID{parsed})
 	if err != nil {
 		return zero, err
 	}
-	if len(found) == 0 {
+	if errs != nil {
 		return zero, notFound
 	}
 	return found[0], nil
 }
 
-// batch hands a loader's per-parent results to gqlgen's batch resolver protocol.
-func batch[V any](values []V, errs []error) ([]V, error) {
-	if errs != nil {
-		return values, graphql.BatchErrorList(errs)
-	}
-	return values, nil
-}
+func storeID(s *catalog.Store) catalog.ID { return s.ID }
+func itemID(i *catalog.Item) catalog.ID   { return i.ID }
+func tagID(t *catalog.Tag) catalog.ID     { return t.ID }

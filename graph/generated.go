@@ -28,13 +28,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Item() ItemResolver
 	ItemConnection() ItemConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
-	Store() StoreResolver
 	StoreConnection() StoreConnectionResolver
-	Tag() TagResolver
 	TagConnection() TagConnectionResolver
 }
 
@@ -150,48 +147,32 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type ItemResolver interface {
-	Store(ctx context.Context, objs []*catalog.Item) ([]*catalog.Store, error)
-	Tags(ctx context.Context, objs []*catalog.Item, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error)
-	TagCount(ctx context.Context, objs []*catalog.Item) ([]int, error)
-}
 type ItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error)
 }
 type MutationResolver interface {
-	CreateStore(ctx context.Context, input model.CreateStoreInput) (*catalog.Store, error)
-	UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*catalog.Store, error)
+	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
+	UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error)
 	DeleteStore(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateItem(ctx context.Context, input model.CreateItemInput) (*catalog.Item, error)
-	UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*catalog.Item, error)
+	CreateItem(ctx context.Context, input model.CreateItemInput) (*model.Item, error)
+	UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*model.Item, error)
 	DeleteItem(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateTag(ctx context.Context, input model.CreateTagInput) (*catalog.Tag, error)
-	UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*catalog.Tag, error)
+	CreateTag(ctx context.Context, input model.CreateTagInput) (*model.Tag, error)
+	UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*model.Tag, error)
 	LinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
 	UnlinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
 	DeleteTag(ctx context.Context, id string) (*model.DeletePayload, error)
 }
 type QueryResolver interface {
-	Store(ctx context.Context, id string) (*catalog.Store, error)
+	Store(ctx context.Context, id string) (*model.Store, error)
 	Stores(ctx context.Context, first *int, after *string, filter *model.StoreFilter) (*model.StoreConnection, error)
-	Item(ctx context.Context, id string) (*catalog.Item, error)
+	Item(ctx context.Context, id string) (*model.Item, error)
 	Items(ctx context.Context, first *int, after *string, filter *model.ItemFilter) (*model.ItemConnection, error)
-	Tag(ctx context.Context, id string) (*catalog.Tag, error)
+	Tag(ctx context.Context, id string) (*model.Tag, error)
 	Tags(ctx context.Context, first *int, after *string, filter *model.TagFilter) (*model.TagConnection, error)
-}
-type StoreResolver interface {
-	Items(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error)
-	Tags(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error)
-	ItemCount(ctx context.Context, objs []*catalog.Store) ([]int, error)
-	TagCount(ctx context.Context, objs []*catalog.Store) ([]int, error)
 }
 type StoreConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.StoreConnection) (int, error)
-}
-type TagResolver interface {
-	Store(ctx context.Context, objs []*catalog.Tag) ([]*catalog.Store, error)
-	Items(ctx context.Context, objs []*catalog.Tag, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error)
-	ItemCount(ctx context.Context, objs []*catalog.Tag) ([]int, error)
 }
 type TagConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.TagConnection) (int, error)
@@ -1934,7 +1915,7 @@ func (ec *executionContext) fieldContext_DeletePayload_message(_ context.Context
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _Item_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+func (ec *executionContext) _Item_id(ctx context.Context, field graphql.CollectedField, obj *model.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1957,7 +1938,7 @@ func (ec *executionContext) fieldContext_Item_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Item", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Item_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+func (ec *executionContext) _Item_name(ctx context.Context, field graphql.CollectedField, obj *model.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1980,7 +1961,7 @@ func (ec *executionContext) fieldContext_Item_name(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Item", field, false, false, "String")
 }
 
-func (ec *executionContext) _Item_price(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+func (ec *executionContext) _Item_price(ctx context.Context, field graphql.CollectedField, obj *model.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2003,7 +1984,7 @@ func (ec *executionContext) fieldContext_Item_price(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Item", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Item_store(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+func (ec *executionContext) _Item_store(ctx context.Context, field graphql.CollectedField, obj *model.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2012,11 +1993,11 @@ func (ec *executionContext) _Item_store(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Item_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Item_store(ctx, field, obj)
+			return obj.Store(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2027,38 +2008,15 @@ func (ec *executionContext) fieldContext_Item_store(_ context.Context, field gra
 		Object:     "Item",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
 		},
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Item_store(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (any, error) {
-	resolver := ec.Resolvers.Item()
-	if batch, ok := graphql.BatchParentsFor[*catalog.Item](ctx, "Item"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Store(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*catalog.Store](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Item.store",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Store(ctx, []*catalog.Item{obj})
-	return graphql.ResolveBatchSingleResult[*catalog.Store](
-		ctx,
-		results,
-		err,
-		"Item.store",
-	)
-}
 
-func (ec *executionContext) _Item_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+func (ec *executionContext) _Item_tags(ctx context.Context, field graphql.CollectedField, obj *model.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2067,11 +2025,12 @@ func (ec *executionContext) _Item_tags(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Item_tags(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Item_tags(ctx, field, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Tags(ctx, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTagᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagList) graphql.Marshaler {
+			return ec.marshalNTag2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2082,7 +2041,7 @@ func (ec *executionContext) fieldContext_Item_tags(ctx context.Context, field gr
 		Object:     "Item",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tag(ctx, field)
 		},
@@ -2100,32 +2059,8 @@ func (ec *executionContext) fieldContext_Item_tags(ctx context.Context, field gr
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Item_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (any, error) {
-	resolver := ec.Resolvers.Item()
-	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*catalog.Item](ctx, "Item"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Tags(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
-		})
-		return graphql.ResolveBatchGroupResult[[]*catalog.Tag](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Item.tags",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Tags(ctx, []*catalog.Item{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
-	return graphql.ResolveBatchSingleResult[[]*catalog.Tag](
-		ctx,
-		results,
-		err,
-		"Item.tags",
-	)
-}
 
-func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.CollectedField, obj *model.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2134,7 +2069,7 @@ func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Item_tagCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Item_tagCount(ctx, field, obj)
+			return obj.TagCount(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2145,30 +2080,7 @@ func (ec *executionContext) _Item_tagCount(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Item_tagCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Item", field, true, true, "Int")
-}
-func (ec *executionContext) resolveBatch_Item_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (any, error) {
-	resolver := ec.Resolvers.Item()
-	if batch, ok := graphql.BatchParentsFor[*catalog.Item](ctx, "Item"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.TagCount(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[int](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Item.tagCount",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.TagCount(ctx, []*catalog.Item{obj})
-	return graphql.ResolveBatchSingleResult[int](
-		ctx,
-		results,
-		err,
-		"Item.tagCount",
-	)
+	return graphql.NewScalarFieldContext("Item", field, true, false, "Int")
 }
 
 func (ec *executionContext) _ItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ItemConnection) (ret graphql.Marshaler) {
@@ -2215,8 +2127,8 @@ func (ec *executionContext) _ItemConnection_nodes(ctx context.Context, field gra
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2325,8 +2237,8 @@ func (ec *executionContext) _ItemEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2358,8 +2270,8 @@ func (ec *executionContext) _Mutation_createStore(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().CreateStore(ctx, fc.Args["input"].(model.CreateStoreInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2402,8 +2314,8 @@ func (ec *executionContext) _Mutation_updateStore(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().UpdateStore(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateStoreInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2490,8 +2402,8 @@ func (ec *executionContext) _Mutation_createItem(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().CreateItem(ctx, fc.Args["input"].(model.CreateItemInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2534,8 +2446,8 @@ func (ec *executionContext) _Mutation_updateItem(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().UpdateItem(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateItemInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2622,8 +2534,8 @@ func (ec *executionContext) _Mutation_createTag(ctx context.Context, field graph
 			return ec.Resolvers.Mutation().CreateTag(ctx, fc.Args["input"].(model.CreateTagInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2666,8 +2578,8 @@ func (ec *executionContext) _Mutation_updateTag(ctx context.Context, field graph
 			return ec.Resolvers.Mutation().UpdateTag(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateTagInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2934,8 +2846,8 @@ func (ec *executionContext) _Query_store(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Store(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
-			return ec.marshalOStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
+			return ec.marshalOStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3022,8 +2934,8 @@ func (ec *executionContext) _Query_item(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().Item(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
-			return ec.marshalOItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
+			return ec.marshalOItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3110,8 +3022,8 @@ func (ec *executionContext) _Query_tag(ctx context.Context, field graphql.Collec
 			return ec.Resolvers.Query().Tag(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
-			return ec.marshalOTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalOTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3261,7 +3173,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
+func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3284,7 +3196,7 @@ func (ec *executionContext) fieldContext_Store_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Store", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
+func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3307,7 +3219,7 @@ func (ec *executionContext) fieldContext_Store_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Store", field, false, false, "String")
 }
 
-func (ec *executionContext) _Store_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
+func (ec *executionContext) _Store_items(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3316,11 +3228,12 @@ func (ec *executionContext) _Store_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Store_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Store_items(ctx, field, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Items(ctx, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ItemList) graphql.Marshaler {
+			return ec.marshalNItem2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3331,7 +3244,7 @@ func (ec *executionContext) fieldContext_Store_items(ctx context.Context, field 
 		Object:     "Store",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Item(ctx, field)
 		},
@@ -3349,32 +3262,8 @@ func (ec *executionContext) fieldContext_Store_items(ctx context.Context, field 
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Store_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
-	resolver := ec.Resolvers.Store()
-	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Items(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
-		})
-		return graphql.ResolveBatchGroupResult[[]*catalog.Item](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Store.items",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Items(ctx, []*catalog.Store{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
-	return graphql.ResolveBatchSingleResult[[]*catalog.Item](
-		ctx,
-		results,
-		err,
-		"Store.items",
-	)
-}
 
-func (ec *executionContext) _Store_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
+func (ec *executionContext) _Store_tags(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3383,11 +3272,12 @@ func (ec *executionContext) _Store_tags(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Store_tags(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Store_tags(ctx, field, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Tags(ctx, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTagᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagList) graphql.Marshaler {
+			return ec.marshalNTag2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3398,7 +3288,7 @@ func (ec *executionContext) fieldContext_Store_tags(ctx context.Context, field g
 		Object:     "Store",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tag(ctx, field)
 		},
@@ -3416,32 +3306,8 @@ func (ec *executionContext) fieldContext_Store_tags(ctx context.Context, field g
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Store_tags(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
-	resolver := ec.Resolvers.Store()
-	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Tags(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
-		})
-		return graphql.ResolveBatchGroupResult[[]*catalog.Tag](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Store.tags",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Tags(ctx, []*catalog.Store{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.TagOrder))
-	return graphql.ResolveBatchSingleResult[[]*catalog.Tag](
-		ctx,
-		results,
-		err,
-		"Store.tags",
-	)
-}
 
-func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
+func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3450,7 +3316,7 @@ func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.
 			return ec.fieldContext_Store_itemCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Store_itemCount(ctx, field, obj)
+			return obj.ItemCount(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3461,33 +3327,10 @@ func (ec *executionContext) _Store_itemCount(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Store_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Store", field, true, true, "Int")
-}
-func (ec *executionContext) resolveBatch_Store_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
-	resolver := ec.Resolvers.Store()
-	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ItemCount(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[int](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Store.itemCount",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ItemCount(ctx, []*catalog.Store{obj})
-	return graphql.ResolveBatchSingleResult[int](
-		ctx,
-		results,
-		err,
-		"Store.itemCount",
-	)
+	return graphql.NewScalarFieldContext("Store", field, true, false, "Int")
 }
 
-func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (ret graphql.Marshaler) {
+func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3496,7 +3339,7 @@ func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.C
 			return ec.fieldContext_Store_tagCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Store_tagCount(ctx, field, obj)
+			return obj.TagCount(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3507,30 +3350,7 @@ func (ec *executionContext) _Store_tagCount(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Store_tagCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Store", field, true, true, "Int")
-}
-func (ec *executionContext) resolveBatch_Store_tagCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Store) (any, error) {
-	resolver := ec.Resolvers.Store()
-	if batch, ok := graphql.BatchParentsFor[*catalog.Store](ctx, "Store"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.TagCount(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[int](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Store.tagCount",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.TagCount(ctx, []*catalog.Store{obj})
-	return graphql.ResolveBatchSingleResult[int](
-		ctx,
-		results,
-		err,
-		"Store.tagCount",
-	)
+	return graphql.NewScalarFieldContext("Store", field, true, false, "Int")
 }
 
 func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
@@ -3577,8 +3397,8 @@ func (ec *executionContext) _StoreConnection_nodes(ctx context.Context, field gr
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStoreᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3687,8 +3507,8 @@ func (ec *executionContext) _StoreEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3707,7 +3527,7 @@ func (ec *executionContext) fieldContext_StoreEdge_node(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.CollectedField, obj *model.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3730,7 +3550,7 @@ func (ec *executionContext) fieldContext_Tag_id(_ context.Context, field graphql
 	return graphql.NewScalarFieldContext("Tag", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Tag_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tag_name(ctx context.Context, field graphql.CollectedField, obj *model.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3753,7 +3573,7 @@ func (ec *executionContext) fieldContext_Tag_name(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Tag", field, false, false, "String")
 }
 
-func (ec *executionContext) _Tag_store(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tag_store(ctx context.Context, field graphql.CollectedField, obj *model.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3762,11 +3582,11 @@ func (ec *executionContext) _Tag_store(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Tag_store(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Tag_store(ctx, field, obj)
+			return obj.Store(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3777,38 +3597,15 @@ func (ec *executionContext) fieldContext_Tag_store(_ context.Context, field grap
 		Object:     "Tag",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
 		},
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Tag_store(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (any, error) {
-	resolver := ec.Resolvers.Tag()
-	if batch, ok := graphql.BatchParentsFor[*catalog.Tag](ctx, "Tag"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Store(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*catalog.Store](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Tag.store",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Store(ctx, []*catalog.Tag{obj})
-	return graphql.ResolveBatchSingleResult[*catalog.Store](
-		ctx,
-		results,
-		err,
-		"Tag.store",
-	)
-}
 
-func (ec *executionContext) _Tag_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tag_items(ctx context.Context, field graphql.CollectedField, obj *model.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3817,11 +3614,12 @@ func (ec *executionContext) _Tag_items(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Tag_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Tag_items(ctx, field, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Items(ctx, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ItemList) graphql.Marshaler {
+			return ec.marshalNItem2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3832,7 +3630,7 @@ func (ec *executionContext) fieldContext_Tag_items(ctx context.Context, field gr
 		Object:     "Tag",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Item(ctx, field)
 		},
@@ -3850,32 +3648,8 @@ func (ec *executionContext) fieldContext_Tag_items(ctx context.Context, field gr
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Tag_items(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (any, error) {
-	resolver := ec.Resolvers.Tag()
-	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*catalog.Tag](ctx, "Tag"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Items(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
-		})
-		return graphql.ResolveBatchGroupResult[[]*catalog.Item](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Tag.items",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Items(ctx, []*catalog.Tag{obj}, fc.Args["first"].(*int), fc.Args["offset"].(*int), fc.Args["orderBy"].(*model.ItemOrder))
-	return graphql.ResolveBatchSingleResult[[]*catalog.Item](
-		ctx,
-		results,
-		err,
-		"Tag.items",
-	)
-}
 
-func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.CollectedField, obj *model.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3884,7 +3658,7 @@ func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Tag_itemCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Tag_itemCount(ctx, field, obj)
+			return obj.ItemCount(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3895,30 +3669,7 @@ func (ec *executionContext) _Tag_itemCount(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Tag_itemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tag", field, true, true, "Int")
-}
-func (ec *executionContext) resolveBatch_Tag_itemCount(ctx context.Context, field graphql.CollectedField, obj *catalog.Tag) (any, error) {
-	resolver := ec.Resolvers.Tag()
-	if batch, ok := graphql.BatchParentsFor[*catalog.Tag](ctx, "Tag"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.ItemCount(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[int](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Tag.itemCount",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.ItemCount(ctx, []*catalog.Tag{obj})
-	return graphql.ResolveBatchSingleResult[int](
-		ctx,
-		results,
-		err,
-		"Tag.itemCount",
-	)
+	return graphql.NewScalarFieldContext("Tag", field, true, false, "Int")
 }
 
 func (ec *executionContext) _TagAndItemPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.TagAndItemPayload) (ret graphql.Marshaler) {
@@ -3956,8 +3707,8 @@ func (ec *executionContext) _TagAndItemPayload_item(ctx context.Context, field g
 			return obj.Item, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3988,8 +3739,8 @@ func (ec *executionContext) _TagAndItemPayload_tag(ctx context.Context, field gr
 			return obj.Tag, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4052,8 +3803,8 @@ func (ec *executionContext) _TagConnection_nodes(ctx context.Context, field grap
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTagᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4162,8 +3913,8 @@ func (ec *executionContext) _TagEdge_node(ctx context.Context, field graphql.Col
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5744,7 +5495,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 
 var itemImplementors = []string{"Item"}
 
-func (ec *executionContext) _Item(ctx context.Context, sel ast.SelectionSet, obj *catalog.Item) graphql.Marshaler {
+func (ec *executionContext) _Item(ctx context.Context, sel ast.SelectionSet, obj *model.Item) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, itemImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6139,7 +5890,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var storeImplementors = []string{"Store"}
 
-func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *catalog.Store) graphql.Marshaler {
+func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6288,7 +6039,7 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 
 var tagImplementors = []string{"Tag"}
 
-func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *catalog.Tag) graphql.Marshaler {
+func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *model.Tag) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tagImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6933,12 +6684,15 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Item", v, nil)
+func (ec *executionContext) marshalNItem2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemListᚄ(ctx context.Context, sel ast.SelectionSet, v model.ItemList) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Item) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, sel, v[i])
+		return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -6950,7 +6704,7 @@ func (ec *executionContext) marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstore
 	return ret
 }
 
-func (ec *executionContext) marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx context.Context, sel ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+func (ec *executionContext) marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx context.Context, sel ast.SelectionSet, v *model.Item) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Item!")
 		return graphql.Null
@@ -6998,12 +6752,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstoregraphᚋstor
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Store) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Store", v, nil)
+func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Store) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx, sel, v[i])
+		return ec.marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7015,7 +6768,7 @@ func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstor
 	return ret
 }
 
-func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx context.Context, sel ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
+func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx context.Context, sel ast.SelectionSet, v *model.Store) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Store!")
 		return graphql.Null
@@ -7069,12 +6822,15 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Tag) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Tag", v, nil)
+func (ec *executionContext) marshalNTag2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagListᚄ(ctx context.Context, sel ast.SelectionSet, v model.TagList) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Tag) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, sel, v[i])
+		return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7086,7 +6842,7 @@ func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoreg
 	return ret
 }
 
-func (ec *executionContext) marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx context.Context, sel ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
+func (ec *executionContext) marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx context.Context, sel ast.SelectionSet, v *model.Tag) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Tag!")
 		return graphql.Null
@@ -7375,7 +7131,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx context.Context, sel ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+func (ec *executionContext) marshalOItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx context.Context, sel ast.SelectionSet, v *model.Item) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -7406,7 +7162,7 @@ func (ec *executionContext) marshalOItemOrder2ᚖgithubᚗcomᚋstoregraphᚋsto
 	return v
 }
 
-func (ec *executionContext) marshalOStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐStore(ctx context.Context, sel ast.SelectionSet, v *catalog.Store) graphql.Marshaler {
+func (ec *executionContext) marshalOStore2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStore(ctx context.Context, sel ast.SelectionSet, v *model.Store) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -7439,7 +7195,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx context.Context, sel ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
+func (ec *executionContext) marshalOTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx context.Context, sel ast.SelectionSet, v *model.Tag) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

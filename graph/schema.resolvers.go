@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
@@ -15,41 +16,23 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// Store is the batch resolver for the store field.
-func (r *itemResolver) Store(ctx context.Context, objs []*catalog.Item) ([]*catalog.Store, error) {
-	return batch(loader.For(ctx).Store.LoadAll(ctx, ids(objs, itemStoreID)))
-}
-
-// Tags is the batch resolver for the tags field.
-func (r *itemResolver) Tags(ctx context.Context, objs []*catalog.Item, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error) {
-	a, err := catalog.NewListArgs(first, offset, tagOrder(orderBy))
-	if err != nil {
-		return nil, err
-	}
-	return batch(loader.For(ctx).TagsOfItem(a).LoadAll(ctx, ids(objs, itemID)))
-}
-
-// TagCount is the batch resolver for the tagCount field.
-func (r *itemResolver) TagCount(ctx context.Context, objs []*catalog.Item) ([]int, error) {
-	return batch(loader.For(ctx).TagCountOfItem.LoadAll(ctx, ids(objs, itemID)))
-}
-
 // TotalCount is the resolver for the totalCount field.
 func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
 	return r.Data.CountItems(ctx, obj.Filter)
 }
 
 // CreateStore is the resolver for the createStore field.
-func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*catalog.Store, error) {
+func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error) {
 	name, err := catalog.Name("store", input.Name)
 	if err != nil {
 		return nil, err
 	}
-	return r.Data.CreateStore(ctx, name)
+	s, err := r.Data.CreateStore(ctx, name)
+	return (*model.Store)(s), err
 }
 
 // UpdateStore is the resolver for the updateStore field.
-func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*catalog.Store, error) {
+func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error) {
 	sid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -58,7 +41,8 @@ func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input mod
 	if err != nil {
 		return nil, err
 	}
-	return r.Data.UpdateStore(ctx, sid, name)
+	s, err := r.Data.UpdateStore(ctx, sid, name)
+	return (*model.Store)(s), err
 }
 
 // DeleteStore is the resolver for the deleteStore field.
@@ -74,7 +58,7 @@ func (r *mutationResolver) DeleteStore(ctx context.Context, id string) (*model.D
 }
 
 // CreateItem is the resolver for the createItem field.
-func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateItemInput) (*catalog.Item, error) {
+func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateItemInput) (*model.Item, error) {
 	sid, err := catalog.ParseID(input.StoreID)
 	if err != nil {
 		return nil, err
@@ -88,11 +72,11 @@ func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateIte
 		return nil, err
 	}
 	item := &catalog.Item{StoreID: sid, Name: name, Price: price}
-	return item, r.Data.CreateItem(ctx, item)
+	return (*model.Item)(item), r.Data.CreateItem(ctx, item)
 }
 
 // UpdateItem is the resolver for the updateItem field.
-func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*catalog.Item, error) {
+func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*model.Item, error) {
 	iid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -112,7 +96,8 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input mode
 		}
 		ch.Price = &price
 	}
-	return r.Data.UpdateItem(ctx, iid, ch)
+	item, err := r.Data.UpdateItem(ctx, iid, ch)
+	return (*model.Item)(item), err
 }
 
 // DeleteItem is the resolver for the deleteItem field.
@@ -128,7 +113,7 @@ func (r *mutationResolver) DeleteItem(ctx context.Context, id string) (*model.De
 }
 
 // CreateTag is the resolver for the createTag field.
-func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagInput) (*catalog.Tag, error) {
+func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagInput) (*model.Tag, error) {
 	sid, err := catalog.ParseID(input.StoreID)
 	if err != nil {
 		return nil, err
@@ -138,11 +123,11 @@ func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagI
 		return nil, err
 	}
 	tag := &catalog.Tag{StoreID: sid, Name: name}
-	return tag, r.Data.CreateTag(ctx, tag)
+	return (*model.Tag)(tag), r.Data.CreateTag(ctx, tag)
 }
 
 // UpdateTag is the resolver for the updateTag field.
-func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*catalog.Tag, error) {
+func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*model.Tag, error) {
 	tid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -151,7 +136,8 @@ func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model
 	if err != nil {
 		return nil, err
 	}
-	return r.Data.UpdateTag(ctx, tid, name)
+	tag, err := r.Data.UpdateTag(ctx, tid, name)
+	return (*model.Tag)(tag), err
 }
 
 // LinkTag is the resolver for the linkTag field.
@@ -164,7 +150,7 @@ func (r *mutationResolver) LinkTag(ctx context.Context, itemID string, tagID str
 	if err != nil {
 		return nil, err
 	}
-	return &model.TagAndItemPayload{Message: "Tag linked to item.", Item: item, Tag: tag}, nil
+	return &model.TagAndItemPayload{Message: "Tag linked to item.", Item: (*model.Item)(item), Tag: (*model.Tag)(tag)}, nil
 }
 
 // UnlinkTag is the resolver for the unlinkTag field.
@@ -177,7 +163,7 @@ func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID string, tagID s
 	if err != nil {
 		return nil, err
 	}
-	return &model.TagAndItemPayload{Message: "Item removed from tag.", Item: item, Tag: tag}, nil
+	return &model.TagAndItemPayload{Message: "Item removed from tag.", Item: (*model.Item)(item), Tag: (*model.Tag)(tag)}, nil
 }
 
 // DeleteTag is the resolver for the deleteTag field.
@@ -193,14 +179,13 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 }
 
 // Store is the resolver for the store field.
-func (r *queryResolver) Store(ctx context.Context, id string) (*catalog.Store, error) {
-	s, err := byID(ctx, id, loader.For(ctx).Store, catalog.ErrNoStore)
+func (r *queryResolver) Store(ctx context.Context, id string) (*model.Store, error) {
+	row, err := byID(ctx, id, loader.For(ctx).Store, catalog.ErrNoStore)
 	if err != nil {
 		return nil, err
 	}
-	p := newPrefetcher(ctx, r.Log)
-	p.stores(p.current(), []*catalog.Store{s})
-	return s, nil
+	preloadStores(ctx, r.Log, graphql.GetFieldContext(ctx).Field.Selections, []*catalog.Store{row})
+	return (*model.Store)(row), nil
 }
 
 // Stores is the resolver for the stores field.
@@ -217,20 +202,18 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	p := newPrefetcher(ctx, r.Log)
-	p.connection("StoreEdge", func(sel ast.SelectionSet) { p.stores(sel, nodes) })
-	return &model.StoreConnection{Nodes: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more)}, nil
+	preloadConnection(ctx, "StoreEdge", func(sel ast.SelectionSet) { preloadStores(ctx, r.Log, sel, nodes) })
+	return &model.StoreConnection{Nodes: model.Stores(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more)}, nil
 }
 
 // Item is the resolver for the item field.
-func (r *queryResolver) Item(ctx context.Context, id string) (*catalog.Item, error) {
-	item, err := byID(ctx, id, loader.For(ctx).Item, catalog.ErrNoItem)
+func (r *queryResolver) Item(ctx context.Context, id string) (*model.Item, error) {
+	row, err := byID(ctx, id, loader.For(ctx).Item, catalog.ErrNoItem)
 	if err != nil {
 		return nil, err
 	}
-	p := newPrefetcher(ctx, r.Log)
-	p.items(p.current(), []*catalog.Item{item})
-	return item, nil
+	preloadItems(ctx, r.Log, graphql.GetFieldContext(ctx).Field.Selections, []*catalog.Item{row})
+	return (*model.Item)(row), nil
 }
 
 // Items is the resolver for the items field.
@@ -247,20 +230,18 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	if err != nil {
 		return nil, err
 	}
-	p := newPrefetcher(ctx, r.Log)
-	p.connection("ItemEdge", func(sel ast.SelectionSet) { p.items(sel, nodes) })
-	return &model.ItemConnection{Nodes: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}, nil
+	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
+	return &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}, nil
 }
 
 // Tag is the resolver for the tag field.
-func (r *queryResolver) Tag(ctx context.Context, id string) (*catalog.Tag, error) {
-	tag, err := byID(ctx, id, loader.For(ctx).Tag, catalog.ErrNoTag)
+func (r *queryResolver) Tag(ctx context.Context, id string) (*model.Tag, error) {
+	row, err := byID(ctx, id, loader.For(ctx).Tag, catalog.ErrNoTag)
 	if err != nil {
 		return nil, err
 	}
-	p := newPrefetcher(ctx, r.Log)
-	p.tags(p.current(), []*catalog.Tag{tag})
-	return tag, nil
+	preloadTags(ctx, r.Log, graphql.GetFieldContext(ctx).Field.Selections, []*catalog.Tag{row})
+	return (*model.Tag)(row), nil
 }
 
 // Tags is the resolver for the tags field.
@@ -277,37 +258,8 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	if err != nil {
 		return nil, err
 	}
-	p := newPrefetcher(ctx, r.Log)
-	p.connection("TagEdge", func(sel ast.SelectionSet) { p.tags(sel, nodes) })
-	return &model.TagConnection{Nodes: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
-}
-
-// Items is the batch resolver for the items field.
-func (r *storeResolver) Items(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error) {
-	a, err := catalog.NewListArgs(first, offset, itemOrder(orderBy))
-	if err != nil {
-		return nil, err
-	}
-	return batch(loader.For(ctx).ItemsOfStore(a).LoadAll(ctx, ids(objs, storeID)))
-}
-
-// Tags is the batch resolver for the tags field.
-func (r *storeResolver) Tags(ctx context.Context, objs []*catalog.Store, first *int, offset *int, orderBy *model.TagOrder) ([][]*catalog.Tag, error) {
-	a, err := catalog.NewListArgs(first, offset, tagOrder(orderBy))
-	if err != nil {
-		return nil, err
-	}
-	return batch(loader.For(ctx).TagsOfStore(a).LoadAll(ctx, ids(objs, storeID)))
-}
-
-// ItemCount is the batch resolver for the itemCount field.
-func (r *storeResolver) ItemCount(ctx context.Context, objs []*catalog.Store) ([]int, error) {
-	return batch(loader.For(ctx).ItemCountOfStore.LoadAll(ctx, ids(objs, storeID)))
-}
-
-// TagCount is the batch resolver for the tagCount field.
-func (r *storeResolver) TagCount(ctx context.Context, objs []*catalog.Store) ([]int, error) {
-	return batch(loader.For(ctx).TagCountOfStore.LoadAll(ctx, ids(objs, storeID)))
+	preloadConnection(ctx, "TagEdge", func(sel ast.SelectionSet) { preloadTags(ctx, r.Log, sel, nodes) })
+	return &model.TagConnection{Nodes: model.Tags(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -315,32 +267,10 @@ func (r *storeConnectionResolver) TotalCount(ctx context.Context, obj *model.Sto
 	return r.Data.CountStores(ctx, obj.Filter)
 }
 
-// Store is the batch resolver for the store field.
-func (r *tagResolver) Store(ctx context.Context, objs []*catalog.Tag) ([]*catalog.Store, error) {
-	return batch(loader.For(ctx).Store.LoadAll(ctx, ids(objs, tagStoreID)))
-}
-
-// Items is the batch resolver for the items field.
-func (r *tagResolver) Items(ctx context.Context, objs []*catalog.Tag, first *int, offset *int, orderBy *model.ItemOrder) ([][]*catalog.Item, error) {
-	a, err := catalog.NewListArgs(first, offset, itemOrder(orderBy))
-	if err != nil {
-		return nil, err
-	}
-	return batch(loader.For(ctx).ItemsOfTag(a).LoadAll(ctx, ids(objs, tagID)))
-}
-
-// ItemCount is the batch resolver for the itemCount field.
-func (r *tagResolver) ItemCount(ctx context.Context, objs []*catalog.Tag) ([]int, error) {
-	return batch(loader.For(ctx).ItemCountOfTag.LoadAll(ctx, ids(objs, tagID)))
-}
-
 // TotalCount is the resolver for the totalCount field.
 func (r *tagConnectionResolver) TotalCount(ctx context.Context, obj *model.TagConnection) (int, error) {
 	return r.Data.CountTags(ctx, obj.Filter)
 }
-
-// Item returns ItemResolver implementation.
-func (r *Resolver) Item() ItemResolver { return &itemResolver{r} }
 
 // ItemConnection returns ItemConnectionResolver implementation.
 func (r *Resolver) ItemConnection() ItemConnectionResolver { return &itemConnectionResolver{r} }
@@ -351,25 +281,16 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-// Store returns StoreResolver implementation.
-func (r *Resolver) Store() StoreResolver { return &storeResolver{r} }
-
 // StoreConnection returns StoreConnectionResolver implementation.
 func (r *Resolver) StoreConnection() StoreConnectionResolver { return &storeConnectionResolver{r} }
-
-// Tag returns TagResolver implementation.
-func (r *Resolver) Tag() TagResolver { return &tagResolver{r} }
 
 // TagConnection returns TagConnectionResolver implementation.
 func (r *Resolver) TagConnection() TagConnectionResolver { return &tagConnectionResolver{r} }
 
 type (
-	itemResolver            struct{ *Resolver }
 	itemConnectionResolver  struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
-	storeResolver           struct{ *Resolver }
 	storeConnectionResolver struct{ *Resolver }
-	tagResolver             struct{ *Resolver }
 	tagConnectionResolver   struct{ *Resolver }
 )

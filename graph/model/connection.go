@@ -6,7 +6,7 @@ import "github.com/storegraph/storegraph/internal/catalog"
 
 // StoreConnection is a page of stores; the filter stays with it for totalCount.
 type StoreConnection struct {
-	Nodes    []*catalog.Store
+	Nodes    []*Store
 	Filter   catalog.StoreFilter
 	PageInfo *PageInfo
 }
@@ -22,7 +22,7 @@ func (c *StoreConnection) Edges() []*StoreEdge {
 
 // ItemConnection is a page of items; the filter stays with it for totalCount.
 type ItemConnection struct {
-	Nodes    []*catalog.Item
+	Nodes    []*Item
 	Filter   catalog.ItemFilter
 	PageInfo *PageInfo
 }
@@ -38,7 +38,7 @@ func (c *ItemConnection) Edges() []*ItemEdge {
 
 // TagConnection is a page of tags; the filter stays with it for totalCount.
 type TagConnection struct {
-	Nodes    []*catalog.Tag
+	Nodes    []*Tag
 	Filter   catalog.TagFilter
 	PageInfo *PageInfo
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/storegraph/storegraph/internal/catalog"
 )
 
 // A new item.
@@ -48,7 +46,7 @@ type ItemEdge struct {
 	// Opaque cursor of this row, for `after`.
 	Cursor string `json:"cursor"`
 	// The item.
-	Node *catalog.Item `json:"node"`
+	Node *Item `json:"node"`
 }
 
 // Narrows the items list. All given conditions apply.
@@ -90,7 +88,7 @@ type StoreEdge struct {
 	// Opaque cursor of this row, for `after`.
 	Cursor string `json:"cursor"`
 	// The store.
-	Node *catalog.Store `json:"node"`
+	Node *Store `json:"node"`
 }
 
 // Narrows the stores list.
@@ -104,9 +102,9 @@ type TagAndItemPayload struct {
 	// What happened, as a sentence to show.
 	Message string `json:"message"`
 	// The item, as it is now.
-	Item *catalog.Item `json:"item"`
+	Item *Item `json:"item"`
 	// The tag, as it is now.
-	Tag *catalog.Tag `json:"tag"`
+	Tag *Tag `json:"tag"`
 }
 
 // A tag and its cursor.
@@ -114,7 +112,7 @@ type TagEdge struct {
 	// Opaque cursor of this row, for `after`.
 	Cursor string `json:"cursor"`
 	// The tag.
-	Node *catalog.Tag `json:"node"`
+	Node *Tag `json:"node"`
 }
 
 // Narrows the tags list. All given conditions apply.

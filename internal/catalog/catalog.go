@@ -10,9 +10,6 @@ type Store struct {
 
 	ID   ID     `bun:"id,pk,autoincrement"`
 	Name string `bun:"name,notnull"`
-
-	Items []*Item `bun:"rel:has-many,join:id=store_id"`
-	Tags  []*Tag  `bun:"rel:has-many,join:id=store_id"`
 }
 
 // Item is something a store sells; its name is unique within the store.
@@ -24,7 +21,7 @@ type Item struct {
 	Name    string `bun:"name,notnull"`
 	Price   Money  `bun:"price,notnull,type:numeric(12,2)"`
 
-	Tags []*Tag `bun:"m2m:items_tags,join:Item=Tag"`
+	LinkedTags []*Tag `bun:"m2m:items_tags,join:Item=Tag"`
 }
 
 // Tag labels items of its own store; its name is unique within the store.
@@ -35,7 +32,7 @@ type Tag struct {
 	StoreID ID     `bun:"store_id,notnull"`
 	Name    string `bun:"name,notnull"`
 
-	Items []*Item `bun:"m2m:items_tags,join:Tag=Item"`
+	LinkedItems []*Item `bun:"m2m:items_tags,join:Tag=Item"`
 }
 
 // ItemTag is one link of the many-to-many join between items and tags. StoreID is the

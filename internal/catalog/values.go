@@ -26,13 +26,17 @@ func ParseID(s string) (ID, error) {
 
 func (id ID) String() string { return strconv.FormatInt(int64(id), 10) }
 
-// MarshalGQL writes the id as a GraphQL ID: a JSON string.
+// AppendJSON appends the id as a GraphQL ID: a JSON string.
+func (id ID) AppendJSON(b []byte) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, int64(id), 10)
+	return append(b, '"')
+}
+
+// MarshalGQL writes the id as a GraphQL ID.
 func (id ID) MarshalGQL(w io.Writer) {
 	var buf [24]byte
-	b := append(buf[:0], '"')
-	b = strconv.AppendInt(b, int64(id), 10)
-	b = append(b, '"')
-	_, _ = w.Write(b)
+	_, _ = w.Write(id.AppendJSON(buf[:0]))
 }
 
 // UnmarshalGQL reads an id from a GraphQL input value.
@@ -107,10 +111,13 @@ func (m Money) appendDecimal(b []byte, fixed bool) []byte {
 	return b
 }
 
-// MarshalGQL writes the amount as a JSON number with no binary rounding ("19.99").
+// AppendJSON appends the amount as a JSON number with no binary rounding ("19.99").
+func (m Money) AppendJSON(b []byte) []byte { return m.appendDecimal(b, false) }
+
+// MarshalGQL writes the amount as a JSON number.
 func (m Money) MarshalGQL(w io.Writer) {
 	var buf [24]byte
-	_, _ = w.Write(m.appendDecimal(buf[:0], false))
+	_, _ = w.Write(m.AppendJSON(buf[:0]))
 }
 
 // UnmarshalGQL reads a price from a GraphQL input value with the rules of ParsePrice.

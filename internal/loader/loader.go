@@ -58,8 +58,9 @@ func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
 }
 
 // LoadAll returns the values for ids, in their order, through the loader: values already
-// loaded come from its cache, the rest from one batch. errs is nil when every id has a
-// value, else it holds each id's error at its index.
+// loaded come from its cache, the rest from one batch shared with the other loads of the
+// same window. errs is nil when every id has a value, else it holds each id's error at its
+// index.
 func (b *Batch[V]) LoadAll(ctx context.Context, ids []catalog.ID) (values []V, errs []error) {
 	thunks := make([]dataloader.Thunk[V], len(ids))
 	for i, id := range ids {
@@ -69,63 +70,68 @@ func (b *Batch[V]) LoadAll(ctx context.Context, ids []catalog.ID) (values []V, e
 	for i, thunk := range thunks {
 		v, err := thunk()
 		values[i] = v
-		if err != nil {
-			if errs == nil {
-				errs = make([]error, len(ids))
-			}
-			errs[i] = err
-		}
+		errs = setErr(errs, len(ids), i, err)
 	}
 	return values, errs
 }
 
-// Prefetch loads the values of all ids now, in one statement for those not loaded yet, and
-// primes the loader with them. It returns the values found, in the order of ids, skipping
-// ids that have none (those are left to Load, which reports them).
-func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) ([]V, error) {
+// Prefetch returns the values for ids like LoadAll, but fetches the ones not loaded yet at
+// once, in one statement, instead of waiting for a batch window; it primes the loader with
+// them so that later loads find them. A failed statement is returned as err.
+func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) (values []V, errs []error, err error) {
 	b.mu.Lock()
 	var need []catalog.ID
-	seen := make(map[catalog.ID]bool, len(ids))
+	queued := make(map[catalog.ID]bool)
 	for _, id := range ids {
-		if _, ok := b.known[id]; !ok && !seen[id] {
+		if _, ok := b.known[id]; !ok && !queued[id] {
 			need = append(need, id)
+			queued[id] = true
 		}
-		seen[id] = true
 	}
 	b.mu.Unlock()
 
 	var found map[catalog.ID]V
 	if len(need) > 0 {
-		var err error
 		if found, err = b.fetch(ctx, need); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	missing := make(map[catalog.ID]error)
 	for _, id := range need {
 		v, ok := found[id]
 		if !ok {
 			var err error
 			if v, err = b.missing(id); err != nil {
+				missing[id] = err // not primed: a later Load reports it in its own place
 				continue
 			}
 		}
 		b.known[id] = v
 		b.loader.Prime(ctx, id, v)
 	}
-	out := make([]V, 0, len(seen))
-	for _, id := range ids {
-		if !seen[id] {
-			continue
-		}
-		seen[id] = false
+	values = make([]V, len(ids))
+	for i, id := range ids {
 		if v, ok := b.known[id]; ok {
-			out = append(out, v)
+			values[i] = v
+		} else {
+			errs = setErr(errs, len(ids), i, missing[id])
 		}
 	}
-	return out, nil
+	return values, errs, nil
+}
+
+func setErr(errs []error, n, i int, err error) []error {
+	if err == nil {
+		return errs
+	}
+	if errs == nil {
+		errs = make([]error, n)
+	}
+	errs[i] = err
+	return errs
 }
 
 // byArgs keeps one Batch per distinct argument set of a relationship list.

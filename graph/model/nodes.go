@@ -1,0 +1,147 @@
+package model
+
+import (
+	"context"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/loader"
+)
+
+// Store, Item and Tag are the catalog's rows as GraphQL objects: the same structs, with the
+// relationship fields as methods that go through the request's loaders.
+type (
+	Store catalog.Store
+	Item  catalog.Item
+	Tag   catalog.Tag
+)
+
+// Items resolves Store.items.
+func (s *Store) Items(ctx context.Context, first *int, offset *int, orderBy *ItemOrder) (ItemList, error) {
+	a, err := catalog.NewListArgs(first, offset, orderBy.order())
+	if err != nil {
+		return ItemList{}, err
+	}
+	items, err := loader.For(ctx).ItemsOfStore(a).Load(ctx, s.ID)
+	if err != nil {
+		return ItemList{}, err
+	}
+	return newItemList(ctx, items)
+}
+
+// Tags resolves Store.tags.
+func (s *Store) Tags(ctx context.Context, first *int, offset *int, orderBy *TagOrder) (TagList, error) {
+	a, err := catalog.NewListArgs(first, offset, orderBy.order())
+	if err != nil {
+		return TagList{}, err
+	}
+	tags, err := loader.For(ctx).TagsOfStore(a).Load(ctx, s.ID)
+	if err != nil {
+		return TagList{}, err
+	}
+	return newTagList(ctx, tags)
+}
+
+// ItemCount resolves Store.itemCount.
+func (s *Store) ItemCount(ctx context.Context) (int, error) {
+	return loader.For(ctx).ItemCountOfStore.Load(ctx, s.ID)
+}
+
+// TagCount resolves Store.tagCount.
+func (s *Store) TagCount(ctx context.Context) (int, error) {
+	return loader.For(ctx).TagCountOfStore.Load(ctx, s.ID)
+}
+
+// Store resolves Item.store.
+func (i *Item) Store(ctx context.Context) (*Store, error) {
+	s, err := loader.For(ctx).Store.Load(ctx, i.StoreID)
+	return (*Store)(s), err
+}
+
+// Tags resolves Item.tags.
+func (i *Item) Tags(ctx context.Context, first *int, offset *int, orderBy *TagOrder) (TagList, error) {
+	a, err := catalog.NewListArgs(first, offset, orderBy.order())
+	if err != nil {
+		return TagList{}, err
+	}
+	tags, err := loader.For(ctx).TagsOfItem(a).Load(ctx, i.ID)
+	if err != nil {
+		return TagList{}, err
+	}
+	return newTagList(ctx, tags)
+}
+
+// TagCount resolves Item.tagCount.
+func (i *Item) TagCount(ctx context.Context) (int, error) {
+	return loader.For(ctx).TagCountOfItem.Load(ctx, i.ID)
+}
+
+// Store resolves Tag.store.
+func (t *Tag) Store(ctx context.Context) (*Store, error) {
+	s, err := loader.For(ctx).Store.Load(ctx, t.StoreID)
+	return (*Store)(s), err
+}
+
+// Items resolves Tag.items.
+func (t *Tag) Items(ctx context.Context, first *int, offset *int, orderBy *ItemOrder) (ItemList, error) {
+	a, err := catalog.NewListArgs(first, offset, orderBy.order())
+	if err != nil {
+		return ItemList{}, err
+	}
+	items, err := loader.For(ctx).ItemsOfTag(a).Load(ctx, t.ID)
+	if err != nil {
+		return ItemList{}, err
+	}
+	return newItemList(ctx, items)
+}
+
+// ItemCount resolves Tag.itemCount.
+func (t *Tag) ItemCount(ctx context.Context) (int, error) {
+	return loader.For(ctx).ItemCountOfTag.Load(ctx, t.ID)
+}
+
+func (o *ItemOrder) order() catalog.Order {
+	if o == nil {
+		return catalog.ByID
+	}
+	switch *o {
+	case ItemOrderName:
+		return catalog.ByName
+	case ItemOrderPrice:
+		return catalog.ByPrice
+	}
+	return catalog.ByID
+}
+
+func (o *TagOrder) order() catalog.Order {
+	if o != nil && *o == TagOrderName {
+		return catalog.ByName
+	}
+	return catalog.ByID
+}
+
+// Stores views catalog stores as GraphQL objects.
+func Stores(rows []*catalog.Store) []*Store {
+	out := make([]*Store, len(rows))
+	for i, r := range rows {
+		out[i] = (*Store)(r)
+	}
+	return out
+}
+
+// Items views catalog items as GraphQL objects.
+func Items(rows []*catalog.Item) []*Item {
+	out := make([]*Item, len(rows))
+	for i, r := range rows {
+		out[i] = (*Item)(r)
+	}
+	return out
+}
+
+// Tags views catalog tags as GraphQL objects.
+func Tags(rows []*catalog.Tag) []*Tag {
+	out := make([]*Tag, len(rows))
+	for i, r := range rows {
+		out[i] = (*Tag)(r)
+	}
+	return out
+}

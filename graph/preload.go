@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/loader"
+)
+
+// A root field preloads everything selected below its objects, level by level, one
+// statement per relationship and level, and primes the request's loaders with it. The
+// relationship fields below then find their values in the loaders' caches instead of
+// waiting for a batch window at every level. Anything it cannot load (bad arguments, a
+// failed statement) is left to those fields, which load it again and report the error
+// in its place.
+
+func preloadStores(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, stores []*catalog.Store) {
+	s, err := model.Compile(graphql.GetOperationContext(ctx), sel, "Store")
+	if err == nil {
+		err = s.LoadStores(ctx, loader.For(ctx), stores, true)
+	}
+	logPreload(ctx, log, err)
+}
+
+func preloadItems(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, items []*catalog.Item) {
+	s, err := model.Compile(graphql.GetOperationContext(ctx), sel, "Item")
+	if err == nil {
+		err = s.LoadItems(ctx, loader.For(ctx), items, true)
+	}
+	logPreload(ctx, log, err)
+}
+
+func preloadTags(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, tags []*catalog.Tag) {
+	s, err := model.Compile(graphql.GetOperationContext(ctx), sel, "Tag")
+	if err == nil {
+		err = s.LoadTags(ctx, loader.For(ctx), tags, true)
+	}
+	logPreload(ctx, log, err)
+}
+
+func logPreload(ctx context.Context, log *slog.Logger, err error) {
+	if err != nil {
+		log.DebugContext(ctx, "preload stopped; fields will load on their own", "err", err)
+	}
+}
+
+// preloadConnection preloads below the nodes of the connection being resolved, selected as
+// nodes or as edges { node }.
+func preloadConnection(ctx context.Context, edgeType string, preload func(ast.SelectionSet)) {
+	op := graphql.GetOperationContext(ctx)
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "nodes":
+			preload(f.Selections)
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{edgeType}) {
+				if e.Name == "node" {
+					preload(e.Selections)
+				}
+			}
+		}
+	}
+}
