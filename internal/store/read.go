@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/storegraph/storegraph/internal/catalog"
 )
@@ -14,21 +13,21 @@ import (
 // StoresByID returns the stores with these ids, in no particular order.
 func (s *Store) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
 	var rows []*catalog.Store
-	err := s.db.NewSelect().Model(&rows).Where("s.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
 	return rows, translate(err, "stores by id")
 }
 
 // ItemsByID returns the items with these ids, in no particular order.
 func (s *Store) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
 	var rows []*catalog.Item
-	err := s.db.NewSelect().Model(&rows).Where("i.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
 	return rows, translate(err, "items by id")
 }
 
 // TagsByID returns the tags with these ids, in no particular order.
 func (s *Store) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
 	var rows []*catalog.Tag
-	err := s.db.NewSelect().Model(&rows).Where("t.id = ANY(?)", pgdialect.Array(ids)).Scan(ctx)
+	err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
 	return rows, translate(err, "tags by id")
 }
 
@@ -81,24 +80,24 @@ var (
 // query builds the one statement that reads the relation for every parent at once, with
 // first/offset applied per parent by row_number() when they are given. Rows come back as
 // (parent, child columns...), sorted so that each parent's rows are in list order.
-func (r relation) query(db bun.IDB, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
+func (s *Store) relationQuery(r relation, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
 	order := r.orders[args.Order]
-	q := db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr(r.from).
-		ColumnExpr(r.parent+" AS parent").
+		ColumnExpr(r.parent + " AS parent").
 		ColumnExpr(r.columns).
-		Where(r.parent+" = ANY(?)", pgdialect.Array(parents))
+		Where(r.parent + " = ANY($1)")
 	if args.Limit < 0 && args.Offset == 0 {
-		return q.OrderExpr(r.parent + ", " + order)
+		return q.Conn(s.bind(parents)).OrderExpr(r.parent + ", " + order)
 	}
 	q = q.ColumnExpr("row_number() OVER (PARTITION BY " + r.parent + " ORDER BY " + order + ") AS rn")
-	outer := db.NewSelect().TableExpr("(?) AS w", q).ColumnExpr("w.*").
+	outer := s.db.NewSelect().TableExpr("(?) AS w", q).ColumnExpr("w.*").
 		Where("w.rn > ?", args.Offset).
 		OrderExpr("w.parent, w.rn")
 	if args.Limit >= 0 {
 		outer = outer.Where("w.rn <= ?", args.Offset+args.Limit)
 	}
-	return outer
+	return outer.Conn(s.bind(parents))
 }
 
 // scanChildren runs q and groups its rows by parent, keeping their order. scan reads the
@@ -149,25 +148,25 @@ func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offse
 
 // ItemsOfStores returns the items of each store, by store id.
 func (s *Store) ItemsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
-	m, err := scanChildren(ctx, itemsOfStores.query(s.db, ids, args), windowed(args), scanItem)
+	m, err := scanChildren(ctx, s.relationQuery(itemsOfStores, ids, args), windowed(args), scanItem)
 	return m, translate(err, "items of stores")
 }
 
 // TagsOfStores returns the tags of each store, by store id.
 func (s *Store) TagsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
-	m, err := scanChildren(ctx, tagsOfStores.query(s.db, ids, args), windowed(args), scanTag)
+	m, err := scanChildren(ctx, s.relationQuery(tagsOfStores, ids, args), windowed(args), scanTag)
 	return m, translate(err, "tags of stores")
 }
 
 // TagsOfItems returns the tags linked with each item, by item id.
 func (s *Store) TagsOfItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
-	m, err := scanChildren(ctx, tagsOfItems.query(s.db, ids, args), windowed(args), scanTag)
+	m, err := scanChildren(ctx, s.relationQuery(tagsOfItems, ids, args), windowed(args), scanTag)
 	return m, translate(err, "tags of items")
 }
 
 // ItemsOfTags returns the items each tag labels, by tag id.
 func (s *Store) ItemsOfTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
-	m, err := scanChildren(ctx, itemsOfTags.query(s.db, ids, args), windowed(args), scanItem)
+	m, err := scanChildren(ctx, s.relationQuery(itemsOfTags, ids, args), windowed(args), scanItem)
 	return m, translate(err, "items of tags")
 }
 
@@ -191,10 +190,10 @@ func (s *Store) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[cata
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
 	}
-	err := s.db.NewSelect().
+	err := s.db.NewSelect().Conn(s.bind(ids)).
 		TableExpr(c.table).
 		ColumnExpr(c.parent+" AS parent, count(*) AS n").
-		Where(c.parent+" = ANY(?)", pgdialect.Array(ids)).
+		Where(c.parent+" = ANY($1)").
 		GroupExpr(c.parent).
 		Scan(ctx, &rows)
 	if err != nil {

@@ -3,10 +3,12 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
@@ -77,4 +79,37 @@ func notFoundIfNoRows(err error, notFound *catalog.Error) error {
 		return notFound
 	}
 	return err
+}
+
+// bound is a bun.IConn that sends Bun's statements with parameters of their own ($1, ...).
+// Ids written into the text, as Bun would, make every batch a new statement for PostgreSQL
+// to parse and plan; with the ids as one array parameter the text stays the same, and each
+// connection prepares it once.
+type bound struct {
+	db   *sql.DB
+	args []any
+}
+
+var _ bun.IConn = bound{}
+
+// bind returns a connection for a statement whose $1 is ids.
+func (s *Store) bind(ids []catalog.ID) bound {
+	arr := make([]int64, len(ids))
+	for i, id := range ids {
+		arr[i] = int64(id)
+	}
+	// The pool's default is the simple protocol, for Bun's own statements; these are prepared.
+	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, arr}}
+}
+
+func (b bound) QueryContext(ctx context.Context, query string, _ ...any) (*sql.Rows, error) {
+	return b.db.QueryContext(ctx, query, b.args...)
+}
+
+func (b bound) ExecContext(ctx context.Context, query string, _ ...any) (sql.Result, error) {
+	return b.db.ExecContext(ctx, query, b.args...)
+}
+
+func (b bound) QueryRowContext(ctx context.Context, query string, _ ...any) *sql.Row {
+	return b.db.QueryRowContext(ctx, query, b.args...)
 }
