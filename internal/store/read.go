@@ -35,6 +35,7 @@ func (s *Store) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag,
 // from, which column names the parent, and how each order sorts.
 type relation struct {
 	from    string // FROM clause, with the aliases the columns use
+	fenced  string // FROM clause for few parents, when the relation joins a table (see fewParents)
 	parent  string // the column holding the parent's id
 	columns string // the child's columns, in scan order
 	orders  map[catalog.Order]string
@@ -55,12 +56,14 @@ var (
 	}
 	tagsOfItems = relation{
 		from:    "items_tags AS it JOIN tags AS t ON t.id = it.tag_id",
+		fenced:  "items_tags AS it CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = it.tag_id OFFSET 0) AS t",
 		parent:  "it.item_id",
 		columns: "t.id, t.store_id, t.name",
 		orders:  tagOrders,
 	}
 	itemsOfTags = relation{
 		from:    "items_tags AS it JOIN items AS i ON i.id = it.item_id",
+		fenced:  "items_tags AS it CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = it.item_id OFFSET 0) AS i",
 		parent:  "it.tag_id",
 		columns: "i.id, i.store_id, i.name, i.price",
 		orders:  itemOrders,
@@ -77,13 +80,24 @@ var (
 	}
 )
 
-// query builds the one statement that reads the relation for every parent at once, with
+// fewParents is how many parents a join through items_tags probes the other table's primary
+// key for, link by link. The prepared statement's generic plan does not know how many ids
+// its array holds and hash-joins a whole table even for one parent's five links; the
+// subquery with OFFSET 0 cannot be flattened into the join, so it stays a lookup per link.
+// Past this many parents the plain join, hashed, costs less.
+const fewParents = 100
+
+// relationQuery builds the one statement that reads the relation for every parent at once, with
 // first/offset applied per parent by row_number() when they are given. Rows come back as
 // (parent, child columns...), sorted so that each parent's rows are in list order.
 func (s *Store) relationQuery(r relation, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
 	order := r.orders[args.Order]
+	from := r.from
+	if r.fenced != "" && len(parents) <= fewParents {
+		from = r.fenced
+	}
 	q := s.db.NewSelect().
-		TableExpr(r.from).
+		TableExpr(from).
 		ColumnExpr(r.parent + " AS parent").
 		ColumnExpr(r.columns).
 		Where(r.parent + " = ANY($1)")
