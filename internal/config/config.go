@@ -22,6 +22,7 @@ type Config struct {
 	LogLevel           slog.Level    // LOG_LEVEL
 	LogFormat          string        // LOG_FORMAT: text or json
 	ShutdownTimeout    time.Duration // SHUTDOWN_TIMEOUT
+	PprofAddr          string        // PPROF_ADDR: where to serve net/http/pprof; empty for nowhere
 }
 
 // Load reads the settings through getenv (os.Getenv in main, a map in tests).
@@ -30,6 +31,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL:      or(getenv("DATABASE_URL"), "postgres:///storegraph"),
 		Port:             or(getenv("PORT"), "8080"),
 		LogFormat:        or(getenv("LOG_FORMAT"), "text"),
+		PprofAddr:        getenv("PPROF_ADDR"),
 		DBMaxConns:       10,
 		StatementTimeout: 30 * time.Second,
 		LoaderWait:       2 * time.Millisecond,
