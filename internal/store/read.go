@@ -114,49 +114,60 @@ func (s *Store) relationQuery(r relation, parents []catalog.ID, args catalog.Lis
 	return outer.Conn(s.bind(parents))
 }
 
-// scanChildren runs q and groups its rows by parent, keeping their order. scan reads the
-// child's columns after the parent column (and before rn, when the query has one).
-func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool,
-	scan func(rows *sql.Rows, parent *catalog.ID, rn *int64) (*T, error)) (map[catalog.ID][]*T, error) {
+// scanChildren runs q and groups its rows by parent, keeping their order. A child that
+// several parents share (a tag on many items) is read into one struct.
+func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool, scan rowScanner[T]) (map[catalog.ID][]*T, error) {
 	rows, err := q.Rows(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := make(map[catalog.ID][]*T)
-	var parent catalog.ID
-	var rn int64
+	seen := make(map[int64]*T)
+	var r scannedRow
+	dest := []any{&r.parent, &r.id, &r.storeID, &r.name}
+	if scan.price {
+		dest = append(dest, &r.price)
+	}
+	if windowed {
+		dest = append(dest, &r.rn)
+	}
 	for rows.Next() {
-		var rnp *int64
-		if windowed {
-			rnp = &rn
-		}
-		child, err := scan(rows, &parent, rnp)
-		if err != nil {
+		// Plain int64 and RawBytes destinations take database/sql's fast paths, and the
+		// name is copied only for a child not read yet.
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out[parent] = append(out[parent], child)
+		child, ok := seen[r.id]
+		if !ok {
+			child = scan.build(&r)
+			seen[r.id] = child
+		}
+		out[catalog.ID(r.parent)] = append(out[catalog.ID(r.parent)], child)
 	}
 	return out, rows.Err()
 }
 
-func scanItem(rows *sql.Rows, parent *catalog.ID, rn *int64) (*catalog.Item, error) {
-	it := new(catalog.Item)
-	dest := []any{parent, &it.ID, &it.StoreID, &it.Name, &it.Price}
-	if rn != nil {
-		dest = append(dest, rn)
-	}
-	return it, rows.Scan(dest...)
+// scannedRow holds one row of a relation statement: parent, id, store_id, name[, price][, rn].
+type scannedRow struct {
+	parent, id, storeID, rn int64
+	name                    sql.RawBytes
+	price                   catalog.Money
 }
 
-func scanTag(rows *sql.Rows, parent *catalog.ID, rn *int64) (*catalog.Tag, error) {
-	t := new(catalog.Tag)
-	dest := []any{parent, &t.ID, &t.StoreID, &t.Name}
-	if rn != nil {
-		dest = append(dest, rn)
-	}
-	return t, rows.Scan(dest...)
+type rowScanner[T any] struct {
+	price bool // the rows have a price column
+	build func(*scannedRow) *T
 }
+
+var (
+	scanItem = rowScanner[catalog.Item]{price: true, build: func(r *scannedRow) *catalog.Item {
+		return &catalog.Item{ID: catalog.ID(r.id), StoreID: catalog.ID(r.storeID), Name: string(r.name), Price: r.price}
+	}}
+	scanTag = rowScanner[catalog.Tag]{build: func(r *scannedRow) *catalog.Tag {
+		return &catalog.Tag{ID: catalog.ID(r.id), StoreID: catalog.ID(r.storeID), Name: string(r.name)}
+	}}
+)
 
 func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offset > 0 }
 
