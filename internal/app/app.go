@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -67,12 +68,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
+	gql.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
+			ctx = loader.Fresh(ctx)
+		}
+		return next(ctx)
+	})
 	gql.Use(httpserver.GraphQLObserver{})
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
 	h := httpserver.New(httpserver.Options{
-		GraphQL:        loader.Middleware(st, cfg.LoaderWait, gql),
+		GraphQL:        httpserver.QueriesOnlyOverGET(loader.Middleware(st, cfg.LoaderWait, gql)),
 		Ready:          func(ctx context.Context) error { return db.PingContext(ctx) },
 		Registry:       reg,
 		Metrics:        metrics,

@@ -165,6 +165,9 @@ func newByArgs[V any](wait time.Duration, fetch func(context.Context, []catalog.
 
 // Loaders are the dataloaders of one request.
 type Loaders struct {
+	st   *store.Store
+	wait time.Duration
+
 	Store *Batch[*catalog.Store]
 	Item  *Batch[*catalog.Item]
 	Tag   *Batch[*catalog.Tag]
@@ -203,6 +206,8 @@ func New(st *store.Store, wait time.Duration) *Loaders {
 			func(catalog.ID) (int, error) { return 0, nil })
 	}
 	return &Loaders{
+		st:    st,
+		wait:  wait,
 		Store: newBatch(wait, byID(st.StoresByID, func(s *catalog.Store) catalog.ID { return s.ID }), notFound[*catalog.Store](catalog.ErrNoStore)),
 		Item:  newBatch(wait, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem)),
 		Tag:   newBatch(wait, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag)),
@@ -248,6 +253,13 @@ func Middleware(st *store.Store, wait time.Duration, next http.Handler) http.Han
 		ctx := context.WithValue(r.Context(), ctxKey{}, New(st, wait))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// Fresh returns ctx with new, empty loaders. Each mutation of a request runs on its own, so
+// that its payload shows the rows as that mutation left them, not as an earlier one read them.
+func Fresh(ctx context.Context) context.Context {
+	l := For(ctx)
+	return context.WithValue(ctx, ctxKey{}, New(l.st, l.wait))
 }
 
 // For returns the request's loaders. It panics when the middleware did not run, which is a

@@ -1,0 +1,230 @@
+package graph_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/storegraph/storegraph/internal/apitest"
+)
+
+func TestPriceRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	storeID := createStore(t, s, "Prices")
+
+	for _, price := range []float64{0, 0.01, 0.1, 1, 19.99, 19.9, 0.07, 1234567.89, 9999999999.99} {
+		// The text a client wrote is the shortest decimal that reads back as the same float.
+		text := strconv.FormatFloat(price, 'f', -1, 64)
+		for _, how := range []struct {
+			name  string
+			query string
+			vars  map[string]any
+		}{
+			{"Variable", `mutation($s: ID!, $n: String!, $p: Float!) {
+				createItem(input: {storeId: $s, name: $n, price: $p}) { id price } }`,
+				map[string]any{"s": storeID, "n": "variable " + text, "p": price}},
+			{"Literal", fmt.Sprintf(`mutation($s: ID!, $n: String!) {
+				createItem(input: {storeId: $s, name: $n, price: %s}) { id price } }`, text),
+				map[string]any{"s": storeID, "n": "literal " + text}},
+		} {
+			t.Run(how.name+"/"+text, func(t *testing.T) {
+				t.Parallel()
+				var created struct{ CreateItem itemJSON }
+				mustPost(t, s, how.query, how.vars, &created)
+				id := created.CreateItem.ID
+				if got := string(created.CreateItem.Price); got != text {
+					t.Errorf("createItem(price: %s) price = %s; want %s", text, got, text)
+				}
+				wantDB := fmt.Sprintf("%.2f", price)
+				if n := count(t, s, "SELECT count(*) FROM items WHERE id = ? AND price::text = ?", dbID(t, id), wantDB); n != 1 {
+					t.Errorf("item %s with price::text %s in the database: got %d rows; want 1", id, wantDB, n)
+				}
+				var read struct{ Item itemJSON }
+				mustPost(t, s, `query($id: ID!) { item(id: $id) { price } }`, map[string]any{"id": id}, &read)
+				if got := string(read.Item.Price); got != text {
+					t.Errorf("item(%s) price = %s; want %s", id, got, text)
+				}
+			})
+		}
+
+		t.Run("Update/"+text, func(t *testing.T) {
+			t.Parallel()
+			id := createItem(t, s, storeID, "updated "+text, 5.55)
+			var out struct{ UpdateItem itemJSON }
+			mustPost(t, s, `mutation($id: ID!, $p: Float!) { updateItem(id: $id, input: {price: $p}) { price } }`,
+				map[string]any{"id": id, "p": price}, &out)
+			if got := string(out.UpdateItem.Price); got != text {
+				t.Errorf("updateItem(price: %s) price = %s; want %s", text, got, text)
+			}
+			wantDB := fmt.Sprintf("%.2f", price)
+			if n := count(t, s, "SELECT count(*) FROM items WHERE id = ? AND price::text = ?", dbID(t, id), wantDB); n != 1 {
+				t.Errorf("item %s with price::text %s after the update: got %d rows; want 1", id, wantDB, n)
+			}
+		})
+	}
+}
+
+func TestBadPriceIsBadUserInput(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	storeID := createStore(t, s, "Bad Prices")
+	item := createItem(t, s, storeID, "Kept", 5.55)
+
+	for _, tc := range []struct {
+		name  string
+		price string // as written in the query, so that no JSON encoder rewrites it
+	}{
+		{"Negative", "-1"},
+		{"NegativeCent", "-0.01"},
+		{"ThreeDecimals", "1.999"},
+		{"TenthOfACent", "0.001"},
+		{"ThreeDecimalsBelowMax", "19.999"},
+		{"OneTrillion", "1e12"},
+		{"JustOverMax", "10000000000"},
+		{"MaxWithThirdDecimal", "9999999999.999"},
+		{"HugeExponent", "1e300"},
+	} {
+		t.Run("Create/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := "refused " + tc.name
+			r := post(t, s, fmt.Sprintf(`mutation($s: ID!, $n: String!) {
+				createItem(input: {storeId: $s, name: $n, price: %s}) { id price } }`, tc.price),
+				map[string]any{"s": storeID, "n": name})
+			wantCode(t, r, "BAD_USER_INPUT")
+			wantNullField(t, r, "createItem")
+			if n := count(t, s, "SELECT count(*) FROM items WHERE name = ?", name); n != 0 {
+				t.Errorf("items created with price %s: got %d; want 0", tc.price, n)
+			}
+		})
+		t.Run("Update/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := post(t, s, fmt.Sprintf(`mutation($id: ID!) { updateItem(id: $id, input: {price: %s}) { price } }`, tc.price),
+				map[string]any{"id": item})
+			wantCode(t, r, "BAD_USER_INPUT")
+			wantNullField(t, r, "updateItem")
+			if n := count(t, s, "SELECT count(*) FROM items WHERE id = ? AND price::text = '5.55'", dbID(t, item)); n != 1 {
+				t.Errorf("item %s kept its price 5.55 after updateItem(price: %s): got %d rows; want 1", item, tc.price, n)
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		input string
+		want  string // the stored name; "" when the name is refused with BAD_USER_INPUT
+	}{
+		{"SurroundingSpaceTrimmed", " \t Tea  \n", "Tea"},
+		{"InnerSpaceKept", "Corner  Books", "Corner  Books"},
+		{"EightyASCIIAccepted", strings.Repeat("a", 80), strings.Repeat("a", 80)},
+		{"EightyOneASCIIRefused", strings.Repeat("a", 81), ""},
+		{"EightyAccentedAccepted", strings.Repeat("é", 80), strings.Repeat("é", 80)},
+		{"EightyOneAccentedRefused", strings.Repeat("é", 81), ""},
+		{"EightyEmojiAccepted", strings.Repeat("🍵", 80), strings.Repeat("🍵", 80)},
+		{"EightyOneEmojiRefused", strings.Repeat("🍵", 81), ""},
+		{"EightyAfterTrimmingAccepted", "   " + strings.Repeat("x", 80) + "\t ", strings.Repeat("x", 80)},
+		{"BlankRefused", "   ", ""},
+		{"EmptyRefused", "", ""},
+	}
+
+	// Each kind of write runs on a server of its own, so that the same names can be used
+	// for stores (unique across the server) by every case.
+	for _, kind := range []struct {
+		name  string
+		table string
+		query string
+		field string
+		// setup makes what the write needs and returns its variables, without $n.
+		setup func(t *testing.T, s *apitest.Server, label string) map[string]any
+	}{
+		{name: "createStore", table: "stores", field: "createStore",
+			query: `mutation($n: String!) { createStore(input: {name: $n}) { id name } }`,
+			setup: func(*testing.T, *apitest.Server, string) map[string]any { return map[string]any{} }},
+		{name: "updateStore", table: "stores", field: "updateStore",
+			query: `mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { id name } }`,
+			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
+				return map[string]any{"id": createStore(t, s, "Original "+label)}
+			}},
+		{name: "createItem", table: "items", field: "createItem",
+			query: `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1}) { id name } }`,
+			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
+				return map[string]any{"s": createStore(t, s, label)}
+			}},
+		{name: "updateItem", table: "items", field: "updateItem",
+			query: `mutation($id: ID!, $n: String!) { updateItem(id: $id, input: {name: $n}) { id name } }`,
+			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
+				return map[string]any{"id": createItem(t, s, createStore(t, s, label), "Original "+label, 1)}
+			}},
+		{name: "createTag", table: "tags", field: "createTag",
+			query: `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id name } }`,
+			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
+				return map[string]any{"s": createStore(t, s, label)}
+			}},
+		{name: "updateTag", table: "tags", field: "updateTag",
+			query: `mutation($id: ID!, $n: String!) { updateTag(id: $id, input: {name: $n}) { id name } }`,
+			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
+				return map[string]any{"id": createTag(t, s, createStore(t, s, label), "Original "+label)}
+			}},
+	} {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					label := kind.name + " " + tc.name
+					vars := kind.setup(t, s, label)
+					vars["n"] = tc.input
+					r := post(t, s, kind.query, vars)
+
+					if tc.want == "" {
+						wantCode(t, r, "BAD_USER_INPUT")
+						wantNullField(t, r, kind.field)
+						checkNameRefused(t, s, kind.table, vars, tc.input, "Original "+label)
+						return
+					}
+					if len(r.Errors) > 0 {
+						t.Fatalf("%s(name: %q) failed: %+v", kind.name, tc.input, r.Errors)
+					}
+					var out map[string]struct{ ID, Name string }
+					r.Decode(t, &out)
+					got := out[kind.field]
+					if got.Name != tc.want {
+						t.Errorf("%s(name: %q) name = %q; want %q", kind.name, tc.input, got.Name, tc.want)
+					}
+					n := count(t, s, fmt.Sprintf("SELECT count(*) FROM %s WHERE id = ? AND name = ? AND char_length(name) = ?", kind.table),
+						dbID(t, got.ID), tc.want, utf8.RuneCountInString(tc.want))
+					if n != 1 {
+						t.Errorf("%s %s named %q in the database: got %d rows; want 1", kind.table, got.ID, tc.want, n)
+					}
+				})
+			}
+		})
+	}
+}
+
+// checkNameRefused checks that a refused name left no trace: an update kept the row's
+// original name, a create made no row with the name as sent or trimmed.
+func checkNameRefused(t *testing.T, s *apitest.Server, table string, vars map[string]any, input, original string) {
+	t.Helper()
+	if id, ok := vars["id"].(string); ok {
+		if n := count(t, s, fmt.Sprintf("SELECT count(*) FROM %s WHERE id = ? AND name = ?", table), dbID(t, id), original); n != 1 {
+			t.Errorf("%s %s kept its name %q: got %d rows; want 1", table, id, original, n)
+		}
+		return
+	}
+	query := fmt.Sprintf("SELECT count(*) FROM %s WHERE name IN (?, ?)", table)
+	args := []any{input, strings.TrimSpace(input)}
+	if storeID, ok := vars["s"].(string); ok {
+		query = fmt.Sprintf("SELECT count(*) FROM %s WHERE store_id = ?", table)
+		args = []any{dbID(t, storeID)}
+	}
+	if n := count(t, s, query, args...); n != 0 {
+		t.Errorf("%s created for the refused name %q: got %d; want 0", table, input, n)
+	}
+}
