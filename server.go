@@ -50,6 +50,8 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A second signal ends the process at once rather than waiting for the drain.
+	go func() { <-ctx.Done(); stop() }()
 
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -60,11 +62,16 @@ func run(args []string) error {
 	switch {
 	case len(args) == 0:
 	case len(args) == 1 && args[0] == "seed":
-		c, err := demo.Load(ctx, a.DB)
+		hash, err := a.Hashing.Hash(demo.UserPassword)
+		if err != nil {
+			return err
+		}
+		c, err := demo.Load(ctx, a.DB, hash)
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
-		log.Info("demo data in place", "stores", c.Stores, "items", c.Items, "tags", c.Tags, "links", c.Links)
+		log.Info("demo data in place", "stores", c.Stores, "items", c.Items, "tags", c.Tags, "links", c.Links,
+			"user", demo.UserEmail)
 		return nil
 	default:
 		return errors.New("usage: storegraph [seed]")

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/auth"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
 )
@@ -109,3 +110,10 @@ func byID[V any](ctx context.Context, id string, b *loader.Batch[V], notFound er
 func storeID(s *catalog.Store) catalog.ID { return s.ID }
 func itemID(i *catalog.Item) catalog.ID   { return i.ID }
 func tagID(t *catalog.Tag) catalog.ID     { return t.ID }
+
+func payload(sess *auth.Session, err error) (*model.AuthPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuthPayload{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, User: (*model.User)(sess.User)}, nil
+}

@@ -126,6 +126,7 @@ func TestConcurrentWritesKeepTheRules(t *testing.T) {
 		tagsPer      = 8
 	)
 	exec(t, s, "INSERT INTO stores (name) VALUES ('Race A'), ('Race B')")
+	ownAllStores(t, s)
 	exec(t, s, `INSERT INTO items (store_id, name, price)
 		SELECT s, 'seed ' || k, k FROM generate_series(1, 2) AS s, generate_series(1, ?) AS k ORDER BY s, k`, itemsPer)
 	exec(t, s, `INSERT INTO tags (store_id, name)
@@ -221,6 +222,7 @@ func TestLinkTagRacingDeleteTag(t *testing.T) {
 	s := apitest.New(t, nil)
 	const rounds = 30
 	exec(t, s, "INSERT INTO stores (name) VALUES ('Race')")
+	ownAllStores(t, s)
 	exec(t, s, "INSERT INTO items (store_id, name, price) SELECT 1, 'item ' || k, 1 FROM generate_series(1, ?) AS k ORDER BY k", rounds)
 	exec(t, s, "INSERT INTO tags (store_id, name) SELECT 1, 'tag ' || k FROM generate_series(1, ?) AS k ORDER BY k", rounds)
 
@@ -266,6 +268,7 @@ func TestLinkTagRacingDeleteItem(t *testing.T) {
 	s := apitest.New(t, nil)
 	const rounds = 30
 	exec(t, s, "INSERT INTO stores (name) VALUES ('Race')")
+	ownAllStores(t, s)
 	exec(t, s, "INSERT INTO items (store_id, name, price) SELECT 1, 'item ' || k, 1 FROM generate_series(1, ?) AS k ORDER BY k", rounds)
 	exec(t, s, "INSERT INTO tags (store_id, name) VALUES (1, 'shared')")
 

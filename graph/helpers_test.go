@@ -28,8 +28,8 @@ func newServer(t testing.TB) *apitest.Server {
 	return s
 }
 
-// send posts a GraphQL request and returns the response, or an error when there is none to
-// return. It touches no testing.T, so any goroutine may call it.
+// send posts a GraphQL request as the server's owner and returns the response, or an error
+// when there is none to return. It touches no testing.T, so any goroutine may call it.
 func send(ctx context.Context, s *apitest.Server, query string, vars map[string]any) (*apitest.Response, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -40,6 +40,7 @@ func send(ctx context.Context, s *apitest.Server, query string, vars map[string]
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.Token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -240,3 +241,9 @@ func tagNames(tags []tagJSON) string {
 
 // malformedIDs are ids no client may send: the API refuses them with BAD_USER_INPUT.
 var malformedIDs = []string{"abc", "0", "-1", "1.5", "", " 1", "01", "+1", "1e3", "99999999999999999999"}
+
+// ownAllStores gives every store to the server's owner, for stores inserted with SQL.
+func ownAllStores(t testing.TB, s *apitest.Server) {
+	t.Helper()
+	exec(t, s, "UPDATE stores SET owner_id = (SELECT id FROM users WHERE email = ?)", apitest.OwnerEmail)
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/auth"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/store"
@@ -23,16 +24,24 @@ func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.Item
 
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	name, err := catalog.Name("store", input.Name)
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Data.CreateStore(ctx, name)
+	s, err := r.Data.CreateStore(ctx, user, name)
 	return (*model.Store)(s), err
 }
 
 // UpdateStore is the resolver for the updateStore field.
 func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -41,17 +50,21 @@ func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input mod
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Data.UpdateStore(ctx, sid, name)
+	s, err := r.Data.UpdateStore(ctx, user, sid, name)
 	return (*model.Store)(s), err
 }
 
 // DeleteStore is the resolver for the deleteStore field.
 func (r *mutationResolver) DeleteStore(ctx context.Context, id string) (*model.DeletePayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Data.DeleteStore(ctx, sid); err != nil {
+	if err := r.Data.DeleteStore(ctx, user, sid); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: sid.String(), Message: "Store deleted."}, nil
@@ -59,6 +72,10 @@ func (r *mutationResolver) DeleteStore(ctx context.Context, id string) (*model.D
 
 // CreateItem is the resolver for the createItem field.
 func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateItemInput) (*model.Item, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sid, err := catalog.ParseID(input.StoreID)
 	if err != nil {
 		return nil, err
@@ -72,11 +89,15 @@ func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateIte
 		return nil, err
 	}
 	item := &catalog.Item{StoreID: sid, Name: name, Price: price}
-	return (*model.Item)(item), r.Data.CreateItem(ctx, item)
+	return (*model.Item)(item), r.Data.CreateItem(ctx, user, item)
 }
 
 // UpdateItem is the resolver for the updateItem field.
 func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*model.Item, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	iid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -96,17 +117,21 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input mode
 		}
 		ch.Price = &price
 	}
-	item, err := r.Data.UpdateItem(ctx, iid, ch)
+	item, err := r.Data.UpdateItem(ctx, user, iid, ch)
 	return (*model.Item)(item), err
 }
 
 // DeleteItem is the resolver for the deleteItem field.
 func (r *mutationResolver) DeleteItem(ctx context.Context, id string) (*model.DeletePayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	iid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Data.DeleteItem(ctx, iid); err != nil {
+	if err := r.Data.DeleteItem(ctx, user, iid); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: iid.String(), Message: "Item deleted."}, nil
@@ -114,6 +139,10 @@ func (r *mutationResolver) DeleteItem(ctx context.Context, id string) (*model.De
 
 // CreateTag is the resolver for the createTag field.
 func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagInput) (*model.Tag, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sid, err := catalog.ParseID(input.StoreID)
 	if err != nil {
 		return nil, err
@@ -123,11 +152,15 @@ func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagI
 		return nil, err
 	}
 	tag := &catalog.Tag{StoreID: sid, Name: name}
-	return (*model.Tag)(tag), r.Data.CreateTag(ctx, tag)
+	return (*model.Tag)(tag), r.Data.CreateTag(ctx, user, tag)
 }
 
 // UpdateTag is the resolver for the updateTag field.
 func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*model.Tag, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -136,17 +169,21 @@ func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model
 	if err != nil {
 		return nil, err
 	}
-	tag, err := r.Data.UpdateTag(ctx, tid, name)
+	tag, err := r.Data.UpdateTag(ctx, user, tid, name)
 	return (*model.Tag)(tag), err
 }
 
 // LinkTag is the resolver for the linkTag field.
 func (r *mutationResolver) LinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	iid, tid, err := parsePair(itemID, tagID)
 	if err != nil {
 		return nil, err
 	}
-	item, tag, err := r.Data.LinkTag(ctx, iid, tid)
+	item, tag, err := r.Data.LinkTag(ctx, user, iid, tid)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +192,15 @@ func (r *mutationResolver) LinkTag(ctx context.Context, itemID string, tagID str
 
 // UnlinkTag is the resolver for the unlinkTag field.
 func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	iid, tid, err := parsePair(itemID, tagID)
 	if err != nil {
 		return nil, err
 	}
-	item, tag, err := r.Data.UnlinkTag(ctx, iid, tid)
+	item, tag, err := r.Data.UnlinkTag(ctx, user, iid, tid)
 	if err != nil {
 		return nil, err
 	}
@@ -168,14 +209,38 @@ func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID string, tagID s
 
 // DeleteTag is the resolver for the deleteTag field.
 func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.DeletePayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Data.DeleteTag(ctx, tid); err != nil {
+	if err := r.Data.DeleteTag(ctx, user, tid); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: tid.String(), Message: "Tag deleted."}, nil
+}
+
+// Register is the resolver for the register field.
+func (r *mutationResolver) Register(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error) {
+	return payload(r.Auth.Register(ctx, input.Email, input.Password))
+}
+
+// Login is the resolver for the login field.
+func (r *mutationResolver) Login(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error) {
+	return payload(r.Auth.Login(ctx, input.Email, input.Password, auth.ClientAddr(ctx)))
+}
+
+// RefreshToken is the resolver for the refreshToken field.
+func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
+	return payload(r.Auth.Refresh(ctx, refreshToken))
+}
+
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (bool, error) {
+	return r.Auth.Logout(ctx, refreshToken)
 }
 
 // Store is the resolver for the store field.
@@ -260,6 +325,16 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	}
 	preloadConnection(ctx, "TagEdge", func(sel ast.SelectionSet) { preloadTags(ctx, r.Log, sel, nodes) })
 	return &model.TagConnection{Nodes: model.Tags(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
+}
+
+// Me is the resolver for the me field.
+func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
+	id, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, nil // signed out, or a token that does not count: no one
+	}
+	u, err := r.Auth.User(ctx, id)
+	return (*model.User)(u), err
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -9,6 +9,16 @@ import (
 	"strconv"
 )
 
+// What signing in gives: tokens and the user.
+type AuthPayload struct {
+	// A short-lived JWT: send it as `Authorization: Bearer <accessToken>`.
+	AccessToken string `json:"accessToken"`
+	// Spend it with refreshToken for new tokens when the access token expires; it works once.
+	RefreshToken string `json:"refreshToken"`
+	// The signed-in user.
+	User *User `json:"user"`
+}
+
 // A new item.
 type CreateItemInput struct {
 	// The store that sells it.
@@ -31,6 +41,14 @@ type CreateTagInput struct {
 	StoreID string `json:"storeId"`
 	// Unique within the store; trimmed, 1 to 80 characters.
 	Name string `json:"name"`
+}
+
+// An email and a password.
+type CredentialsInput struct {
+	// The account's email; unique whatever its case.
+	Email string `json:"email"`
+	// 8 to 128 characters.
+	Password string `json:"password"`
 }
 
 // The result of a delete.

@@ -145,3 +145,16 @@ func Tags(rows []*catalog.Tag) []*Tag {
 	}
 	return out
 }
+
+// User is an account as a GraphQL object.
+type User catalog.User
+
+// Stores resolves User.stores.
+func (u *User) Stores(ctx context.Context, first *int, offset *int) ([]*Store, error) {
+	a, err := catalog.NewListArgs(first, offset, catalog.ByID)
+	if err != nil {
+		return nil, err
+	}
+	stores, err := loader.For(ctx).StoresOfOwner(a).Load(ctx, u.ID)
+	return Stores(stores), err
+}

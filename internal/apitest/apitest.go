@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -22,30 +23,53 @@ import (
 
 // Server is a running storegraph for one test.
 type Server struct {
-	t   testing.TB
-	URL string // base URL, without a path
-	App *app.App
+	t     testing.TB
+	URL   string // base URL, without a path
+	App   *app.App
+	Token string // access token of Owner, sent by Post
+	logs  *logBuffer
 }
 
+// Owner is the account every test server starts with; Post acts as it.
+const (
+	OwnerEmail    = "owner@example.com"
+	OwnerPassword = "correct horse battery staple"
+)
+
+// testEnv makes password hashing cheap: tests sign up many users, and the cost travels in
+// each hash, so nothing else changes.
+var testEnv = map[string]string{"PASSWORD_HASH_MEMORY_KIB": "64", "PASSWORD_HASH_TIME": "1"}
+
 // New starts a storegraph on a fresh database; env overrides settings as the environment
-// would. Everything stops when the test ends.
+// would. The server logs at WARN, at LOG_LEVEL when env sets it, or at DEBUG with TEST_LOG
+// set. Everything stops when the test ends.
 func New(t testing.TB, env map[string]string) *Server {
 	t.Helper()
 	getenv := func(k string) string {
 		if k == "DATABASE_URL" {
+			if u, ok := env[k]; ok {
+				return u // a database the test made, e.g. with dbtest.New, reached its own way
+			}
 			return dbtest.New(t)
 		}
-		return env[k]
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return testEnv[k]
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	level := slog.LevelWarn
+	if _, ok := env["LOG_LEVEL"]; ok {
+		level = cfg.LogLevel
+	}
 	if os.Getenv("TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(testWriter{t, logs}, &slog.HandlerOptions{Level: level}))
 	a, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("app: %v", err)
@@ -55,7 +79,24 @@ func New(t testing.TB, env map[string]string) *Server {
 		srv.Close()
 		_ = a.Close()
 	})
-	return &Server{t: t, URL: srv.URL, App: a}
+	s := &Server{t: t, URL: srv.URL, App: a, logs: logs}
+	s.Token = s.Register(OwnerEmail, OwnerPassword)
+	return s
+}
+
+// Register signs up an account and returns its access token.
+func (s *Server) Register(email, password string) string {
+	s.t.Helper()
+	var out struct {
+		Register struct{ AccessToken string }
+	}
+	r := s.PostAs("", `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
+		map[string]any{"e": email, "p": password})
+	if len(r.Errors) > 0 {
+		s.t.Fatalf("register %s: %+v", email, r.Errors)
+	}
+	r.Decode(s.t, &out)
+	return out.Register.AccessToken
 }
 
 // DB is the test's database, for checking state behind the API's back.
@@ -95,10 +136,19 @@ func (r *Response) Decode(t testing.TB, v any) {
 	}
 }
 
-// Post sends a query with variables (may be nil) and returns the response; it does not
-// judge the errors.
+// Post sends a query with variables (may be nil) as Owner and returns the response; it
+// does not judge the errors.
 func (s *Server) Post(query string, vars map[string]any) *Response {
-	return s.PostWithHeaders(query, vars, nil)
+	return s.PostAs(s.Token, query, vars)
+}
+
+// PostAs sends a query with an access token; "" sends none.
+func (s *Server) PostAs(token, query string, vars map[string]any) *Response {
+	var h map[string]string
+	if token != "" {
+		h = map[string]string{"Authorization": "Bearer " + token}
+	}
+	return s.PostWithHeaders(query, vars, h)
 }
 
 // PostWithHeaders is Post with extra request headers.
@@ -157,9 +207,29 @@ func (s *Server) MustPost(query string, vars map[string]any, v any) {
 // Statements returns how many SQL statements the server has sent so far.
 func (s *Server) Statements() int64 { return s.App.Queries.Total() }
 
-type testWriter struct{ t testing.TB }
+// Logs returns everything the server has logged so far, for tests of what the log may
+// not contain.
+func (s *Server) Logs() string {
+	s.logs.mu.Lock()
+	defer s.logs.mu.Unlock()
+	return s.logs.b.String()
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// testWriter sends the server's log to the test's output and keeps a copy.
+type testWriter struct {
+	t    testing.TB
+	logs *logBuffer
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
+	w.logs.mu.Lock()
+	w.logs.b.Write(p)
+	w.logs.mu.Unlock()
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }

@@ -8,8 +8,9 @@ import (
 type Store struct {
 	bun.BaseModel `bun:"table:stores,alias:s"`
 
-	ID   ID     `bun:"id,pk,autoincrement"`
-	Name string `bun:"name,notnull"`
+	ID      ID     `bun:"id,pk,autoincrement"`
+	Name    string `bun:"name,notnull"`
+	OwnerID *ID    `bun:"owner_id"`
 }
 
 // Item is something a store sells; its name is unique within the store.

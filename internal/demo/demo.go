@@ -60,17 +60,37 @@ var shops = []shop{
 	},
 }
 
+// The demo account, which owns the demo stores: sign in with it to change them.
+const (
+	UserEmail    = "demo@example.com"
+	UserPassword = "storegraph-demo"
+)
+
 // Counts reports what the demo data set holds.
 type Counts struct{ Stores, Items, Tags, Links int }
 
-// Load inserts the demo data set where it is missing, in one transaction.
-func Load(ctx context.Context, db *bun.DB) (Counts, error) {
+// Load inserts the demo data set where it is missing, in one transaction. passwordHash is
+// the stored form of UserPassword, used when the demo account does not exist yet. Demo
+// stores without an owner are given to the demo account; a store someone else owns stays
+// theirs.
+func Load(ctx context.Context, db *bun.DB, passwordHash string) (Counts, error) {
 	var c Counts
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		u := &catalog.User{Email: UserEmail, PasswordHash: passwordHash}
+		if _, err := tx.NewInsert().Model(u).On("CONFLICT ((lower(email))) DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("insert demo user: %w", err)
+		}
+		if err := tx.NewSelect().Model(u).Column("id").Where("lower(email) = lower(?)", UserEmail).Scan(ctx); err != nil {
+			return fmt.Errorf("find demo user: %w", err)
+		}
 		for _, sh := range shops {
-			st := &catalog.Store{Name: sh.name}
+			st := &catalog.Store{Name: sh.name, OwnerID: &u.ID}
 			if err := upsert(ctx, tx, st, "(name)", "name"); err != nil {
 				return err
+			}
+			if _, err := tx.NewUpdate().Model(st).Set("owner_id = ?", u.ID).
+				Where("id = ? AND owner_id IS NULL", st.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("give %q to the demo user: %w", sh.name, err)
 			}
 			c.Stores++
 			tagIDs := make(map[string]catalog.ID, len(sh.tags))

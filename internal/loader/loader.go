@@ -181,6 +181,13 @@ type Loaders struct {
 	tagsOfStore  *byArgs[[]*catalog.Tag]
 	tagsOfItem   *byArgs[[]*catalog.Tag]
 	itemsOfTag   *byArgs[[]*catalog.Item]
+
+	storesOfOwner *byArgs[[]*catalog.Store]
+}
+
+// StoresOfOwner loads User.stores with these arguments.
+func (l *Loaders) StoresOfOwner(a catalog.ListArgs) *Batch[[]*catalog.Store] {
+	return l.storesOfOwner.get(a)
 }
 
 // ItemsOfStore loads Store.items with these arguments.
@@ -221,6 +228,8 @@ func New(st *store.Store, wait time.Duration) *Loaders {
 		tagsOfStore:  newByArgs(wait, st.TagsOfStores),
 		tagsOfItem:   newByArgs(wait, st.TagsOfItems),
 		itemsOfTag:   newByArgs(wait, st.ItemsOfTags),
+
+		storesOfOwner: newByArgs(wait, st.StoresOfOwners),
 	}
 }
 

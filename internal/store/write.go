@@ -2,37 +2,91 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/uptrace/bun"
 
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
-// CreateStore inserts a store; its name must be free.
-func (s *Store) CreateStore(ctx context.Context, name string) (*catalog.Store, error) {
-	st := &catalog.Store{Name: name}
+// Every change to a store, its items, tags or links runs in a transaction that first locks
+// the store's row and checks, with catalog.CheckOwner, that the user owns it. The check and
+// the change commit together, so no concurrent change can slip between them.
+
+// Row locks asOwner takes on the store. A change to the store row itself locks it for
+// update from the start: two renames or deletes that both held a share lock would deadlock
+// when each upgraded it.
+const (
+	lockShare  = "SHARE"
+	lockUpdate = "UPDATE"
+)
+
+// asOwner runs change in a transaction after checking that user owns the store.
+func (s *Store) asOwner(ctx context.Context, user, storeID catalog.ID, lock string, change func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var owner sql.NullInt64
+		err := tx.NewSelect().Table("stores").Column("owner_id").Where("id = ?", storeID).For(lock).Scan(ctx, &owner)
+		if errors.Is(err, sql.ErrNoRows) {
+			return catalog.ErrNoStore
+		}
+		if err != nil {
+			return translate(err, "lock store")
+		}
+		var ownerID *catalog.ID
+		if owner.Valid {
+			id := catalog.ID(owner.Int64)
+			ownerID = &id
+		}
+		if err := catalog.CheckOwner(user, ownerID); err != nil {
+			return err
+		}
+		return change(ctx, tx)
+	})
+}
+
+// storeOf returns the store of an item or a tag; a row never moves to another store.
+func (s *Store) storeOf(ctx context.Context, table string, id catalog.ID, notFound error) (catalog.ID, error) {
+	var storeID catalog.ID
+	err := s.db.NewSelect().Table(table).Column("store_id").Where("id = ?", id).Scan(ctx, &storeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound
+	}
+	return storeID, translate(err, "find "+table)
+}
+
+// CreateStore inserts a store owned by user; its name must be free.
+func (s *Store) CreateStore(ctx context.Context, user catalog.ID, name string) (*catalog.Store, error) {
+	st := &catalog.Store{Name: name, OwnerID: &user}
 	_, err := s.db.NewInsert().Model(st).Returning("id").Exec(ctx)
 	return st, translate(err, "create store")
 }
 
 // UpdateStore renames a store.
-func (s *Store) UpdateStore(ctx context.Context, id catalog.ID, name string) (*catalog.Store, error) {
-	st := &catalog.Store{ID: id, Name: name}
-	err := s.db.NewUpdate().Model(st).Column("name").WherePK().Returning("*").Scan(ctx)
+func (s *Store) UpdateStore(ctx context.Context, user, id catalog.ID, name string) (*catalog.Store, error) {
+	st := &catalog.Store{ID: id}
+	err := s.asOwner(ctx, user, id, lockUpdate, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewUpdate().Model(st).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
+	})
 	return st, translate(notFoundIfNoRows(err, catalog.ErrNoStore), "update store")
 }
 
 // DeleteStore deletes a store; the schema's cascades remove its items, tags and links in the
-// same statement, so it happens whole or not at all.
-func (s *Store) DeleteStore(ctx context.Context, id catalog.ID) error {
-	var deleted catalog.ID
-	err := s.db.NewDelete().Model((*catalog.Store)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
-	return translate(notFoundIfNoRows(err, catalog.ErrNoStore), "delete store")
+// same statement.
+func (s *Store) DeleteStore(ctx context.Context, user, id catalog.ID) error {
+	err := s.asOwner(ctx, user, id, lockUpdate, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewDelete().Model((*catalog.Store)(nil)).Where("id = ?", id).Exec(ctx)
+		return err
+	})
+	return translate(err, "delete store")
 }
 
 // CreateItem inserts an item into its store.
-func (s *Store) CreateItem(ctx context.Context, item *catalog.Item) error {
-	_, err := s.db.NewInsert().Model(item).Returning("id").Exec(ctx)
+func (s *Store) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item) error {
+	err := s.asOwner(ctx, user, item.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(item).Returning("id").Exec(ctx)
+		return err
+	})
 	return translate(err, "create item")
 }
 
@@ -43,40 +97,60 @@ type ItemChange struct {
 }
 
 // UpdateItem changes an item's name or price.
-func (s *Store) UpdateItem(ctx context.Context, id catalog.ID, ch ItemChange) (*catalog.Item, error) {
+func (s *Store) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemChange) (*catalog.Item, error) {
+	storeID, err := s.storeOf(ctx, "items", id, catalog.ErrNoItem)
+	if err != nil {
+		return nil, err
+	}
 	item := &catalog.Item{ID: id}
-	if ch.Name == nil && ch.Price == nil {
-		err := s.db.NewSelect().Model(item).WherePK().Scan(ctx)
-		return item, translate(notFoundIfNoRows(err, catalog.ErrNoItem), "update item")
-	}
-	q := s.db.NewUpdate().Model(item).WherePK().Returning("*")
-	if ch.Name != nil {
-		q = q.Set("name = ?", *ch.Name)
-	}
-	if ch.Price != nil {
-		q = q.Set("price = ?", *ch.Price)
-	}
-	err := q.Scan(ctx)
+	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		if ch.Name == nil && ch.Price == nil {
+			return tx.NewSelect().Model(item).WherePK().Scan(ctx)
+		}
+		q := tx.NewUpdate().Model(item).WherePK().Returning("*")
+		if ch.Name != nil {
+			q = q.Set("name = ?", *ch.Name)
+		}
+		if ch.Price != nil {
+			q = q.Set("price = ?", *ch.Price)
+		}
+		return q.Scan(ctx)
+	})
 	return item, translate(notFoundIfNoRows(err, catalog.ErrNoItem), "update item")
 }
 
 // DeleteItem deletes an item; its links go with it.
-func (s *Store) DeleteItem(ctx context.Context, id catalog.ID) error {
-	var deleted catalog.ID
-	err := s.db.NewDelete().Model((*catalog.Item)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
+func (s *Store) DeleteItem(ctx context.Context, user, id catalog.ID) error {
+	storeID, err := s.storeOf(ctx, "items", id, catalog.ErrNoItem)
+	if err != nil {
+		return err
+	}
+	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		var deleted catalog.ID
+		return tx.NewDelete().Model((*catalog.Item)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
+	})
 	return translate(notFoundIfNoRows(err, catalog.ErrNoItem), "delete item")
 }
 
 // CreateTag inserts a tag into its store.
-func (s *Store) CreateTag(ctx context.Context, tag *catalog.Tag) error {
-	_, err := s.db.NewInsert().Model(tag).Returning("id").Exec(ctx)
+func (s *Store) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag) error {
+	err := s.asOwner(ctx, user, tag.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(tag).Returning("id").Exec(ctx)
+		return err
+	})
 	return translate(err, "create tag")
 }
 
 // UpdateTag renames a tag.
-func (s *Store) UpdateTag(ctx context.Context, id catalog.ID, name string) (*catalog.Tag, error) {
+func (s *Store) UpdateTag(ctx context.Context, user, id catalog.ID, name string) (*catalog.Tag, error) {
+	storeID, err := s.storeOf(ctx, "tags", id, catalog.ErrNoTag)
+	if err != nil {
+		return nil, err
+	}
 	tag := &catalog.Tag{ID: id}
-	err := s.db.NewUpdate().Model(tag).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
+	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewUpdate().Model(tag).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
+	})
 	return tag, translate(notFoundIfNoRows(err, catalog.ErrNoTag), "update tag")
 }
 
@@ -84,9 +158,15 @@ var errTagInUse = catalog.Errorf(catalog.Conflict, "That tag is still linked wit
 
 // DeleteTag deletes a tag that no item uses. The database checks the links itself, so a
 // link made at the same moment either lands first and stops the delete, or fails.
-func (s *Store) DeleteTag(ctx context.Context, id catalog.ID) error {
-	var deleted catalog.ID
-	err := s.db.NewDelete().Model((*catalog.Tag)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
+func (s *Store) DeleteTag(ctx context.Context, user, id catalog.ID) error {
+	storeID, err := s.storeOf(ctx, "tags", id, catalog.ErrNoTag)
+	if err != nil {
+		return err
+	}
+	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		var deleted catalog.ID
+		return tx.NewDelete().Model((*catalog.Tag)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
+	})
 	if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "items_tags_tag_fkey" {
 		return errTagInUse
 	}
@@ -110,20 +190,23 @@ func pair(ctx context.Context, db bun.IDB, itemID, tagID catalog.ID) (*catalog.I
 
 // LinkTag links a tag with an item of the same store; linking a linked pair changes nothing.
 // The composite foreign keys refuse a cross-store link even if this check were bypassed.
-func (s *Store) LinkTag(ctx context.Context, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
+func (s *Store) LinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
 	item, tag, err := pair(ctx, s.db, itemID, tagID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if item.StoreID != tag.StoreID {
-		return nil, nil, errCrossStore
-	}
-	link := &catalog.ItemTag{ItemID: itemID, TagID: tagID, StoreID: item.StoreID}
-	_, err = s.db.NewInsert().Model(link).On("CONFLICT (item_id, tag_id) DO NOTHING").Exec(ctx)
-	if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "items_tags_tag_fkey" {
+	err = s.asOwner(ctx, user, item.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		if item.StoreID != tag.StoreID {
+			return errCrossStore
+		}
+		link := &catalog.ItemTag{ItemID: itemID, TagID: tagID, StoreID: item.StoreID}
+		_, err := tx.NewInsert().Model(link).On("CONFLICT (item_id, tag_id) DO NOTHING").Exec(ctx)
+		return err
+	})
+	switch code, constraint := pgCode(err); {
+	case code == foreignKeyViolation && constraint == "items_tags_tag_fkey":
 		return nil, nil, catalog.ErrNoTag // deleted since pair read it
-	}
-	if err != nil {
+	case err != nil:
 		return nil, nil, translate(err, "link tag")
 	}
 	return item, tag, nil
@@ -131,13 +214,16 @@ func (s *Store) LinkTag(ctx context.Context, itemID, tagID catalog.ID) (*catalog
 
 // UnlinkTag removes the link between a tag and an item; unlinking an unlinked pair changes
 // nothing.
-func (s *Store) UnlinkTag(ctx context.Context, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
+func (s *Store) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
 	item, tag, err := pair(ctx, s.db, itemID, tagID)
 	if err != nil {
 		return nil, nil, err
 	}
-	_, err = s.db.NewDelete().Model((*catalog.ItemTag)(nil)).
-		Where("item_id = ? AND tag_id = ?", itemID, tagID).Exec(ctx)
+	err = s.asOwner(ctx, user, item.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewDelete().Model((*catalog.ItemTag)(nil)).
+			Where("item_id = ? AND tag_id = ?", itemID, tagID).Exec(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, nil, translate(err, "unlink tag")
 	}

@@ -1,0 +1,171 @@
+// Package auth signs users up and in: argon2id password hashes, short-lived JWT access
+// tokens, rotated refresh tokens with reuse detection, and a limit on failed logins kept in
+// PostgreSQL so that every replica shares it.
+package auth
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/store"
+)
+
+// Options tune the service.
+type Options struct {
+	AccessTTL             time.Duration // lifetime of an access token
+	RefreshTTL            time.Duration // lifetime of a refresh token
+	MaxFailuresPerEmail   int           // failed logins for one email before it is refused for a while
+	MaxFailuresPerAddress int           // failed logins from one client address before it is refused
+	FailureWindow         time.Duration // how long failed logins count
+	Argon2                Argon2
+}
+
+// Service registers users and manages their sessions.
+type Service struct {
+	st     *store.Store
+	tokens *Tokens
+	opts   Options
+	now    func() time.Time
+	// A hash to verify against when the email is unknown, so that a login takes about
+	// as long for an unknown email as for a wrong password.
+	dummyHash string
+}
+
+// NewService returns a Service over st signing access tokens with tokens.
+func NewService(st *store.Store, tokens *Tokens, opts Options) (*Service, error) {
+	dummy, err := opts.Argon2.Hash("not the password of anyone")
+	if err != nil {
+		return nil, err
+	}
+	return &Service{st: st, tokens: tokens, opts: opts, now: time.Now, dummyHash: dummy}, nil
+}
+
+// Session is what a client gets on signing in: tokens and the user.
+type Session struct {
+	AccessToken  string
+	RefreshToken string
+	User         *catalog.User
+}
+
+// Register creates an account and signs it in.
+func (s *Service) Register(ctx context.Context, email, password string) (*Session, error) {
+	email, err := catalog.Email(email)
+	if err != nil {
+		return nil, err
+	}
+	if err := catalog.CheckPassword(password); err != nil {
+		return nil, err
+	}
+	hash, err := s.opts.Argon2.Hash(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &catalog.User{Email: email, PasswordHash: hash}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return s.newSession(ctx, u)
+}
+
+// ErrBadCredentials is the one answer to an unknown email and to a wrong password.
+var ErrBadCredentials = catalog.Errorf(catalog.Unauthenticated, "Wrong email or password.")
+
+// Login signs a user in. Too many failures for the email or from the client address within
+// the window refuse further tries until the window closes, whatever the password.
+func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*Session, error) {
+	now := s.now()
+	emailKey := "email:" + strings.ToLower(strings.TrimSpace(email))
+	addrKey := "addr:" + clientAddr
+	for _, limit := range []struct {
+		key string
+		max int
+	}{{emailKey, s.opts.MaxFailuresPerEmail}, {addrKey, s.opts.MaxFailuresPerAddress}} {
+		n, until, err := s.st.LoginFailures(ctx, limit.key, s.opts.FailureWindow, now)
+		if err != nil {
+			return nil, err
+		}
+		if n >= limit.max {
+			wait := int(math.Ceil(until.Sub(now).Seconds()))
+			return nil, catalog.Errorf(catalog.TooManyRequests,
+				"Too many failed logins: try again in %d seconds.", wait)
+		}
+	}
+
+	u, err := s.st.UserByEmail(ctx, strings.TrimSpace(email))
+	if err != nil {
+		return nil, err
+	}
+	hash := s.dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := Verify(password, hash)
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	if u == nil || !ok {
+		if err := s.st.AddLoginFailure(ctx, []string{emailKey, addrKey}, s.opts.FailureWindow, now); err != nil {
+			return nil, err
+		}
+		return nil, ErrBadCredentials
+	}
+	if err := s.st.ClearLoginFailures(ctx, emailKey); err != nil {
+		return nil, err
+	}
+	return s.newSession(ctx, u)
+}
+
+// Refresh spends a refresh token for a new access token and a new refresh token.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, error) {
+	next, nextHash, err := NewRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	userID, err := s.st.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL))
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.st.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, store.ErrRefreshUnknown
+	}
+	access, err := s.tokens.Issue(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: access, RefreshToken: next, User: u}, nil
+}
+
+// Logout revokes a refresh token and the rest of its sign-in; it reports whether the token
+// was live.
+func (s *Service) Logout(ctx context.Context, refreshToken string) (bool, error) {
+	return s.st.RevokeRefreshToken(ctx, HashRefreshToken(refreshToken), s.now())
+}
+
+// User returns the account with this id; nil when there is none.
+func (s *Service) User(ctx context.Context, id catalog.ID) (*catalog.User, error) {
+	return s.st.UserByID(ctx, id)
+}
+
+func (s *Service) newSession(ctx context.Context, u *catalog.User) (*Session, error) {
+	access, err := s.tokens.Issue(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	refresh, hash, err := NewRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.st.SaveRefreshToken(ctx, u.ID, 0, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: access, RefreshToken: refresh, User: u}, nil
+}

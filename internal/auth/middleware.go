@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+)
+
+type ctxKey struct{}
+
+// identity is what the request's Authorization header says about its sender.
+type identity struct {
+	user catalog.ID
+	err  error // why a token that was sent does not count
+	addr string
+}
+
+// Middleware reads the access token of every request into its context: the user, or why
+// the token does not count. Reading stays public, so a request without a token goes on;
+// the mutations ask UserID. addrHeader, when set, names the header a trusted proxy puts
+// the client's address in (e.g. X-Forwarded-For; the proxy appends it, so the last entry
+// counts, and whatever the client sent before it does not); otherwise the peer's address is
+// used.
+func Middleware(tokens *Tokens, addrHeader string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := identity{addr: clientAddr(r, addrHeader)}
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, token, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+				id.err = ErrTokenInvalid
+			} else {
+				id.user, id.err = tokens.Verify(strings.TrimSpace(token))
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+	})
+}
+
+func clientAddr(r *http.Request, header string) string {
+	if header != "" {
+		// The proxy appends to the header, or adds a line of its own: its entry is last.
+		if vs := r.Header.Values(header); len(vs) > 0 {
+			v := vs[len(vs)-1]
+			return strings.TrimSpace(v[strings.LastIndexByte(v, ',')+1:])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// UserID returns the signed-in user, or UNAUTHENTICATED saying why there is none.
+func UserID(ctx context.Context) (catalog.ID, error) {
+	id, _ := ctx.Value(ctxKey{}).(identity)
+	switch {
+	case id.err != nil:
+		return 0, id.err
+	case id.user == 0:
+		return 0, catalog.ErrSignInRequired
+	}
+	return id.user, nil
+}
+
+// ClientAddr returns the address the request came from.
+func ClientAddr(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(identity)
+	return id.addr
+}

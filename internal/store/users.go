@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+)
+
+var errEmailTaken = catalog.Errorf(catalog.Conflict, "An account with that email already exists.")
+
+// CreateUser inserts an account; its email must be free whatever its case.
+func (s *Store) CreateUser(ctx context.Context, u *catalog.User) error {
+	_, err := s.db.NewInsert().Model(u).Returning("id, created_at").Exec(ctx)
+	if code, constraint := pgCode(err); code == uniqueViolation && constraint == "users_email_key" {
+		return errEmailTaken
+	}
+	return translate(err, "create user")
+}
+
+// UserByEmail finds an account by email, whatever its case; nil when there is none.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*catalog.User, error) {
+	u := new(catalog.User)
+	err := s.db.NewSelect().Model(u).Where("lower(u.email) = lower(?)", email).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return u, translate(err, "user by email")
+}
+
+// UserByID finds an account; nil when there is none.
+func (s *Store) UserByID(ctx context.Context, id catalog.ID) (*catalog.User, error) {
+	u := &catalog.User{ID: id}
+	err := s.db.NewSelect().Model(u).WherePK().Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return u, translate(err, "user by id")
+}
+
+// StoresOfOwners returns the stores each user owns, by id, with first/offset per user.
+func (s *Store) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catalog.ListArgs) (map[catalog.ID][]*catalog.Store, error) {
+	var rows []struct {
+		catalog.Store `bun:",extend"`
+		RN            int64 `bun:"rn"`
+	}
+	inner := s.db.NewSelect().Model((*catalog.Store)(nil)).ColumnExpr("s.*").
+		ColumnExpr("row_number() OVER (PARTITION BY s.owner_id ORDER BY s.id) AS rn").
+		Where("s.owner_id = ANY($1)")
+	q := s.db.NewSelect().Conn(s.bind(owners)).TableExpr("(?) AS s", inner).ColumnExpr("s.*").
+		Where("s.rn > ?", a.Offset).OrderExpr("s.owner_id, s.rn")
+	if a.Limit >= 0 {
+		q = q.Where("s.rn <= ?", a.Offset+a.Limit)
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, translate(err, "stores of owners")
+	}
+	out := make(map[catalog.ID][]*catalog.Store)
+	for i := range rows {
+		st := rows[i].Store
+		out[*st.OwnerID] = append(out[*st.OwnerID], &st)
+	}
+	return out, nil
+}
+
+// refreshToken is one stored refresh token.
+type refreshToken struct {
+	bun.BaseModel `bun:"table:refresh_tokens,alias:rt"`
+
+	ID        catalog.ID `bun:"id,pk,autoincrement"`
+	UserID    catalog.ID `bun:"user_id,notnull"`
+	Family    int64      `bun:"family,notnull"`
+	TokenHash []byte     `bun:"token_hash,notnull"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull"`
+	UsedAt    *time.Time `bun:"used_at"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+}
+
+// SaveRefreshToken stores the hash of a new refresh token. family 0 starts a new family
+// (a new sign-in); it returns the family.
+func (s *Store) SaveRefreshToken(ctx context.Context, user catalog.ID, family int64, hash []byte, expires time.Time) (int64, error) {
+	return saveRefreshToken(ctx, s.db, user, family, hash, expires)
+}
+
+func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family int64, hash []byte, expires time.Time) (int64, error) {
+	if family == 0 {
+		if err := db.NewRaw("SELECT nextval('refresh_token_families')").Scan(ctx, &family); err != nil {
+			return 0, translate(err, "new token family")
+		}
+	}
+	rt := &refreshToken{UserID: user, Family: family, TokenHash: hash, ExpiresAt: expires}
+	_, err := db.NewInsert().Model(rt).Exec(ctx)
+	return family, translate(err, "save refresh token")
+}
+
+// Refresh outcomes that are not errors of the database.
+var (
+	ErrRefreshUnknown = catalog.Errorf(catalog.Unauthenticated, "That refresh token is not valid: sign in again.")
+	ErrRefreshExpired = catalog.Errorf(catalog.Unauthenticated, "That refresh token has expired: sign in again.")
+	ErrRefreshReused  = catalog.Errorf(catalog.Unauthenticated, "That refresh token was already used, so every session it belongs to is now signed out: sign in again.")
+)
+
+// RotateRefreshToken spends the refresh token with hash old and stores next in its family,
+// in one transaction. A token used a second time, or revoked, revokes its whole family:
+// whoever holds a copy of it can no longer refresh. It returns the token's user.
+func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time) (catalog.ID, error) {
+	var user catalog.ID
+	var reused bool
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		rt := new(refreshToken)
+		err := tx.NewSelect().Model(rt).Where("token_hash = ?", old).For("UPDATE").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrRefreshUnknown
+		}
+		if err != nil {
+			return translate(err, "find refresh token")
+		}
+		if rt.UsedAt != nil || rt.RevokedAt != nil {
+			reused = true
+			_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
+				Where("family = ? AND revoked_at IS NULL", rt.Family).Exec(ctx)
+			return translate(err, "revoke token family")
+		}
+		if !now.Before(rt.ExpiresAt) {
+			return ErrRefreshExpired
+		}
+		if _, err := tx.NewUpdate().Model(rt).Set("used_at = ?", now).WherePK().Exec(ctx); err != nil {
+			return translate(err, "spend refresh token")
+		}
+		user = rt.UserID
+		_, err = saveRefreshToken(ctx, tx, rt.UserID, rt.Family, next, expires)
+		return err
+	})
+	if err == nil && reused {
+		// The revocation is committed; only then is the caller told.
+		return 0, ErrRefreshReused
+	}
+	return user, err
+}
+
+// RevokeRefreshToken revokes the refresh token with this hash and the rest of its family:
+// the sign-in it came from ends. It reports whether a live token was revoked.
+func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
+	res, err := s.db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
+		Where("revoked_at IS NULL AND family = (SELECT family FROM refresh_tokens WHERE token_hash = ? AND revoked_at IS NULL AND used_at IS NULL)", hash).
+		Exec(ctx)
+	if err != nil {
+		return false, translate(err, "revoke refresh token")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// LoginFailures returns how many failed logins key has in the window that is still open
+// at now, and when that window closes.
+func (s *Store) LoginFailures(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
+	var row struct {
+		Failures    int       `bun:"failures"`
+		WindowStart time.Time `bun:"window_start"`
+	}
+	err := s.db.NewSelect().Table("login_failures").Column("failures", "window_start").
+		Where("key = ?", key).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, translate(err, "login failures")
+	}
+	ends := row.WindowStart.Add(window)
+	if !now.Before(ends) {
+		return 0, time.Time{}, nil
+	}
+	return row.Failures, ends, nil
+}
+
+// AddLoginFailure counts one more failed login for each key; a key whose window has closed
+// starts a new one. It runs in one statement, so replicas counting at once lose nothing.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) error {
+	for _, key := range keys {
+		_, err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?)
+			ON CONFLICT (key) DO UPDATE SET
+			  failures = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
+			    THEN 1 ELSE login_failures.failures + 1 END,
+			  window_start = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
+			    THEN EXCLUDED.window_start ELSE login_failures.window_start END`,
+			key, now, window.Seconds(), window.Seconds()).Exec(ctx)
+		if err != nil {
+			return translate(err, "count login failure")
+		}
+	}
+	return nil
+}
+
+// ClearLoginFailures forgets the failed logins of key, after a successful login.
+func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := s.db.NewDelete().Table("login_failures").Where("key = ?", key).Exec(ctx)
+	return translate(err, "clear login failures")
+}
