@@ -9,12 +9,14 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/database"
 )
 
 // ErrorPresenter is the one place an error becomes what a client sees. A catalog error keeps
 // its code and message; an error gqlgen already coded (parse, validation, complexity) keeps
-// its own; anything else is logged and shown as INTERNAL_SERVER_ERROR with a fixed sentence,
-// so SQL and driver text never reach a client.
+// its own; a lost or refused database connection is shown as SERVICE_UNAVAILABLE; anything
+// else is logged and shown as INTERNAL_SERVER_ERROR with a fixed sentence, so SQL and driver
+// text never reach a client.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var ce *catalog.Error
@@ -35,12 +37,19 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 		}
 		presented := graphql.DefaultErrorPresenter(ctx, err)
-		log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
+		code, message := catalog.Internal, catalog.InternalMessage
+		if database.Unavailable(err) {
+			// An outage is no bug in the server: a warning, and the client may try again.
+			code, message = catalog.ErrUnavailable.Code, catalog.ErrUnavailable.Message
+			log.WarnContext(ctx, "database unavailable", "err", err, "path", presented.Path.String())
+		} else {
+			log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
+		}
 		return &gqlerror.Error{
-			Message:    catalog.InternalMessage,
+			Message:    message,
 			Path:       presented.Path,
 			Locations:  presented.Locations,
-			Extensions: map[string]any{"code": string(catalog.Internal)},
+			Extensions: map[string]any{"code": string(code)},
 		}
 	}
 }

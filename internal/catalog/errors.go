@@ -18,8 +18,12 @@ const (
 	Unauthenticated Code = "UNAUTHENTICATED"
 	Forbidden       Code = "FORBIDDEN"
 	TooManyRequests Code = "TOO_MANY_REQUESTS"
+	Unavailable     Code = "SERVICE_UNAVAILABLE"
 	Internal        Code = "INTERNAL_SERVER_ERROR"
 )
+
+// ErrUnavailable is what a client learns when the database cannot be reached.
+var ErrUnavailable = Errorf(Unavailable, "The database is unavailable; try again shortly.")
 
 // The errors for an id that names no row.
 var (

@@ -45,6 +45,9 @@ func Open(url string, opts Options, hooks ...bun.QueryHook) (*bun.DB, error) {
 		sqldb.SetMaxIdleConns(opts.MaxConns)
 	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	// Connections are renewed now and then, so a failover that moves the server's address
+	// is followed without a restart.
+	sqldb.SetConnMaxLifetime(30 * time.Minute)
 
 	db := bun.NewDB(sqldb, pgdialect.New())
 	db.RegisterModel(catalog.Models()...)
@@ -54,6 +57,9 @@ func Open(url string, opts Options, hooks ...bun.QueryHook) (*bun.DB, error) {
 	return db, nil
 }
 
+// DefaultConnectTimeout bounds opening one connection when DATABASE_URL has no connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
 func connConfig(url string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -62,6 +68,11 @@ func connConfig(url string) (*pgx.ConnConfig, error) {
 	// Bun writes every value into the statement text, so there is nothing to prepare:
 	// the simple protocol costs one round trip and fills no statement cache.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	if cfg.ConnectTimeout == 0 {
+		// Without a bound, a request waits as long as the network takes to give up on an
+		// unreachable server; connect_timeout in the URL overrides it.
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
 	return cfg, nil
 }
 
