@@ -1,0 +1,43 @@
+package graph
+
+import "github.com/storegraph/storegraph/graph/model"
+
+// Complexity estimates what a field costs: 1 for the field, plus, for a list, its
+// selection's cost times the rows it may return. That is `first` where given; a
+// relationship list without `first` has no limit, so it counts as defaultList rows, and a
+// root connection without `first` gets the schema's default (20). The cost therefore grows
+// with every nested list, as the rows and the response do. Fields not set here cost 1 plus
+// their selection (gqlgen's default).
+func Complexity(defaultList int) ComplexityRoot {
+	list := func(child int, first *int) int {
+		n := defaultList
+		if first != nil && *first >= 0 {
+			n = *first
+		}
+		return listCost(child, n)
+	}
+	var c ComplexityRoot
+	c.Query.Stores = func(child int, first *int, _ *string, _ *model.StoreFilter) int { return list(child, first) }
+	c.Query.Items = func(child int, first *int, _ *string, _ *model.ItemFilter) int { return list(child, first) }
+	c.Query.Tags = func(child int, first *int, _ *string, _ *model.TagFilter) int { return list(child, first) }
+	c.Store.Items = func(child int, first, _ *int, _ *model.ItemOrder) int { return list(child, first) }
+	c.Store.Tags = func(child int, first, _ *int, _ *model.TagOrder) int { return list(child, first) }
+	c.Item.Tags = func(child int, first, _ *int, _ *model.TagOrder) int { return list(child, first) }
+	c.Tag.Items = func(child int, first, _ *int, _ *model.ItemOrder) int { return list(child, first) }
+	c.User.Stores = func(child int, first, _ *int) int { return list(child, first) }
+	return c
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// listCost is 1 + n*child, saturating instead of overflowing: a deep enough query must
+// not wrap around to a small figure and pass.
+func listCost(child, n int) int {
+	if child < 0 {
+		child = 0
+	}
+	if child > 0 && n > (maxInt-1)/child {
+		return maxInt
+	}
+	return 1 + n*child
+}
