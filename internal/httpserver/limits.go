@@ -1,0 +1,112 @@
+package httpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+)
+
+// CodeBadRequest is the extensions.code of a request refused before GraphQL sees it.
+const CodeBadRequest = "BAD_REQUEST"
+
+// LimitBody answers 413 to a request whose body is larger than max bytes, and otherwise
+// hands on the body read into memory, so that nothing past it reads an unbounded body.
+func LimitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tooLarge := func() {
+			writeError(w, http.StatusRequestEntityTooLarge, CodeBadRequest,
+				fmt.Sprintf("The request body is larger than the limit of %d bytes.", max))
+		}
+		if r.ContentLength > max {
+			tooLarge()
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				tooLarge()
+				return
+			case err != nil:
+				writeError(w, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Deadline gives each request at most d. The context reaches Bun and pgx, which cancel a
+// statement still running when it ends.
+func Deadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// preflightHeaders are headers a browser sends cross-site only after a CORS preflight, which
+// only the allowed origins pass. Apollo clients send them.
+var preflightHeaders = []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight"}
+
+// PreventCSRF refuses a POST that a page of any origin could make a browser send without a
+// CORS preflight: one without a JSON content type (a form or text/plain) and without a
+// header from preflightHeaders. Such a request would carry the browser's cookies and
+// could change data; a JSON body or such a header forces the preflight.
+func PreventCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch {
+		case mediaType == "application/json":
+		case mediaType == "application/graphql-response+json":
+			// Still a JSON body, which gqlgen's POST transport reads only as application/json.
+			r = r.Clone(r.Context())
+			r.Header.Set("Content-Type", "application/json")
+		case hasPreflightHeader(r):
+			writeError(w, http.StatusUnsupportedMediaType, CodeBadRequest,
+				"Send the request body as JSON, with Content-Type: application/json.")
+			return
+		default:
+			writeError(w, http.StatusBadRequest, CodeBadRequest,
+				"This request has been blocked as a possible cross-site request forgery: send it with Content-Type: application/json, or with an Apollo-Require-Preflight header.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hasPreflightHeader(r *http.Request) bool {
+	for _, h := range preflightHeaders {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeError answers with a GraphQL-shaped error, as gqlgen would.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	type gqlError struct {
+		Message    string            `json:"message"`
+		Extensions map[string]string `json:"extensions"`
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Errors []gqlError `json:"errors"`
+		Data   any        `json:"data"`
+	}{Errors: []gqlError{{Message: message, Extensions: map[string]string{"code": code}}}})
+}
