@@ -106,8 +106,9 @@ func EnsureExists(ctx context.Context, url string, log *slog.Logger) error {
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" {
-		return nil // another replica created it first
+	// Another replica created it first: 42P04 once it exists, 23505 while both create it.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505" && pgErr.ConstraintName == "pg_database_datname_index") {
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("create database %s: %w", name, err)
