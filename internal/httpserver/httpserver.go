@@ -5,6 +5,7 @@ package httpserver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 )
+
+// ErrDraining is what Options.Ready returns once the server is shutting down.
+var ErrDraining = errors.New("shutting down")
 
 // Options configure the handler.
 type Options struct {
@@ -41,7 +45,11 @@ func New(o Options) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := o.Ready(ctx); err != nil {
+		if err := o.Ready(ctx); errors.Is(err, ErrDraining) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("shutting down\n"))
+			return
+		} else if err != nil {
 			o.Log.WarnContext(ctx, "not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("database unavailable\n"))
