@@ -4,10 +4,12 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,6 +23,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/storegraph/storegraph/graph"
+	"github.com/storegraph/storegraph/internal/auth"
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/httpserver"
@@ -34,6 +37,13 @@ type App struct {
 	Store   *store.Store
 	Queries *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
 	Handler http.Handler
+	Hashing auth.Argon2 // the cost of new password hashes
+
+	// DrainDelay is how long Serve keeps serving, with /readyz failing, before it closes
+	// the listener at shutdown, so load balancers stop sending requests first.
+	DrainDelay time.Duration
+	draining   *atomic.Bool
+	timeouts   serverTimeouts
 }
 
 // New connects to the database (creating it when missing), applies the migrations and
@@ -60,11 +70,41 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	st := store.New(db)
 
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Data: st, Log: log}}))
+	secret := cfg.JWTSecret
+	switch {
+	case len(secret) == 0:
+		secret = make([]byte, config.MinJWTSecret)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		log.Warn("JWT_SECRET is not set: signing with a random secret, so access tokens stop working at restart and differ between replicas; set JWT_SECRET (and STOREGRAPH_ENV=production) in production")
+	case len(secret) < config.MinJWTSecret:
+		log.Warn("JWT_SECRET is shorter than 32 bytes; production mode refuses it")
+	}
+	tokens := auth.NewTokens(secret, cfg.AccessTokenTTL)
+	hashing := auth.Argon2{Time: uint32(cfg.HashTime), Memory: uint32(cfg.HashMemoryKiB), Threads: 1}
+	authn, err := auth.NewService(st, tokens, auth.Options{
+		AccessTTL:             cfg.AccessTokenTTL,
+		RefreshTTL:            cfg.RefreshTokenTTL,
+		MaxFailuresPerEmail:   cfg.LoginMaxFailures,
+		MaxFailuresPerAddress: cfg.LoginMaxPerAddr,
+		FailureWindow:         cfg.LoginWindow,
+		Argon2:                hashing,
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &graph.Resolver{Data: st, Auth: authn, Log: log},
+		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
+	}))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	useQueryLimits(gql, cfg)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
@@ -78,31 +118,39 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
+	draining := new(atomic.Bool)
 	h := httpserver.New(httpserver.Options{
-		GraphQL:        httpserver.QueriesOnlyOverGET(loader.Middleware(st, cfg.LoaderWait, gql)),
-		Ready:          func(ctx context.Context) error { return db.PingContext(ctx) },
+		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
+			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(st, cfg.LoaderWait, gql)))),
+		Ready: func(ctx context.Context) error {
+			if draining.Load() {
+				return httpserver.ErrDraining
+			}
+			return db.PingContext(ctx)
+		},
 		Registry:       reg,
 		Metrics:        metrics,
 		Log:            log,
 		AllowedOrigins: cfg.CORSAllowedOrigins,
 		Playground:     cfg.Playground,
 	})
-	return &App{DB: db, Store: st, Queries: queries, Handler: h}, nil
+	return &App{DB: db, Store: st, Queries: queries, Handler: h, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, draining: draining, timeouts: timeoutsOf(cfg)}, nil
 }
 
 // Close releases the database pool.
 func (a *App) Close() error { return a.DB.Close() }
 
-// Serve runs the HTTP server on addr until ctx ends, then shuts it down gracefully: new
-// connections are refused and requests in flight get up to grace to finish.
+// Serve runs the HTTP server on addr until ctx ends, then shuts it down gracefully: /readyz
+// fails for DrainDelay while requests are still served, then new connections are refused and
+// requests in flight get up to grace to finish.
 func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *slog.Logger, ready func(addr string)) error {
 	srv := &http.Server{
 		Addr:              addr,
 		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: a.timeouts.readHeader,
+		ReadTimeout:       a.timeouts.read,
+		WriteTimeout:      a.timeouts.write,
+		IdleTimeout:       a.timeouts.idle,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -118,11 +166,27 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", grace)
+	// Readiness fails first and the listener stays open for DrainDelay, so a load balancer
+	// stops sending before connections are refused; keep-alive connections close after
+	// their next response.
+	log.Info("shutting down", "drain", a.DrainDelay, "grace", grace)
+	if a.draining != nil {
+		a.draining.Store(true)
+	}
+	srv.SetKeepAlivesEnabled(false)
+	select {
+	case <-time.After(a.DrainDelay):
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		// Past the grace period: the remaining requests lose their connections and contexts,
+		// so their transactions roll back rather than half-apply.
+		_ = srv.Close()
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info("shut down: every request finished")
 	return nil
 }
