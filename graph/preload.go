@@ -10,6 +10,7 @@ import (
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
+	"github.com/storegraph/storegraph/internal/store"
 )
 
 // A root field preloads everything selected below its objects, level by level, one
@@ -41,6 +42,66 @@ func preloadTags(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, ta
 		err = s.LoadTags(ctx, loader.For(ctx), tags, true)
 	}
 	logPreload(ctx, log, err)
+}
+
+// itemByID answers item(id). When the query selects the item's tags, one statement reads
+// the item with its first tags list and primes both loaders; then the levels below load as
+// for any root field.
+func itemByID(ctx context.Context, log *slog.Logger, data *store.Store, id string) (*catalog.Item, error) {
+	l := loader.For(ctx)
+	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "Item")
+	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
+		if args, ok := sel.FirstList(); ok {
+			items, tags, err := data.ItemsWithTags(ctx, []catalog.ID{parsed}, args)
+			if err == nil {
+				l.Item.Seed(ctx, byRowID(items, itemID))
+				l.TagsOfItem(args).Seed(ctx, tags)
+			}
+			logPreload(ctx, log, err)
+		}
+	}
+	row, lerr := byID(ctx, id, l.Item, catalog.ErrNoItem)
+	if lerr != nil {
+		return nil, lerr
+	}
+	if err == nil {
+		err = sel.LoadItems(ctx, l, []*catalog.Item{row}, true)
+	}
+	logPreload(ctx, log, err)
+	return row, nil
+}
+
+// tagByID answers tag(id) as itemByID answers item(id), with the tag's items.
+func tagByID(ctx context.Context, log *slog.Logger, data *store.Store, id string) (*catalog.Tag, error) {
+	l := loader.For(ctx)
+	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "Tag")
+	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
+		if args, ok := sel.FirstList(); ok {
+			tags, items, err := data.TagsWithItems(ctx, []catalog.ID{parsed}, args)
+			if err == nil {
+				l.Tag.Seed(ctx, byRowID(tags, tagID))
+				l.ItemsOfTag(args).Seed(ctx, items)
+			}
+			logPreload(ctx, log, err)
+		}
+	}
+	row, lerr := byID(ctx, id, l.Tag, catalog.ErrNoTag)
+	if lerr != nil {
+		return nil, lerr
+	}
+	if err == nil {
+		err = sel.LoadTags(ctx, l, []*catalog.Tag{row}, true)
+	}
+	logPreload(ctx, log, err)
+	return row, nil
+}
+
+func byRowID[T any](rows []*T, id func(*T) catalog.ID) map[catalog.ID]*T {
+	m := make(map[catalog.ID]*T, len(rows))
+	for _, r := range rows {
+		m[id(r)] = r
+	}
+	return m
 }
 
 func logPreload(ctx context.Context, log *slog.Logger, err error) {

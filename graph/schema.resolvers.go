@@ -273,12 +273,8 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 
 // Item is the resolver for the item field.
 func (r *queryResolver) Item(ctx context.Context, id string) (*model.Item, error) {
-	row, err := byID(ctx, id, loader.For(ctx).Item, catalog.ErrNoItem)
-	if err != nil {
-		return nil, err
-	}
-	preloadItems(ctx, r.Log, graphql.GetFieldContext(ctx).Field.Selections, []*catalog.Item{row})
-	return (*model.Item)(row), nil
+	row, err := itemByID(ctx, r.Log, r.Data, id)
+	return (*model.Item)(row), err
 }
 
 // Items is the resolver for the items field.
@@ -301,12 +297,8 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 
 // Tag is the resolver for the tag field.
 func (r *queryResolver) Tag(ctx context.Context, id string) (*model.Tag, error) {
-	row, err := byID(ctx, id, loader.For(ctx).Tag, catalog.ErrNoTag)
-	if err != nil {
-		return nil, err
-	}
-	preloadTags(ctx, r.Log, graphql.GetFieldContext(ctx).Field.Selections, []*catalog.Tag{row})
-	return (*model.Tag)(row), nil
+	row, err := tagByID(ctx, r.Log, r.Data, id)
+	return (*model.Tag)(row), err
 }
 
 // Tags is the resolver for the tags field.

@@ -156,6 +156,16 @@ func Compile(op *graphql.OperationContext, sel ast.SelectionSet, typeName string
 	return s, nil
 }
 
+// FirstList returns the arguments of the first relationship list s selects (items or tags).
+func (s *Selection) FirstList() (catalog.ListArgs, bool) {
+	for _, f := range s.fields {
+		if f.kind == kItems || f.kind == kTags {
+			return f.args, true
+		}
+	}
+	return catalog.ListArgs{}, false
+}
+
 // ListArgs reads first, offset and orderBy of a relationship field, with their defaults.
 func ListArgs(f graphql.CollectedField, vars map[string]any) (catalog.ListArgs, error) {
 	m := f.ArgumentMap(vars)

@@ -123,6 +123,19 @@ func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) (values []V, 
 	return values, errs, nil
 }
 
+// Seed puts values read by another statement into the loader, as Prefetch would have; an
+// id it knows already keeps its value.
+func (b *Batch[V]) Seed(ctx context.Context, values map[catalog.ID]V) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, v := range values {
+		if _, ok := b.known[id]; !ok {
+			b.known[id] = v
+			b.loader.Prime(ctx, id, v)
+		}
+	}
+}
+
 func setErr(errs []error, n, i int, err error) []error {
 	if err == nil {
 		return errs
