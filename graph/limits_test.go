@@ -132,24 +132,24 @@ func TestComplexityEstimate(t *testing.T) {
 
 	t.Run("BenchmarkQ1CostsItsFigure", func(t *testing.T) {
 		t.Parallel()
-		// At the default estimate (100 rows for a list without first), Q1 with first 10 costs
-		// 1 + 10 * (1 + 1 + (1 + 100 * (1 + 1 + (1 + 100 * 1)))) = 103031.
-		s := limitServer(t, map[string]string{"QUERY_MAX_COST": "103030"})
+		// At the default estimate (50 rows for a list without first), Q1 with first 10 costs
+		// 1 + 10 * (1 + 1 + (1 + 50 * (1 + 1 + (1 + 50 * 1)))) = 26531.
+		s := limitServer(t, map[string]string{"QUERY_MAX_COST": "26530"})
 		wantRefusedBeforeSQL(t, s, benchQ1, map[string]any{"first": 10},
-			"COMPLEXITY_LIMIT_EXCEEDED", "complexity 103031", "limit of 103030")
+			"COMPLEXITY_LIMIT_EXCEEDED", "complexity 26531", "limit of 26530")
 	})
 }
 
 func TestComplexityLimitRefusesWideQueries(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, nil)
-	// 1 + 100 * (1 + (1 + 100 * (1 + 100 * 1))) = 1010201 against the default 250000.
-	wantRefusedBeforeSQL(t, s, `{ items(first: 100) { nodes { tags { items { name } } } } }`, nil,
-		"COMPLEXITY_LIMIT_EXCEEDED", "complexity 1010201", "limit of 250000")
+	// 1 + 100 * (1 + (1 + 50 * (1 + (1 + 50 * (1 + 50 * 1))))) = 12755201 against the default 1000000.
+	wantRefusedBeforeSQL(t, s, `{ stores(first: 100) { nodes { items { tags { items { name } } } } } }`, nil,
+		"COMPLEXITY_LIMIT_EXCEEDED", "complexity 12755201", "limit of 1000000")
 	// Aliases repeat the cost; so do fragments.
 	wantRefusedBeforeSQL(t, s, `{ a: items(first: 100) { ...F } b: items(first: 100) { ...F } c: items(first: 100) { ...F } }
-		fragment F on ItemConnection { nodes { tags(first: 100) { items(first: 10) { name } } } }`, nil,
-		"COMPLEXITY_LIMIT_EXCEEDED", "complexity 330603", "limit of 250000")
+		fragment F on ItemConnection { nodes { tags(first: 100) { items(first: 40) { name } } } }`, nil,
+		"COMPLEXITY_LIMIT_EXCEEDED", "complexity 1230603", "limit of 1000000")
 }
 
 // cycle is item(id: "1") { tags { items { tags { ... { id } } } } }, depth levels deep

@@ -80,8 +80,8 @@ func Load(getenv func(string) string) (Config, error) {
 		HashTime:         2,
 
 		QueryMaxDepth:        12,
-		QueryMaxCost:         250_000,
-		QueryDefaultListSize: 100,
+		QueryMaxCost:         1_000_000,
+		QueryDefaultListSize: 50,
 		QueryMaxFields:       500,
 		QueryMaxAliases:      30,
 		QueryMaxBytes:        32 << 10,

@@ -21,8 +21,8 @@ func TestLoadLimitsDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"QUERY_MAX_DEPTH", c.QueryMaxDepth, 12},
-		{"QUERY_MAX_COST", c.QueryMaxCost, 250000},
-		{"QUERY_DEFAULT_LIST_SIZE", c.QueryDefaultListSize, 100},
+		{"QUERY_MAX_COST", c.QueryMaxCost, 1000000},
+		{"QUERY_DEFAULT_LIST_SIZE", c.QueryDefaultListSize, 50},
 		{"QUERY_MAX_FIELDS", c.QueryMaxFields, 500},
 		{"QUERY_MAX_ALIASES", c.QueryMaxAliases, 30},
 		{"QUERY_MAX_BYTES", c.QueryMaxBytes, 32768},
