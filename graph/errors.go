@@ -14,7 +14,8 @@ import (
 
 // ErrorPresenter is the one place an error becomes what a client sees. A catalog error keeps
 // its code and message; an error gqlgen already coded (parse, validation, complexity) keeps
-// its own; a lost or refused database connection is shown as SERVICE_UNAVAILABLE; anything
+// its own; a lost or refused database connection is shown as SERVICE_UNAVAILABLE, a request
+// past its deadline as TIMEOUT; anything
 // else is logged and shown as INTERNAL_SERVER_ERROR with a fixed sentence, so SQL and driver
 // text never reach a client.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
@@ -38,11 +39,15 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		presented := graphql.DefaultErrorPresenter(ctx, err)
 		code, message := catalog.Internal, catalog.InternalMessage
-		if database.Unavailable(err) {
+		switch {
+		case database.Unavailable(err):
 			// An outage is no bug in the server: a warning, and the client may try again.
 			code, message = catalog.ErrUnavailable.Code, catalog.ErrUnavailable.Message
 			log.WarnContext(ctx, "database unavailable", "err", err, "path", presented.Path.String())
-		} else {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+			code, message = catalog.ErrTimeout.Code, catalog.ErrTimeout.Message
+			log.WarnContext(ctx, "request timed out", "err", err, "path", presented.Path.String())
+		default:
 			log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
 		}
 		return &gqlerror.Error{

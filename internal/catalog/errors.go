@@ -19,11 +19,15 @@ const (
 	Forbidden       Code = "FORBIDDEN"
 	TooManyRequests Code = "TOO_MANY_REQUESTS"
 	Unavailable     Code = "SERVICE_UNAVAILABLE"
+	Timeout         Code = "TIMEOUT"
 	Internal        Code = "INTERNAL_SERVER_ERROR"
 )
 
 // ErrUnavailable is what a client learns when the database cannot be reached.
 var ErrUnavailable = Errorf(Unavailable, "The database is unavailable; try again shortly.")
+
+// ErrTimeout is what a client learns when its request ran past REQUEST_TIMEOUT.
+var ErrTimeout = Errorf(Timeout, "The request took too long and was stopped; ask for less, or try again.")
 
 // The errors for an id that names no row.
 var (
