@@ -80,18 +80,30 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	now := s.now()
 	emailKey := "email:" + strings.ToLower(strings.TrimSpace(email))
 	addrKey := "addr:" + clientAddr
-	for _, limit := range []struct {
-		key string
-		max int
-	}{{emailKey, s.opts.MaxFailuresPerEmail}, {addrKey, s.opts.MaxFailuresPerAddress}} {
-		n, until, err := s.st.LoginFailures(ctx, limit.key, s.opts.FailureWindow, now)
+	keys := []string{emailKey, addrKey}
+	limits := []int{s.opts.MaxFailuresPerEmail, s.opts.MaxFailuresPerAddress}
+	tooMany := func(until time.Time) error {
+		wait := max(1, int(math.Ceil(until.Sub(now).Seconds())))
+		return catalog.Errorf(catalog.TooManyRequests, "Too many failed logins: try again in %d seconds.", wait)
+	}
+	for i, key := range keys {
+		n, until, err := s.st.LoginFailures(ctx, key, s.opts.FailureWindow, now)
 		if err != nil {
 			return nil, err
 		}
-		if n >= limit.max {
-			wait := int(math.Ceil(until.Sub(now).Seconds()))
-			return nil, catalog.Errorf(catalog.TooManyRequests,
-				"Too many failed logins: try again in %d seconds.", wait)
+		if n >= limits[i] {
+			return nil, tooMany(until)
+		}
+	}
+	// The attempt counts as a failure before its password is checked, so that guesses sent
+	// at once cannot all pass the check above: those past the limit stop here.
+	counts, ends, err := s.st.AddLoginFailure(ctx, keys, s.opts.FailureWindow, now)
+	if err != nil {
+		return nil, err
+	}
+	for i := range keys {
+		if counts[i] > limits[i] {
+			return nil, tooMany(ends[i])
 		}
 	}
 
@@ -108,12 +120,12 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if u == nil || !ok {
-		if err := s.st.AddLoginFailure(ctx, []string{emailKey, addrKey}, s.opts.FailureWindow, now); err != nil {
-			return nil, err
-		}
 		return nil, ErrBadCredentials
 	}
 	if err := s.st.ClearLoginFailures(ctx, emailKey); err != nil {
+		return nil, err
+	}
+	if err := s.st.ForgetLoginFailure(ctx, addrKey); err != nil {
 		return nil, err
 	}
 	return s.newSession(ctx, u)

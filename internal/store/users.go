@@ -178,21 +178,37 @@ func (s *Store) LoginFailures(ctx context.Context, key string, window time.Durat
 }
 
 // AddLoginFailure counts one more failed login for each key; a key whose window has closed
-// starts a new one. It runs in one statement, so replicas counting at once lose nothing.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) error {
-	for _, key := range keys {
-		_, err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?)
+// starts a new one. It returns, per key, the failures now counted and when their window
+// closes. Each key is counted in one statement, so replicas counting at once lose nothing.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
+	counts := make([]int, len(keys))
+	ends := make([]time.Time, len(keys))
+	for i, key := range keys {
+		var row struct {
+			Failures    int       `bun:"failures"`
+			WindowStart time.Time `bun:"window_start"`
+		}
+		err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?)
 			ON CONFLICT (key) DO UPDATE SET
 			  failures = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
 			    THEN 1 ELSE login_failures.failures + 1 END,
 			  window_start = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
-			    THEN EXCLUDED.window_start ELSE login_failures.window_start END`,
-			key, now, window.Seconds(), window.Seconds()).Exec(ctx)
+			    THEN EXCLUDED.window_start ELSE login_failures.window_start END
+			RETURNING failures, window_start`,
+			key, now, window.Seconds(), window.Seconds()).Scan(ctx, &row)
 		if err != nil {
-			return translate(err, "count login failure")
+			return nil, nil, translate(err, "count login failure")
 		}
+		counts[i], ends[i] = row.Failures, row.WindowStart.Add(window)
 	}
-	return nil
+	return counts, ends, nil
+}
+
+// ForgetLoginFailure takes back one failed login of key: an attempt counted before its
+// password was checked, that turned out right.
+func (s *Store) ForgetLoginFailure(ctx context.Context, key string) error {
+	_, err := s.db.NewRaw("UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0", key).Exec(ctx)
+	return translate(err, "forget login failure")
 }
 
 // ClearLoginFailures forgets the failed logins of key, after a successful login.
