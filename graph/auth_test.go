@@ -635,6 +635,8 @@ func TestBadAccessTokensRefused(t *testing.T) {
 		}},
 		{"SubjectNotAnID", func(t testing.TB) string { return hs256(t, func(c jwt.MapClaims) { c["sub"] = "owner" }) }},
 		{"WithoutSubject", func(t testing.TB) string { return hs256(t, func(c jwt.MapClaims) { delete(c, "sub") }) }},
+		// Well signed, for an account that does not exist (deleted since, or a leaked secret).
+		{"UserNoLongerExists", func(t testing.TB) string { return hs256(t, func(c jwt.MapClaims) { c["sub"] = "999999" }) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -40,6 +40,7 @@ var constraintErrors = map[string]*catalog.Error{
 	"items_store_id_fkey":     catalog.ErrNoStore,
 	"tags_store_id_fkey":      catalog.ErrNoStore,
 	"items_tags_item_fkey":    catalog.ErrNoItem,
+	"stores_owner_id_fkey":    catalog.Errorf(catalog.Unauthenticated, "The account of that access token no longer exists: sign in again."),
 }
 
 // translate turns a driver error into a catalog error where the database refused the
