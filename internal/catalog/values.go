@@ -195,6 +195,9 @@ func Name(kind, s string) (string, error) {
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return "", Errorf(BadUserInput, "A %s name cannot contain control characters.", kind)
 	}
+	if !utf8.ValidString(s) {
+		return "", Errorf(BadUserInput, "A %s name must be valid UTF-8 text.", kind)
+	}
 	return s, nil
 }
 
@@ -208,6 +211,9 @@ func LikePattern(s string) (string, error) {
 	}
 	if strings.ContainsRune(s, 0) {
 		return "", Errorf(BadUserInput, "nameContains cannot contain a NUL character.")
+	}
+	if !utf8.ValidString(s) {
+		return "", Errorf(BadUserInput, "nameContains must be valid UTF-8 text.")
 	}
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%", nil
