@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -43,35 +41,7 @@ func authServer(t testing.TB, env map[string]string) *apitest.Server {
 // sendWith posts a request with the given headers, and no others. It touches no
 // testing.T, so any goroutine may call it.
 func sendWith(s *apitest.Server, headers map[string]string, query string, vars map[string]any) (*apitest.Response, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []apitest.Error `json:"errors"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("response is not JSON (status %d): %s", res.StatusCode, raw)
-	}
-	return &apitest.Response{Status: res.StatusCode, Data: out.Data, Errors: out.Errors}, nil
+	return s.Send(context.Background(), query, vars, headers)
 }
 
 // postWith is sendWith reporting to t.

@@ -1,11 +1,8 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,33 +28,7 @@ func newServer(t testing.TB) *apitest.Server {
 // send posts a GraphQL request as the server's owner and returns the response, or an error
 // when there is none to return. It touches no testing.T, so any goroutine may call it.
 func send(ctx context.Context, s *apitest.Server, query string, vars map[string]any) (*apitest.Response, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []apitest.Error `json:"errors"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("response is not JSON (status %d): %s", res.StatusCode, raw)
-	}
-	return &apitest.Response{Status: res.StatusCode, Data: out.Data, Errors: out.Errors}, nil
+	return s.Send(ctx, query, vars, map[string]string{"Authorization": "Bearer " + s.Token})
 }
 
 // post sends a request and returns the response without judging its errors.

@@ -52,7 +52,7 @@ func itemByID(ctx context.Context, log *slog.Logger, data *store.Store, id strin
 	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "Item")
 	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
 		if args, ok := sel.FirstList(); ok {
-			items, tags, err := data.ItemsWithTags(ctx, []catalog.ID{parsed}, args)
+			items, tags, err := data.ItemWithTags(ctx, parsed, args)
 			if err == nil {
 				l.Item.Seed(ctx, byRowID(items, itemID))
 				l.TagsOfItem(args).Seed(ctx, tags)
@@ -77,7 +77,7 @@ func tagByID(ctx context.Context, log *slog.Logger, data *store.Store, id string
 	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "Tag")
 	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
 		if args, ok := sel.FirstList(); ok {
-			tags, items, err := data.TagsWithItems(ctx, []catalog.ID{parsed}, args)
+			tags, items, err := data.TagWithItems(ctx, parsed, args)
 			if err == nil {
 				l.Tag.Seed(ctx, byRowID(tags, tagID))
 				l.ItemsOfTag(args).Seed(ctx, items)

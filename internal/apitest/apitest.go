@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -154,42 +155,46 @@ func (s *Server) PostAs(token, query string, vars map[string]any) *Response {
 // PostWithHeaders is Post with extra request headers.
 func (s *Server) PostWithHeaders(query string, vars map[string]any, headers map[string]string) *Response {
 	s.t.Helper()
+	r, err := s.Send(context.Background(), query, vars, headers)
+	if err != nil {
+		s.t.Fatalf("POST /graphql: %v", err)
+	}
+	return r
+}
+
+// Send posts a query with a JSON content type and these headers, and returns the response,
+// or an error when there is none to return. It touches no testing.T, so any goroutine may
+// call it.
+func (s *Server) Send(ctx context.Context, query string, vars map[string]any, headers map[string]string) (*Response, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
-		s.t.Fatalf("encode request: %v", err)
+		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
-		s.t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	return s.do(req)
-}
-
-func (s *Server) do(req *http.Request) *Response {
-	s.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		return nil, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		s.t.Fatalf("read response: %v", err)
+		return nil, fmt.Errorf("read response: %w", err)
 	}
-	out := &Response{Status: res.StatusCode}
-	var body struct {
+	var out struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []Error         `json:"errors"`
 	}
-	if err := json.Unmarshal(raw, &body); err != nil {
-		s.t.Fatalf("response is not JSON (status %d): %s", res.StatusCode, raw)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("response is not JSON (status %d): %s", res.StatusCode, raw)
 	}
-	out.Data, out.Errors = body.Data, body.Errors
-	return out
+	return &Response{Status: res.StatusCode, Data: out.Data, Errors: out.Errors}, nil
 }
 
 // MustPost is Post that fails the test on any error, and decodes the data into v.

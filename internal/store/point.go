@@ -4,26 +4,29 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
 // A root lookup by id that selects a list below it (item(id) { tags }, tag(id) { items })
 // reads the row and its list in one statement: a lateral join applies the list's order,
-// first and offset for each row. It saves the request a round trip, and the list's loader
-// is primed with what it read.
+// first and offset. It saves the request a round trip, and the list's loader is primed
+// with what it read. The join inside is fenced (see fewParents), so that it probes the
+// other table's primary key link by link.
 
-// ItemsWithTags returns the items with these ids and the tags of each, by item id, as
-// TagsOfItems would with args.
-func (s *Store) ItemsWithTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) ([]*catalog.Item, map[catalog.ID][]*catalog.Tag, error) {
+// ItemWithTags returns the item with this id and its tags, by item id, as TagsOfItems would
+// with args; no item when there is none.
+func (s *Store) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) ([]*catalog.Item, map[catalog.ID][]*catalog.Tag, error) {
 	order := tagOrders[args.Order]
 	q := s.db.NewSelect().
 		TableExpr("items AS i").
 		ColumnExpr("i.id, i.store_id, i.name, i.price, t.id, t.store_id, t.name").
-		Join("LEFT JOIN LATERAL (SELECT t.id, t.store_id, t.name FROM items_tags AS it JOIN tags AS t ON t.id = it.tag_id" +
+		Join("LEFT JOIN LATERAL (SELECT t.* FROM " + tagsOfItems.fenced +
 			" WHERE it.item_id = i.id ORDER BY " + order + " LIMIT $2 OFFSET $3) AS t ON true").
-		Where("i.id = ANY($1)").
-		OrderExpr("i.id, " + order).
-		Conn(s.bindList(ids, args))
+		Where("i.id = $1").
+		OrderExpr(order).
+		Conn(s.bindPoint(id, args))
 	rows, err := q.Rows(ctx)
 	if err != nil {
 		return nil, nil, translate(err, "items with tags")
@@ -56,18 +59,18 @@ func (s *Store) ItemsWithTags(ctx context.Context, ids []catalog.ID, args catalo
 	return items, tags, nil
 }
 
-// TagsWithItems returns the tags with these ids and the items each labels, by tag id, as
-// ItemsOfTags would with args.
-func (s *Store) TagsWithItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) ([]*catalog.Tag, map[catalog.ID][]*catalog.Item, error) {
+// TagWithItems returns the tag with this id and the items it labels, by tag id, as
+// ItemsOfTags would with args; no tag when there is none.
+func (s *Store) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) ([]*catalog.Tag, map[catalog.ID][]*catalog.Item, error) {
 	order := itemOrders[args.Order]
 	q := s.db.NewSelect().
 		TableExpr("tags AS t").
 		ColumnExpr("t.id, t.store_id, t.name, i.id, i.store_id, i.name, i.price").
-		Join("LEFT JOIN LATERAL (SELECT i.id, i.store_id, i.name, i.price FROM items_tags AS it JOIN items AS i ON i.id = it.item_id" +
+		Join("LEFT JOIN LATERAL (SELECT i.* FROM " + itemsOfTags.fenced +
 			" WHERE it.tag_id = t.id ORDER BY " + order + " LIMIT $2 OFFSET $3) AS i ON true").
-		Where("t.id = ANY($1)").
-		OrderExpr("t.id, " + order).
-		Conn(s.bindList(ids, args))
+		Where("t.id = $1").
+		OrderExpr(order).
+		Conn(s.bindPoint(id, args))
 	rows, err := q.Rows(ctx)
 	if err != nil {
 		return nil, nil, translate(err, "tags with items")
@@ -104,14 +107,14 @@ func (s *Store) TagsWithItems(ctx context.Context, ids []catalog.ID, args catalo
 	return tags, items, nil
 }
 
-// bindList is bind with the list's LIMIT as $2 (NULL for none) and OFFSET as $3.
-func (s *Store) bindList(ids []catalog.ID, args catalog.ListArgs) bound {
-	b := s.bind(ids)
+// bindPoint binds the row's id as $1, the list's LIMIT as $2 (NULL for none) and its OFFSET
+// as $3. One id, not an array of them: the generic plan then expects one row, as the plan
+// for the actual value does, so PostgreSQL keeps it instead of planning every execution.
+func (s *Store) bindPoint(id catalog.ID, args catalog.ListArgs) bound {
 	var limit *int64
 	if args.Limit >= 0 {
 		n := int64(args.Limit)
 		limit = &n
 	}
-	b.args = append(b.args, limit, int64(args.Offset))
-	return b
+	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, int64(id), limit, int64(args.Offset)}}
 }
