@@ -736,7 +736,21 @@ func TestLogout(t *testing.T) {
 		if logout(t, session.RefreshToken) {
 			t.Errorf("second logout = true; want false")
 		}
-		wantCode(t, refresh(t, s, session.RefreshToken), "UNAUTHENTICATED")
+		r := refresh(t, s, session.RefreshToken)
+		wantCode(t, r, "UNAUTHENTICATED")
+		if len(r.Errors) == 1 && !strings.Contains(r.Errors[0].Message, "signed out") {
+			t.Errorf("refresh after logout: %q; want a message saying it was signed out", r.Errors[0].Message)
+		}
+	})
+
+	t.Run("WithASpentTokenEndsTheSignIn", func(t *testing.T) {
+		t.Parallel()
+		first := register(t, s, "logout.spent@example.com", "logout password")
+		second := mustRefresh(t, s, first.RefreshToken)
+		if !logout(t, first.RefreshToken) {
+			t.Errorf("logout with the spent token = false; want true, its sign-in was live")
+		}
+		wantCode(t, refresh(t, s, second.RefreshToken), "UNAUTHENTICATED")
 	})
 
 	t.Run("EndsTheSignInAfterRotation", func(t *testing.T) {

@@ -1209,7 +1209,7 @@ extend type Mutation {
   login(input: CredentialsInput!): AuthPayload!
   "Spends a refresh token for new tokens; the old one stops working. Using a refresh token twice signs out every session it belongs to."
   refreshToken(refreshToken: String!): AuthPayload!
-  "Revokes a refresh token and the sign-in it belongs to; true when it was live."
+  "Revokes a refresh token and the sign-in it belongs to, even with a token already spent; true when that sign-in was live."
   logout(refreshToken: String!): Boolean!
 }
 `, BuiltIn: false},

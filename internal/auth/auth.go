@@ -156,8 +156,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	return &Session{AccessToken: access, RefreshToken: next, User: u}, nil
 }
 
-// Logout revokes a refresh token and the rest of its sign-in; it reports whether the token
-// was live.
+// Logout revokes a refresh token and the rest of its sign-in, even given a token already
+// spent; it reports whether that sign-in was live.
 func (s *Service) Logout(ctx context.Context, refreshToken string) (bool, error) {
 	return s.st.RevokeRefreshToken(ctx, HashRefreshToken(refreshToken), s.now())
 }

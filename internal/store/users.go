@@ -102,6 +102,7 @@ var (
 	ErrRefreshUnknown = catalog.Errorf(catalog.Unauthenticated, "That refresh token is not valid: sign in again.")
 	ErrRefreshExpired = catalog.Errorf(catalog.Unauthenticated, "That refresh token has expired: sign in again.")
 	ErrRefreshReused  = catalog.Errorf(catalog.Unauthenticated, "That refresh token was already used, so every session it belongs to is now signed out: sign in again.")
+	ErrRefreshRevoked = catalog.Errorf(catalog.Unauthenticated, "That refresh token was signed out: sign in again.")
 )
 
 // RotateRefreshToken spends the refresh token with hash old and stores next in its family,
@@ -109,7 +110,7 @@ var (
 // whoever holds a copy of it can no longer refresh. It returns the token's user.
 func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time) (catalog.ID, error) {
 	var user catalog.ID
-	var reused bool
+	var refused error // an answer that must wait for the revocation to commit
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		rt := new(refreshToken)
 		err := tx.NewSelect().Model(rt).Where("token_hash = ?", old).For("UPDATE").Scan(ctx)
@@ -120,7 +121,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, e
 			return translate(err, "find refresh token")
 		}
 		if rt.UsedAt != nil || rt.RevokedAt != nil {
-			reused = true
+			refused = ErrRefreshReused
+			if rt.UsedAt == nil {
+				refused = ErrRefreshRevoked // by logout, or with its family
+			}
 			_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
 				Where("family = ? AND revoked_at IS NULL", rt.Family).Exec(ctx)
 			return translate(err, "revoke token family")
@@ -135,18 +139,18 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, e
 		_, err = saveRefreshToken(ctx, tx, rt.UserID, rt.Family, next, expires)
 		return err
 	})
-	if err == nil && reused {
+	if err == nil && refused != nil {
 		// The revocation is committed; only then is the caller told.
-		return 0, ErrRefreshReused
+		return 0, refused
 	}
 	return user, err
 }
 
-// RevokeRefreshToken revokes the refresh token with this hash and the rest of its family:
-// the sign-in it came from ends. It reports whether a live token was revoked.
+// RevokeRefreshToken revokes the rest of the family of the refresh token with this hash,
+// spent or not: the sign-in it came from ends. It reports whether that sign-in was live.
 func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
 	res, err := s.db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
-		Where("revoked_at IS NULL AND family = (SELECT family FROM refresh_tokens WHERE token_hash = ? AND revoked_at IS NULL AND used_at IS NULL)", hash).
+		Where("revoked_at IS NULL AND family = (SELECT family FROM refresh_tokens WHERE token_hash = ?)", hash).
 		Exec(ctx)
 	if err != nil {
 		return false, translate(err, "revoke refresh token")
