@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -403,6 +404,44 @@ func TestPersistedQueries(t *testing.T) {
 	wantCodeOf("hash of an evicted query", errs, "PERSISTED_QUERY_NOT_FOUND")
 	_, errs = apq("", hash(q2))
 	wantCodeOf("hash of the kept query", errs, "")
+}
+
+// A mutation a persisted-query hash stands for is refused over GET like one written in the
+// URL, with a code, and does not run.
+func TestPersistedMutationNotOverGET(t *testing.T) {
+	t.Parallel()
+	s := limitServer(t, nil)
+	mutation := `mutation { createStore(input: {name: "Over GET"}) { id } }`
+	sum := sha256.Sum256([]byte(mutation))
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	// Stored by a POST that runs it once.
+	status, errs := rawPost(t, s, jsonBody(t, map[string]any{"query": mutation, "extensions": json.RawMessage(ext)}),
+		map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + s.Token})
+	if status != http.StatusOK || len(errs) > 0 {
+		t.Fatalf("POST of the mutation with its hash: %d %+v", status, errs)
+	}
+	exec(t, s, "DELETE FROM stores")
+
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/graphql?extensions="+url.QueryEscape(ext), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct{ Errors []apitest.Error }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("GET with the mutation's hash: status %d, body not JSON: %v", res.StatusCode, err)
+	}
+	if len(out.Errors) != 1 || out.Errors[0].Code() != "BAD_REQUEST" {
+		t.Errorf("GET with the mutation's hash: %d %+v; want one BAD_REQUEST error", res.StatusCode, out.Errors)
+	}
+	if n := count(t, s, "SELECT count(*) FROM stores"); n != 0 {
+		t.Errorf("stores after the refused GET: %d; want 0", n)
+	}
 }
 
 func TestCSRFPrevention(t *testing.T) {

@@ -115,6 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return next(ctx)
 	})
 	gql.Use(httpserver.GraphQLObserver{})
+	gql.Use(httpserver.GETQueriesOnly{})
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 

@@ -1,11 +1,18 @@
 package httpserver
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 )
+
+type overGETKey struct{}
+
+const onlyQueriesOverGET = "Only queries can be sent over GET; send mutations with POST."
 
 // QueriesOnlyOverGET refuses a mutation sent over GET with a coded GraphQL error. gqlgen's GET
 // transport refuses it too, but without extensions.code, which every error carries here.
@@ -13,17 +20,42 @@ import (
 func QueriesOnlyOverGET(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
+			r = r.WithContext(context.WithValue(r.Context(), overGETKey{}, true))
 			q := r.URL.Query()
 			if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
 				if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
 					w.Header().Set("Content-Type", "application/json")
 					w.Header().Set("Allow", "POST")
 					w.WriteHeader(http.StatusMethodNotAllowed)
-					_, _ = w.Write([]byte(`{"errors":[{"message":"Only queries can be sent over GET; send mutations with POST.","extensions":{"code":"BAD_REQUEST"}}],"data":null}` + "\n"))
+					_, _ = w.Write([]byte(`{"errors":[{"message":"` + onlyQueriesOverGET + `","extensions":{"code":"BAD_REQUEST"}}],"data":null}` + "\n"))
 					return
 				}
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// GETQueriesOnly is the gqlgen extension that refuses, with the same coded error, a mutation
+// over GET that QueriesOnlyOverGET could not see in the URL: one a persisted-query hash
+// stands for.
+type GETQueriesOnly struct{}
+
+var (
+	_ graphql.HandlerExtension        = GETQueriesOnly{}
+	_ graphql.OperationContextMutator = GETQueriesOnly{}
+)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (GETQueriesOnly) ExtensionName() string { return "GETQueriesOnly" }
+
+// Validate implements graphql.HandlerExtension.
+func (GETQueriesOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (GETQueriesOnly) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if overGET, _ := ctx.Value(overGETKey{}).(bool); overGET && rc.Operation != nil && rc.Operation.Operation != ast.Query {
+		return &gqlerror.Error{Message: onlyQueriesOverGET, Extensions: map[string]any{"code": CodeBadRequest}}
+	}
+	return nil
 }
