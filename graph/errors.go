@@ -15,7 +15,7 @@ import (
 // ErrorPresenter is the one place an error becomes what a client sees. A catalog error keeps
 // its code and message; an error gqlgen already coded (parse, validation, complexity) keeps
 // its own; a lost or refused database connection is shown as SERVICE_UNAVAILABLE, a request
-// past its deadline as TIMEOUT; anything
+// past its deadline or PostgreSQL's statement_timeout as TIMEOUT; anything
 // else is logged and shown as INTERNAL_SERVER_ERROR with a fixed sentence, so SQL and driver
 // text never reach a client.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
@@ -44,9 +44,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// An outage is no bug in the server: a warning, and the client may try again.
 			code, message = catalog.ErrUnavailable.Code, catalog.ErrUnavailable.Message
 			log.WarnContext(ctx, "database unavailable", "err", err, "path", presented.Path.String())
-		case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) || database.TimedOut(err):
 			code, message = catalog.ErrTimeout.Code, catalog.ErrTimeout.Message
 			log.WarnContext(ctx, "request timed out", "err", err, "path", presented.Path.String())
+		case errors.Is(ctx.Err(), context.Canceled):
+			// The client went away (or shutdown cut it off); no one reads the answer.
+			log.DebugContext(ctx, "request cancelled", "err", err, "path", presented.Path.String())
 		default:
 			log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
 		}

@@ -368,6 +368,29 @@ func TestRequestTimeoutCancelsSQL(t *testing.T) {
 	}
 }
 
+// PostgreSQL's own statement_timeout ends a statement before the request's deadline; the
+// client gets the same TIMEOUT.
+func TestStatementTimeoutIsTimeout(t *testing.T) {
+	t.Parallel()
+	s := limitServer(t, map[string]string{"DB_STATEMENT_TIMEOUT": "200ms"})
+	ctx := context.Background()
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE stores IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := send(ctx, s, `{ stores { totalCount } }`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].Code() != "TIMEOUT" {
+		t.Errorf("query past statement_timeout: %+v; want one TIMEOUT error", r.Errors)
+	}
+}
+
 func TestPersistedQueries(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, map[string]string{"APQ_CACHE_SIZE": "1"})

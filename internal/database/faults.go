@@ -41,3 +41,13 @@ func Unavailable(err error) bool {
 	var netErr *net.OpError
 	return errors.As(err, &netErr)
 }
+
+// TimedOut reports whether err means a statement ran out of time: the request's deadline
+// passed, or PostgreSQL cancelled it past statement_timeout (57014).
+func TimedOut(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57014"
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}

@@ -64,7 +64,7 @@ func New(o Options) http.Handler {
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
 			"Apollographql-Client-Name", "Apollographql-Client-Version"}, // Apollo Client's name and version options
-		MaxAge:         600,
+		MaxAge: 600,
 	})
 	return recoverer(o.Log, observe(o.Log, o.Metrics, c.Handler(mux)))
 }
