@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -375,4 +376,57 @@ func TestUpdateItem(t *testing.T) {
 			wantCode(t, "UpdateItem(missing, "+tt.name+")", err, catalog.NotFound)
 		})
 	}
+}
+
+// Sign-in state that can no longer matter is dropped as new state is written, so that the
+// tables do not grow with every email ever tried and every refresh ever made.
+func TestAuthTablesDropDeadRows(t *testing.T) {
+	t.Parallel()
+	db, st, user := open(t)
+	ctx := context.Background()
+	rows := func(table string) int {
+		t.Helper()
+		var n int
+		if err := db.NewSelect().Table(table).ColumnExpr("count(*)").Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	t.Run("ClosedLoginWindows", func(t *testing.T) {
+		start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		const window = time.Minute
+		if _, _, err := st.AddLoginFailure(ctx, []string{"email:a@example.com", "addr:192.0.2.1"}, window, start); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.AddLoginFailure(ctx, []string{"email:b@example.com"}, window, start.Add(30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n := rows("login_failures"); n != 3 {
+			t.Fatalf("rows with every window open: %d; want 3", n)
+		}
+		// The first two windows have closed; b's is still open.
+		if _, _, err := st.AddLoginFailure(ctx, []string{"email:c@example.com"}, window, start.Add(80*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n := rows("login_failures"); n != 2 {
+			t.Errorf("rows after two windows closed: %d; want 2 (b and c)", n)
+		}
+	})
+
+	t.Run("ExpiredRefreshTokens", func(t *testing.T) {
+		if _, err := st.SaveRefreshToken(ctx, user, 0, []byte("expired"), time.Now().Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SaveRefreshToken(ctx, user, 0, []byte("live"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		var hashes []string
+		if err := db.NewSelect().Table("refresh_tokens").ColumnExpr("convert_from(token_hash, 'UTF8')").Scan(ctx, &hashes); err != nil {
+			t.Fatal(err)
+		}
+		if len(hashes) != 1 || hashes[0] != "live" {
+			t.Errorf("refresh tokens left: %q; want only the live one", hashes)
+		}
+	})
 }

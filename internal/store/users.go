@@ -93,8 +93,12 @@ func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family i
 		}
 	}
 	rt := &refreshToken{UserID: user, Family: family, TokenHash: hash, ExpiresAt: expires}
-	_, err := db.NewInsert().Model(rt).Exec(ctx)
-	return family, translate(err, "save refresh token")
+	if _, err := db.NewInsert().Model(rt).Exec(ctx); err != nil {
+		return 0, translate(err, "save refresh token")
+	}
+	// Expired tokens can neither refresh nor be reused; without this the table only grows.
+	_, err := db.NewDelete().Model((*refreshToken)(nil)).Where("user_id = ? AND expires_at < now()", user).Exec(ctx)
+	return family, translate(err, "drop expired refresh tokens")
 }
 
 // Refresh outcomes that are not errors of the database.
@@ -185,6 +189,11 @@ func (s *Store) LoginFailures(ctx context.Context, key string, window time.Durat
 // starts a new one. It returns, per key, the failures now counted and when their window
 // closes. Each key is counted in one statement, so replicas counting at once lose nothing.
 func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
+	// Closed windows count for nothing; without this every email ever tried keeps a row.
+	if _, err := s.db.NewDelete().Table("login_failures").
+		Where("window_start <= ?::timestamptz - ? * interval '1 second'", now, window.Seconds()).Exec(ctx); err != nil {
+		return nil, nil, translate(err, "drop closed login windows")
+	}
 	counts := make([]int, len(keys))
 	ends := make([]time.Time, len(keys))
 	for i, key := range keys {
