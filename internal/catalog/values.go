@@ -186,17 +186,21 @@ const MaxNameLength = 80
 // Name checks and trims the name of a kind of thing ("store", "item", "tag").
 func Name(kind, s string) (string, error) {
 	s = strings.TrimSpace(s)
+	a := "A"
+	if strings.ContainsRune("aeiou", rune(kind[0])) {
+		a = "An"
+	}
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0:
-		return "", Errorf(BadUserInput, "A %s name cannot be blank.", kind)
+		return "", Errorf(BadUserInput, "%s %s name cannot be blank.", a, kind)
 	case n > MaxNameLength:
-		return "", Errorf(BadUserInput, "A %s name can be at most %d characters long (this one has %d).", kind, MaxNameLength, n)
+		return "", Errorf(BadUserInput, "%s %s name can be at most %d characters long (this one has %d).", a, kind, MaxNameLength, n)
 	}
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return "", Errorf(BadUserInput, "A %s name cannot contain control characters.", kind)
+		return "", Errorf(BadUserInput, "%s %s name cannot contain control characters.", a, kind)
 	}
 	if !utf8.ValidString(s) {
-		return "", Errorf(BadUserInput, "A %s name must be valid UTF-8 text.", kind)
+		return "", Errorf(BadUserInput, "%s %s name must be valid UTF-8 text.", a, kind)
 	}
 	return s, nil
 }

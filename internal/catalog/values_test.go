@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -457,5 +458,21 @@ func TestParseCursorRefusesMalformed(t *testing.T) {
 				t.Errorf("ParseCursor(%q) = %d; want 0 with the error", tt.in, got)
 			}
 		})
+	}
+}
+
+// The messages are sentences a frontend shows as they are.
+func TestNameMessagesReadAsSentences(t *testing.T) {
+	t.Parallel()
+	for kind, want := range map[string]string{
+		"store": "A store name cannot be blank.",
+		"item":  "An item name cannot be blank.",
+		"tag":   "A tag name cannot be blank.",
+	} {
+		_, err := catalog.Name(kind, "  ")
+		var ce *catalog.Error
+		if !errors.As(err, &ce) || ce.Message != want {
+			t.Errorf("Name(%q, blank) = %v; want %q", kind, err, want)
+		}
 	}
 }
