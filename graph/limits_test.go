@@ -467,6 +467,54 @@ func TestPersistedMutationNotOverGET(t *testing.T) {
 	}
 }
 
+// A request gqlgen's transports cannot read gets a coded BAD_REQUEST, never an internal
+// error, and its body (which may hold a password) stays out of the log.
+func TestMalformedRequestsRefusedWithACode(t *testing.T) {
+	t.Parallel()
+	s := limitServer(t, map[string]string{"LOG_LEVEL": "DEBUG"})
+	const secret = "Hunter2-never-logged"
+	doRaw := func(method, target, body string) (int, []apitest.Error) {
+		t.Helper()
+		req, err := http.NewRequest(method, s.URL+target, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct{ Errors []apitest.Error }
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatalf("%s %s: status %d, body not JSON: %v", method, target, res.StatusCode, err)
+		}
+		return res.StatusCode, out.Errors
+	}
+	for _, tc := range []struct {
+		name, method, target, body string
+		status                     int
+	}{
+		{"NotJSON", "POST", "/graphql", `mutation { login(input: {email: "a@example.com", password: "` + secret + `"}) { accessToken } }`, 400},
+		{"TrailingComma", "POST", "/graphql", `{"query": "mutation { login(input: {email: \"a@example.com\", password: \"` + secret + `\"}) { accessToken } }",}`, 400},
+		{"NaN", "POST", "/graphql", `{"query": "{ items(filter: {minPrice: $p}) { totalCount } }", "variables": {"p": NaN}}`, 400},
+		{"Batch", "POST", "/graphql", `[{"query": "{ __typename }"}, {"query": "{ __typename }"}]`, 400},
+		{"QueryNotAString", "POST", "/graphql", `{"query": 5}`, 400},
+		{"Empty", "POST", "/graphql", ``, 400},
+		{"GETVariablesNotJSON", "GET", "/graphql?query=%7B__typename%7D&variables=notjson", "", 400},
+		{"PUT", "PUT", "/graphql", `{"query": "{ __typename }"}`, 405},
+		{"DELETE", "DELETE", "/graphql", ``, 405},
+	} {
+		status, errs := doRaw(tc.method, tc.target, tc.body)
+		if status != tc.status || len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
+			t.Errorf("%s: %d %+v; want %d with one BAD_REQUEST error", tc.name, status, errs, tc.status)
+		}
+	}
+	if strings.Contains(s.Logs(), secret) {
+		t.Errorf("the password of a malformed request reached the log")
+	}
+}
+
 func TestCSRFPrevention(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, nil)

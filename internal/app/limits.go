@@ -50,9 +50,11 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 	return err
 }
 
-// requestLimits wraps the GraphQL endpoint: CSRF check, body size, then the deadline.
+// requestLimits wraps the GraphQL endpoint: CSRF check, body size, request shape, then the
+// deadline.
 func requestLimits(cfg config.Config, next http.Handler) http.Handler {
-	return httpserver.PreventCSRF(httpserver.LimitBody(int64(cfg.MaxBodyBytes), httpserver.Deadline(cfg.RequestTimeout, next)))
+	return httpserver.PreventCSRF(httpserver.LimitBody(int64(cfg.MaxBodyBytes),
+		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, next))))
 }
 
 // serverTimeouts are the HTTP server's connection timeouts.

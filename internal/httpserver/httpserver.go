@@ -62,7 +62,7 @@ func New(o Options) http.Handler {
 	c := cors.New(cors.Options{
 		AllowedOrigins: o.AllowedOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
+		AllowedHeaders: []string{"Accept", "Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
 			"Apollographql-Client-Name", "Apollographql-Client-Version"}, // Apollo Client's name and version options
 		MaxAge: 600,
 	})

@@ -110,3 +110,70 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 		Data   any        `json:"data"`
 	}{Errors: []gqlError{{Message: message, Extensions: map[string]string{"code": code}}}})
 }
+
+// WellFormed refuses, with a coded error, a /graphql request that gqlgen's transports would
+// refuse with an uncoded one (or, for a body that is not JSON, one that would count as a
+// server fault and put the body, passwords and all, in the log): a method other than GET,
+// POST and OPTIONS, GET parameters variables or extensions that are not JSON objects, and
+// a POST body that is not one JSON request object. It reads the body LimitBody has bounded.
+func WellFormed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			q := r.URL.Query()
+			for _, p := range []string{"variables", "extensions"} {
+				if v := q.Get(p); v != "" && !isJSONObject([]byte(v)) {
+					writeError(w, http.StatusBadRequest, CodeBadRequest,
+						fmt.Sprintf("The %s parameter must be a JSON object.", p))
+					return
+				}
+			}
+		case http.MethodPost:
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if msg := checkRequestBody(body); msg != "" {
+				writeError(w, http.StatusBadRequest, CodeBadRequest, msg)
+				return
+			}
+		case http.MethodOptions:
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeError(w, http.StatusMethodNotAllowed, CodeBadRequest,
+				"Send GraphQL requests with POST, or queries with GET.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkRequestBody says what is wrong with a POST body, or "" when it is one request object
+// of the shape gqlgen reads.
+func checkRequestBody(body []byte) string {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		return "Batched requests are not supported: send one operation per request."
+	}
+	var req struct {
+		Query         string         `json:"query"`
+		OperationName string         `json:"operationName"`
+		Variables     map[string]any `json:"variables"`
+		Extensions    map[string]any `json:"extensions"`
+	}
+	var syntax *json.SyntaxError
+	switch err := json.Unmarshal(body, &req); {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
+	case err != nil:
+		return "The request body must be a JSON object {query, variables, operationName}: query and operationName strings, variables and extensions objects."
+	}
+	return ""
+}
+
+func isJSONObject(b []byte) bool {
+	var m map[string]any
+	return json.Unmarshal(b, &m) == nil
+}
