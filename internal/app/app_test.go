@@ -28,7 +28,7 @@ func TestShutdownFinishesInFlightMutation(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	s.App.DrainDelay = 5 * time.Second // long enough to look at /readyz while draining
+	s.App.DrainDelay = 15 * time.Second // long enough to look at /readyz while draining, even on a busy machine
 	addrc := make(chan string, 1)
 	served := make(chan error, 1)
 	go func() {

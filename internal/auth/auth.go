@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ type Service struct {
 	// A hash to verify against when the email is unknown, so that a login takes about
 	// as long for an unknown email as for a wrong password.
 	dummyHash string
+	// hashing bounds the password hashes computed at once, one per core: each takes a core
+	// and Argon2.Memory, so a burst of sign-ups or logins would otherwise take the
+	// process's memory. A request waits for a turn until its deadline.
+	hashing chan struct{}
 }
 
 // NewService returns a Service over st signing access tokens with tokens.
@@ -41,7 +46,19 @@ func NewService(st *store.Store, tokens *Tokens, opts Options) (*Service, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{st: st, tokens: tokens, opts: opts, now: time.Now, dummyHash: dummy}, nil
+	return &Service{st: st, tokens: tokens, opts: opts, now: time.Now, dummyHash: dummy,
+		hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
+}
+
+// withHashing runs f, which hashes a password, when a turn is free.
+func (s *Service) withHashing(ctx context.Context, f func() error) error {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return f()
 }
 
 // Session is what a client gets on signing in: tokens and the user.
@@ -60,8 +77,8 @@ func (s *Service) Register(ctx context.Context, email, password string) (*Sessio
 	if err := catalog.CheckPassword(password); err != nil {
 		return nil, err
 	}
-	hash, err := s.opts.Argon2.Hash(password)
-	if err != nil {
+	var hash string
+	if err := s.withHashing(ctx, func() (err error) { hash, err = s.opts.Argon2.Hash(password); return err }); err != nil {
 		return nil, err
 	}
 	u := &catalog.User{Email: email, PasswordHash: hash}
@@ -115,8 +132,8 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ok, err := Verify(password, hash)
-	if err != nil {
+	var ok bool
+	if err := s.withHashing(ctx, func() (err error) { ok, err = Verify(password, hash); return err }); err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if u == nil || !ok {

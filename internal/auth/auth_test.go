@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -118,5 +119,27 @@ func TestAuthClientAddrIsTheProxysEntry(t *testing.T) {
 				t.Errorf("clientAddr = %q; want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// Password hashes wait for a free turn, and a request whose deadline passes first gives up
+// without hashing.
+func TestHashingWaitsForATurn(t *testing.T) {
+	t.Parallel()
+	s := &Service{hashing: make(chan struct{}, 1)}
+	s.hashing <- struct{}{} // every turn taken
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := s.withHashing(ctx, func() error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("with no turn free: err %v, ran %v; want context.Canceled without running", err, ran)
+	}
+	<-s.hashing
+	if err := s.withHashing(context.Background(), func() error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("with a turn free: err %v, ran %v; want it to run", err, ran)
+	}
+	if len(s.hashing) != 0 {
+		t.Errorf("turns still taken after hashing: %d; want 0", len(s.hashing))
 	}
 }
