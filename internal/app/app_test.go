@@ -22,7 +22,8 @@ import (
 // client gets the success.
 func TestShutdownFinishesInFlightMutation(t *testing.T) {
 	t.Parallel()
-	s := apitest.New(t, nil)
+	// The request outlives the drain delay below.
+	s := apitest.New(t, map[string]string{"REQUEST_TIMEOUT": "50s"})
 	doomed := newStore(t, s, "Doomed", 20)
 	kept := newStore(t, s, "Kept", 3)
 
