@@ -513,6 +513,21 @@ func TestMalformedRequestsRefusedWithACode(t *testing.T) {
 	if strings.Contains(s.Logs(), secret) {
 		t.Errorf("the password of a malformed request reached the log")
 	}
+	// Refusals before GraphQL count in the errors metric like any other.
+	_, _, metrics := httpGet(t, s, "/metrics")
+	if !strings.Contains(metrics, `graphql_errors_total{code="BAD_REQUEST"} 9`) {
+		t.Errorf("/metrics does not count the 9 refusals as BAD_REQUEST:\n%s", grepLines(metrics, "graphql_errors_total"))
+	}
+}
+
+func grepLines(text, part string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, part) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func TestCSRFPrevention(t *testing.T) {

@@ -24,10 +24,8 @@ func QueriesOnlyOverGET(next http.Handler) http.Handler {
 			q := r.URL.Query()
 			if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
 				if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
-					w.Header().Set("Content-Type", "application/json")
 					w.Header().Set("Allow", "POST")
-					w.WriteHeader(http.StatusMethodNotAllowed)
-					_, _ = w.Write([]byte(`{"errors":[{"message":"` + onlyQueriesOverGET + `","extensions":{"code":"BAD_REQUEST"}}],"data":null}` + "\n"))
+					writeError(w, r, http.StatusMethodNotAllowed, CodeBadRequest, onlyQueriesOverGET)
 					return
 				}
 			}

@@ -20,7 +20,7 @@ const CodeBadRequest = "BAD_REQUEST"
 func LimitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tooLarge := func() {
-			writeError(w, http.StatusRequestEntityTooLarge, CodeBadRequest,
+			writeError(w, r, http.StatusRequestEntityTooLarge, CodeBadRequest,
 				fmt.Sprintf("The request body is larger than the limit of %d bytes.", max))
 		}
 		if r.ContentLength > max {
@@ -35,7 +35,7 @@ func LimitBody(max int64, next http.Handler) http.Handler {
 				tooLarge()
 				return
 			case err != nil:
-				writeError(w, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
+				writeError(w, r, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -76,11 +76,11 @@ func PreventCSRF(next http.Handler) http.Handler {
 			r = r.Clone(r.Context())
 			r.Header.Set("Content-Type", "application/json")
 		case hasPreflightHeader(r):
-			writeError(w, http.StatusUnsupportedMediaType, CodeBadRequest,
+			writeError(w, r, http.StatusUnsupportedMediaType, CodeBadRequest,
 				"Send the request body as JSON, with Content-Type: application/json.")
 			return
 		default:
-			writeError(w, http.StatusBadRequest, CodeBadRequest,
+			writeError(w, r, http.StatusBadRequest, CodeBadRequest,
 				"This request has been blocked as a possible cross-site request forgery: send it with Content-Type: application/json, or with an Apollo-Require-Preflight header.")
 			return
 		}
@@ -97,8 +97,14 @@ func hasPreflightHeader(r *http.Request) bool {
 	return false
 }
 
-// writeError answers with a GraphQL-shaped error, as gqlgen would.
-func writeError(w http.ResponseWriter, status int, code, message string) {
+// writeError answers with a GraphQL-shaped error, as gqlgen would, and hands its code to the
+// request's log line and metrics.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		info.mu.Lock()
+		info.codes = append(info.codes, code)
+		info.mu.Unlock()
+	}
 	type gqlError struct {
 		Message    string            `json:"message"`
 		Extensions map[string]string `json:"extensions"`
@@ -123,7 +129,7 @@ func WellFormed(next http.Handler) http.Handler {
 			q := r.URL.Query()
 			for _, p := range []string{"variables", "extensions"} {
 				if v := q.Get(p); v != "" && !isJSONObject([]byte(v)) {
-					writeError(w, http.StatusBadRequest, CodeBadRequest,
+					writeError(w, r, http.StatusBadRequest, CodeBadRequest,
 						fmt.Sprintf("The %s parameter must be a JSON object.", p))
 					return
 				}
@@ -131,18 +137,18 @@ func WellFormed(next http.Handler) http.Handler {
 		case http.MethodPost:
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
+				writeError(w, r, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			if msg := checkRequestBody(body); msg != "" {
-				writeError(w, http.StatusBadRequest, CodeBadRequest, msg)
+				writeError(w, r, http.StatusBadRequest, CodeBadRequest, msg)
 				return
 			}
 		case http.MethodOptions:
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			writeError(w, http.StatusMethodNotAllowed, CodeBadRequest,
+			writeError(w, r, http.StatusMethodNotAllowed, CodeBadRequest,
 				"Send GraphQL requests with POST, or queries with GET.")
 			return
 		}
