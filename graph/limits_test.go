@@ -52,7 +52,13 @@ func wantRefusedBeforeSQL(t *testing.T, s *apitest.Server, query string, vars ma
 // decoded errors.
 func rawPost(t *testing.T, s *apitest.Server, body io.Reader, headers map[string]string) (int, []apitest.Error) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", body)
+	return rawRequest(t, s, http.MethodPost, "/graphql", body, headers)
+}
+
+// rawRequest sends a request to target and returns the status and the decoded errors.
+func rawRequest(t *testing.T, s *apitest.Server, method, target string, body io.Reader, headers map[string]string) (int, []apitest.Error) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+target, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +67,7 @@ func rawPost(t *testing.T, s *apitest.Server, body io.Reader, headers map[string
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST /graphql: %v", err)
+		t.Fatalf("%s %s: %v", method, target, err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
@@ -70,7 +76,7 @@ func rawPost(t *testing.T, s *apitest.Server, body io.Reader, headers map[string
 	}
 	var out struct{ Errors []apitest.Error }
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("response is not JSON (status %d): %s", res.StatusCode, raw)
+		t.Fatalf("%s %s: response is not JSON (status %d): %s", method, target, res.StatusCode, raw)
 	}
 	return res.StatusCode, out.Errors
 }
@@ -445,22 +451,10 @@ func TestPersistedMutationNotOverGET(t *testing.T) {
 	}
 	exec(t, s, "DELETE FROM stores")
 
-	req, err := http.NewRequest(http.MethodGet, s.URL+"/graphql?extensions="+url.QueryEscape(ext), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct{ Errors []apitest.Error }
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatalf("GET with the mutation's hash: status %d, body not JSON: %v", res.StatusCode, err)
-	}
-	if len(out.Errors) != 1 || out.Errors[0].Code() != "BAD_REQUEST" {
-		t.Errorf("GET with the mutation's hash: %d %+v; want one BAD_REQUEST error", res.StatusCode, out.Errors)
+	status, errs = rawRequest(t, s, http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), nil,
+		map[string]string{"Authorization": "Bearer " + s.Token})
+	if len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
+		t.Errorf("GET with the mutation's hash: %d %+v; want one BAD_REQUEST error", status, errs)
 	}
 	if n := count(t, s, "SELECT count(*) FROM stores"); n != 0 {
 		t.Errorf("stores after the refused GET: %d; want 0", n)
@@ -473,24 +467,6 @@ func TestMalformedRequestsRefusedWithACode(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, map[string]string{"LOG_LEVEL": "DEBUG"})
 	const secret = "Hunter2-never-logged"
-	doRaw := func(method, target, body string) (int, []apitest.Error) {
-		t.Helper()
-		req, err := http.NewRequest(method, s.URL+target, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out struct{ Errors []apitest.Error }
-		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-			t.Fatalf("%s %s: status %d, body not JSON: %v", method, target, res.StatusCode, err)
-		}
-		return res.StatusCode, out.Errors
-	}
 	for _, tc := range []struct {
 		name, method, target, body string
 		status                     int
@@ -505,7 +481,8 @@ func TestMalformedRequestsRefusedWithACode(t *testing.T) {
 		{"PUT", "PUT", "/graphql", `{"query": "{ __typename }"}`, 405},
 		{"DELETE", "DELETE", "/graphql", ``, 405},
 	} {
-		status, errs := doRaw(tc.method, tc.target, tc.body)
+		status, errs := rawRequest(t, s, tc.method, tc.target, strings.NewReader(tc.body),
+			map[string]string{"Content-Type": "application/json"})
 		if status != tc.status || len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
 			t.Errorf("%s: %d %+v; want %d with one BAD_REQUEST error", tc.name, status, errs, tc.status)
 		}
