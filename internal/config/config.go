@@ -73,7 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AccessTokenTTL:   15 * time.Minute,
 		RefreshTokenTTL:  30 * 24 * time.Hour,
 		LoginMaxFailures: 5,
-		LoginMaxPerAddr:  50,
+		LoginMaxPerAddr:  100,
 		LoginWindow:      15 * time.Minute,
 		ClientAddrHeader: getenv("CLIENT_ADDR_HEADER"),
 		HashMemoryKiB:    19 * 1024,

@@ -41,7 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 		AccessTokenTTL:   15 * time.Minute,
 		RefreshTokenTTL:  30 * 24 * time.Hour,
 		LoginMaxFailures: 5,
-		LoginMaxPerAddr:  50,
+		LoginMaxPerAddr:  100,
 		LoginWindow:      15 * time.Minute,
 		HashMemoryKiB:    19 * 1024,
 		HashTime:         2,
