@@ -22,37 +22,39 @@ const (
 	lockUpdate = "UPDATE"
 )
 
-// asOwner runs change in a transaction after checking that user owns the store.
-func (s *Store) asOwner(ctx context.Context, user, storeID catalog.ID, lock string, change func(ctx context.Context, tx bun.Tx) error) error {
+// owned names the row a change is checked against: a store, or an item or a tag of one
+// (which never moves to another store), with the error for an id that names no row.
+type owned struct {
+	table   string
+	id      catalog.ID
+	missing *catalog.Error
+}
+
+func aStore(id catalog.ID) owned { return owned{"stores", id, catalog.ErrNoStore} }
+func anItem(id catalog.ID) owned { return owned{"items", id, catalog.ErrNoItem} }
+func aTag(id catalog.ID) owned   { return owned{"tags", id, catalog.ErrNoTag} }
+
+// asOwner runs change in a transaction after locking the store of row and checking that
+// user owns it; one statement finds, locks and reads the store.
+func (s *Store) asOwner(ctx context.Context, user catalog.ID, row owned, lock string, change func(ctx context.Context, tx bun.Tx) error) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var owner sql.NullInt64
-		err := tx.NewSelect().Table("stores").Column("owner_id").Where("id = ?", storeID).For(lock).Scan(ctx, &owner)
-		if errors.Is(err, sql.ErrNoRows) {
-			return catalog.ErrNoStore
+		q := tx.NewSelect().Table("stores").Column("owner_id").For(lock)
+		if row.table == "stores" {
+			q = q.Where("id = ?", row.id)
+		} else {
+			q = q.Where("id = (SELECT store_id FROM ? WHERE id = ?)", bun.Ident(row.table), row.id)
 		}
-		if err != nil {
+		var owner *catalog.ID
+		if err := q.Scan(ctx, &owner); errors.Is(err, sql.ErrNoRows) {
+			return row.missing
+		} else if err != nil {
 			return translate(err, "lock store")
 		}
-		var ownerID *catalog.ID
-		if owner.Valid {
-			id := catalog.ID(owner.Int64)
-			ownerID = &id
-		}
-		if err := catalog.CheckOwner(user, ownerID); err != nil {
+		if err := catalog.CheckOwner(user, owner); err != nil {
 			return err
 		}
 		return change(ctx, tx)
 	})
-}
-
-// storeOf returns the store of an item or a tag; a row never moves to another store.
-func (s *Store) storeOf(ctx context.Context, table string, id catalog.ID, notFound error) (catalog.ID, error) {
-	var storeID catalog.ID
-	err := s.db.NewSelect().Table(table).Column("store_id").Where("id = ?", id).Scan(ctx, &storeID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, notFound
-	}
-	return storeID, translate(err, "find "+table)
 }
 
 // CreateStore inserts a store owned by user; its name must be free.
@@ -65,7 +67,7 @@ func (s *Store) CreateStore(ctx context.Context, user catalog.ID, name string) (
 // UpdateStore renames a store.
 func (s *Store) UpdateStore(ctx context.Context, user, id catalog.ID, name string) (*catalog.Store, error) {
 	st := &catalog.Store{ID: id}
-	err := s.asOwner(ctx, user, id, lockUpdate, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, aStore(id), lockUpdate, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewUpdate().Model(st).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
 	})
 	return st, translate(notFoundIfNoRows(err, catalog.ErrNoStore), "update store")
@@ -74,7 +76,7 @@ func (s *Store) UpdateStore(ctx context.Context, user, id catalog.ID, name strin
 // DeleteStore deletes a store; the schema's cascades remove its items, tags and links in the
 // same statement.
 func (s *Store) DeleteStore(ctx context.Context, user, id catalog.ID) error {
-	err := s.asOwner(ctx, user, id, lockUpdate, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, aStore(id), lockUpdate, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewDelete().Model((*catalog.Store)(nil)).Where("id = ?", id).Exec(ctx)
 		return err
 	})
@@ -83,7 +85,7 @@ func (s *Store) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 
 // CreateItem inserts an item into its store.
 func (s *Store) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item) error {
-	err := s.asOwner(ctx, user, item.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(item).Returning("id").Exec(ctx)
 		return err
 	})
@@ -98,12 +100,8 @@ type ItemChange struct {
 
 // UpdateItem changes an item's name or price.
 func (s *Store) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemChange) (*catalog.Item, error) {
-	storeID, err := s.storeOf(ctx, "items", id, catalog.ErrNoItem)
-	if err != nil {
-		return nil, err
-	}
 	item := &catalog.Item{ID: id}
-	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, anItem(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		if ch.Name == nil && ch.Price == nil {
 			return tx.NewSelect().Model(item).WherePK().Scan(ctx)
 		}
@@ -121,11 +119,7 @@ func (s *Store) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemChan
 
 // DeleteItem deletes an item; its links go with it.
 func (s *Store) DeleteItem(ctx context.Context, user, id catalog.ID) error {
-	storeID, err := s.storeOf(ctx, "items", id, catalog.ErrNoItem)
-	if err != nil {
-		return err
-	}
-	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, anItem(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		var deleted catalog.ID
 		return tx.NewDelete().Model((*catalog.Item)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
 	})
@@ -134,7 +128,7 @@ func (s *Store) DeleteItem(ctx context.Context, user, id catalog.ID) error {
 
 // CreateTag inserts a tag into its store.
 func (s *Store) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag) error {
-	err := s.asOwner(ctx, user, tag.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, aStore(tag.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(tag).Returning("id").Exec(ctx)
 		return err
 	})
@@ -143,12 +137,8 @@ func (s *Store) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag
 
 // UpdateTag renames a tag.
 func (s *Store) UpdateTag(ctx context.Context, user, id catalog.ID, name string) (*catalog.Tag, error) {
-	storeID, err := s.storeOf(ctx, "tags", id, catalog.ErrNoTag)
-	if err != nil {
-		return nil, err
-	}
 	tag := &catalog.Tag{ID: id}
-	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, aTag(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewUpdate().Model(tag).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
 	})
 	return tag, translate(notFoundIfNoRows(err, catalog.ErrNoTag), "update tag")
@@ -159,11 +149,7 @@ var errTagInUse = catalog.Errorf(catalog.Conflict, "That tag is still linked wit
 // DeleteTag deletes a tag that no item uses. The database checks the links itself, so a
 // link made at the same moment either lands first and stops the delete, or fails.
 func (s *Store) DeleteTag(ctx context.Context, user, id catalog.ID) error {
-	storeID, err := s.storeOf(ctx, "tags", id, catalog.ErrNoTag)
-	if err != nil {
-		return err
-	}
-	err = s.asOwner(ctx, user, storeID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err := s.asOwner(ctx, user, aTag(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		var deleted catalog.ID
 		return tx.NewDelete().Model((*catalog.Tag)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
 	})
@@ -195,7 +181,7 @@ func (s *Store) LinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*c
 	if err != nil {
 		return nil, nil, err
 	}
-	err = s.asOwner(ctx, user, item.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err = s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		if item.StoreID != tag.StoreID {
 			return errCrossStore
 		}
@@ -219,7 +205,7 @@ func (s *Store) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (
 	if err != nil {
 		return nil, nil, err
 	}
-	err = s.asOwner(ctx, user, item.StoreID, lockShare, func(ctx context.Context, tx bun.Tx) error {
+	err = s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewDelete().Model((*catalog.ItemTag)(nil)).
 			Where("item_id = ? AND tag_id = ?", itemID, tagID).Exec(ctx)
 		return err
