@@ -42,27 +42,27 @@ func (s *Store) UserByID(ctx context.Context, id catalog.ID) (*catalog.User, err
 	return u, translate(err, "user by id")
 }
 
+// storesOfOwners is User.stores, for relationQuery.
+var storesOfOwners = relation{
+	from:    "stores AS s",
+	parent:  "s.owner_id",
+	columns: "s.id, s.name, s.owner_id",
+	orders:  map[catalog.Order]string{catalog.ByID: "s.id"},
+}
+
 // StoresOfOwners returns the stores each user owns, by id, with first/offset per user.
 func (s *Store) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catalog.ListArgs) (map[catalog.ID][]*catalog.Store, error) {
 	var rows []struct {
 		catalog.Store `bun:",extend"`
-		RN            int64 `bun:"rn"`
+		Parent        catalog.ID `bun:"parent"`
+		RN            int64      `bun:"rn"` // read only when first or offset are given
 	}
-	inner := s.db.NewSelect().Model((*catalog.Store)(nil)).ColumnExpr("s.*").
-		ColumnExpr("row_number() OVER (PARTITION BY s.owner_id ORDER BY s.id) AS rn").
-		Where("s.owner_id = ANY($1)")
-	q := s.db.NewSelect().Conn(s.bind(owners)).TableExpr("(?) AS s", inner).ColumnExpr("s.*").
-		Where("s.rn > ?", a.Offset).OrderExpr("s.owner_id, s.rn")
-	if a.Limit >= 0 {
-		q = q.Where("s.rn <= ?", a.Offset+a.Limit)
-	}
-	if err := q.Scan(ctx, &rows); err != nil {
+	if err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows); err != nil {
 		return nil, translate(err, "stores of owners")
 	}
 	out := make(map[catalog.ID][]*catalog.Store)
 	for i := range rows {
-		st := rows[i].Store
-		out[*st.OwnerID] = append(out[*st.OwnerID], &st)
+		out[rows[i].Parent] = append(out[rows[i].Parent], &rows[i].Store)
 	}
 	return out, nil
 }
