@@ -10,7 +10,6 @@ import (
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
-	"github.com/storegraph/storegraph/internal/store"
 )
 
 // A root field preloads everything selected below its objects, level by level, one
@@ -44,64 +43,27 @@ func preloadTags(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, ta
 	logPreload(ctx, log, err)
 }
 
-// itemByID answers item(id). When the query selects the item's tags, one statement reads
-// the item with its first tags list and primes both loaders; then the levels below load as
-// for any root field.
-func itemByID(ctx context.Context, log *slog.Logger, data *store.Store, id string) (*catalog.Item, error) {
-	l := loader.For(ctx)
-	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "Item")
+// rootByID answers item(id) or tag(id). When the query selects a list of the row,
+// primeWithList reads the row with that list in one statement first; then the levels below
+// load as for any root field.
+func rootByID[T any](ctx context.Context, log *slog.Logger, id, typeName string, b *loader.Batch[*T], notFound error,
+	primeWithList func(context.Context, catalog.ID, catalog.ListArgs) error,
+	loadBelow func(*model.Selection, context.Context, *loader.Loaders, []*T, bool) error) (*T, error) {
+	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, typeName)
 	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
 		if args, ok := sel.FirstList(); ok {
-			items, tags, err := data.ItemWithTags(ctx, parsed, args)
-			if err == nil {
-				l.Item.Seed(ctx, byRowID(items, itemID))
-				l.TagsOfItem(args).Seed(ctx, tags)
-			}
-			logPreload(ctx, log, err)
+			logPreload(ctx, log, primeWithList(ctx, parsed, args))
 		}
 	}
-	row, lerr := byID(ctx, id, l.Item, catalog.ErrNoItem)
+	row, lerr := byID(ctx, id, b, notFound)
 	if lerr != nil {
 		return nil, lerr
 	}
 	if err == nil {
-		err = sel.LoadItems(ctx, l, []*catalog.Item{row}, true)
+		err = loadBelow(sel, ctx, loader.For(ctx), []*T{row}, true)
 	}
 	logPreload(ctx, log, err)
 	return row, nil
-}
-
-// tagByID answers tag(id) as itemByID answers item(id), with the tag's items.
-func tagByID(ctx context.Context, log *slog.Logger, data *store.Store, id string) (*catalog.Tag, error) {
-	l := loader.For(ctx)
-	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "Tag")
-	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
-		if args, ok := sel.FirstList(); ok {
-			tags, items, err := data.TagWithItems(ctx, parsed, args)
-			if err == nil {
-				l.Tag.Seed(ctx, byRowID(tags, tagID))
-				l.ItemsOfTag(args).Seed(ctx, items)
-			}
-			logPreload(ctx, log, err)
-		}
-	}
-	row, lerr := byID(ctx, id, l.Tag, catalog.ErrNoTag)
-	if lerr != nil {
-		return nil, lerr
-	}
-	if err == nil {
-		err = sel.LoadTags(ctx, l, []*catalog.Tag{row}, true)
-	}
-	logPreload(ctx, log, err)
-	return row, nil
-}
-
-func byRowID[T any](rows []*T, id func(*T) catalog.ID) map[catalog.ID]*T {
-	m := make(map[catalog.ID]*T, len(rows))
-	for _, r := range rows {
-		m[id(r)] = r
-	}
-	return m
 }
 
 func logPreload(ctx context.Context, log *slog.Logger, err error) {

@@ -273,7 +273,8 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 
 // Item is the resolver for the item field.
 func (r *queryResolver) Item(ctx context.Context, id string) (*model.Item, error) {
-	row, err := itemByID(ctx, r.Log, r.Data, id)
+	l := loader.For(ctx)
+	row, err := rootByID(ctx, r.Log, id, "Item", l.Item, catalog.ErrNoItem, l.PrimeItemWithTags, (*model.Selection).LoadItems)
 	return (*model.Item)(row), err
 }
 
@@ -297,7 +298,8 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 
 // Tag is the resolver for the tag field.
 func (r *queryResolver) Tag(ctx context.Context, id string) (*model.Tag, error) {
-	row, err := tagByID(ctx, r.Log, r.Data, id)
+	l := loader.For(ctx)
+	row, err := rootByID(ctx, r.Log, id, "Tag", l.Tag, catalog.ErrNoTag, l.PrimeTagWithItems, (*model.Selection).LoadTags)
 	return (*model.Tag)(row), err
 }
 

@@ -123,16 +123,14 @@ func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) (values []V, 
 	return values, errs, nil
 }
 
-// Seed puts values read by another statement into the loader, as Prefetch would have; an
+// seed puts a value read by another statement into the loader, as Prefetch would have; an
 // id it knows already keeps its value.
-func (b *Batch[V]) Seed(ctx context.Context, values map[catalog.ID]V) {
+func (b *Batch[V]) seed(ctx context.Context, id catalog.ID, v V) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for id, v := range values {
-		if _, ok := b.known[id]; !ok {
-			b.known[id] = v
-			b.loader.Prime(ctx, id, v)
-		}
+	if _, ok := b.known[id]; !ok {
+		b.known[id] = v
+		b.loader.Prime(ctx, id, v)
 	}
 }
 
@@ -201,6 +199,28 @@ type Loaders struct {
 // StoresOfOwner loads User.stores with these arguments.
 func (l *Loaders) StoresOfOwner(a catalog.ListArgs) *Batch[[]*catalog.Store] {
 	return l.storesOfOwner.get(a)
+}
+
+// PrimeItemWithTags reads item id with its tags (args) in one statement and primes the Item
+// and TagsOfItem(args) loaders with them; a missing item primes nothing.
+func (l *Loaders) PrimeItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) error {
+	return primePoint(ctx, id, args, l.st.ItemWithTags, l.Item, l.TagsOfItem(args))
+}
+
+// PrimeTagWithItems is PrimeItemWithTags for a tag and its items.
+func (l *Loaders) PrimeTagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) error {
+	return primePoint(ctx, id, args, l.st.TagWithItems, l.Tag, l.ItemsOfTag(args))
+}
+
+func primePoint[R, C any](ctx context.Context, id catalog.ID, args catalog.ListArgs,
+	read func(context.Context, catalog.ID, catalog.ListArgs) (*R, []*C, error), root *Batch[*R], list *Batch[[]*C]) error {
+	row, children, err := read(ctx, id, args)
+	if err != nil || row == nil {
+		return err
+	}
+	root.seed(ctx, id, row)
+	list.seed(ctx, id, children)
+	return nil
 }
 
 // ItemsOfStore loads Store.items with these arguments.

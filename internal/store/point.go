@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,96 +14,79 @@ import (
 // with what it read. The join inside is fenced (see fewParents), so that it probes the
 // other table's primary key link by link.
 
-// ItemWithTags returns the item with this id and its tags, by item id, as TagsOfItems would
-// with args; no item when there is none.
-func (s *Store) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) ([]*catalog.Item, map[catalog.ID][]*catalog.Tag, error) {
-	order := tagOrders[args.Order]
-	q := s.db.NewSelect().
-		TableExpr("items AS i").
-		ColumnExpr("i.id, i.store_id, i.name, i.price, t.id, t.store_id, t.name").
-		Join("LEFT JOIN LATERAL (SELECT t.* FROM " + tagsOfItems.fenced +
-			" WHERE it.item_id = i.id ORDER BY " + order + " LIMIT $2 OFFSET $3) AS t ON true").
-		Where("i.id = $1").
-		OrderExpr(order).
-		Conn(s.bindPoint(id, args))
-	rows, err := q.Rows(ctx)
-	if err != nil {
-		return nil, nil, translate(err, "items with tags")
-	}
-	defer rows.Close()
-	var items []*catalog.Item
-	tags := make(map[catalog.ID][]*catalog.Tag)
-	var (
-		item          scannedRow
-		tagID, tagSID sql.NullInt64
-		tagName       sql.RawBytes
-	)
-	dest := []any{&item.id, &item.storeID, &item.name, &item.price, &tagID, &tagSID, &tagName}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, translate(err, "items with tags")
-		}
-		id := catalog.ID(item.id)
-		if len(items) == 0 || items[len(items)-1].ID != id {
-			items = append(items, scanItem.build(&item))
-			tags[id] = []*catalog.Tag{}
-		}
-		if tagID.Valid {
-			tags[id] = append(tags[id], &catalog.Tag{ID: catalog.ID(tagID.Int64), StoreID: catalog.ID(tagSID.Int64), Name: string(tagName)})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, translate(err, "items with tags")
-	}
-	return items, tags, nil
+// point is a root row read with its first list.
+type point[R, C any] struct {
+	from, columns, key string // the root's table, its columns in scan order, its id column
+	list               relation
+	alias              string // the list's alias in its fenced join
+	// The list's columns in scan order, zero where the root has no row in the list: the
+	// lateral join then gives one row of NULLs, and no list row has id 0.
+	listColumns string
+	root        rowScanner[R]
+	child       rowScanner[C]
 }
 
-// TagWithItems returns the tag with this id and the items it labels, by tag id, as
-// ItemsOfTags would with args; no tag when there is none.
-func (s *Store) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) ([]*catalog.Tag, map[catalog.ID][]*catalog.Item, error) {
-	order := itemOrders[args.Order]
-	q := s.db.NewSelect().
-		TableExpr("tags AS t").
-		ColumnExpr("t.id, t.store_id, t.name, i.id, i.store_id, i.name, i.price").
-		Join("LEFT JOIN LATERAL (SELECT i.* FROM " + itemsOfTags.fenced +
-			" WHERE it.tag_id = t.id ORDER BY " + order + " LIMIT $2 OFFSET $3) AS i ON true").
-		Where("t.id = $1").
+var (
+	itemWithTags = point[catalog.Item, catalog.Tag]{
+		from: "items AS i", columns: "i.id, i.store_id, i.name, i.price", key: "i.id",
+		list: tagsOfItems, alias: "t",
+		listColumns: "coalesce(t.id, 0), coalesce(t.store_id, 0), coalesce(t.name, '')",
+		root:        scanItem, child: scanTag,
+	}
+	tagWithItems = point[catalog.Tag, catalog.Item]{
+		from: "tags AS t", columns: "t.id, t.store_id, t.name", key: "t.id",
+		list: itemsOfTags, alias: "i",
+		listColumns: "coalesce(i.id, 0), coalesce(i.store_id, 0), coalesce(i.name, ''), coalesce(i.price, 0)",
+		root:        scanTag, child: scanItem,
+	}
+)
+
+// ItemWithTags returns the item with this id and its tags as TagsOfItems would with args;
+// a nil item when there is none.
+func (s *Store) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Item, []*catalog.Tag, error) {
+	item, tags, err := readPoint(ctx, s, itemWithTags, id, args)
+	return item, tags, translate(err, "item with tags")
+}
+
+// TagWithItems returns the tag with this id and the items it labels as ItemsOfTags would
+// with args; a nil tag when there is none.
+func (s *Store) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Tag, []*catalog.Item, error) {
+	tag, items, err := readPoint(ctx, s, tagWithItems, id, args)
+	return tag, items, translate(err, "tag with items")
+}
+
+func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
+	order := p.list.orders[args.Order]
+	rows, err := s.db.NewSelect().
+		TableExpr(p.from).
+		ColumnExpr(p.columns).
+		ColumnExpr(p.listColumns).
+		Join("LEFT JOIN LATERAL (SELECT " + p.alias + ".* FROM " + p.list.fenced + " WHERE " + p.list.parent + " = " + p.key +
+			" ORDER BY " + order + " LIMIT $2 OFFSET $3) AS " + p.alias + " ON true").
+		Where(p.key + " = $1").
 		OrderExpr(order).
-		Conn(s.bindPoint(id, args))
-	rows, err := q.Rows(ctx)
+		Conn(s.bindPoint(id, args)).
+		Rows(ctx)
 	if err != nil {
-		return nil, nil, translate(err, "tags with items")
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var tags []*catalog.Tag
-	items := make(map[catalog.ID][]*catalog.Item)
-	var (
-		tag                   scannedRow
-		itemID, itemSID       sql.NullInt64
-		itemName, itemPriceDB sql.RawBytes
-	)
-	dest := []any{&tag.id, &tag.storeID, &tag.name, &itemID, &itemSID, &itemName, &itemPriceDB}
+	var root, child scannedRow
+	dest := append(root.dest(p.root.price), child.dest(p.child.price)...)
+	var out *R
+	list := []*C{}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, translate(err, "tags with items")
+			return nil, nil, err
 		}
-		id := catalog.ID(tag.id)
-		if len(tags) == 0 || tags[len(tags)-1].ID != id {
-			tags = append(tags, scanTag.build(&tag))
-			items[id] = []*catalog.Item{}
+		if out == nil {
+			out = p.root.build(&root)
 		}
-		if itemID.Valid {
-			var price catalog.Money
-			if err := price.Scan([]byte(itemPriceDB)); err != nil {
-				return nil, nil, translate(err, "tags with items")
-			}
-			items[id] = append(items[id], &catalog.Item{ID: catalog.ID(itemID.Int64), StoreID: catalog.ID(itemSID.Int64), Name: string(itemName), Price: price})
+		if child.id != 0 {
+			list = append(list, p.child.build(&child))
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, translate(err, "tags with items")
-	}
-	return tags, items, nil
+	return out, list, rows.Err()
 }
 
 // bindPoint binds the row's id as $1, the list's LIMIT as $2 (NULL for none) and its OFFSET

@@ -125,10 +125,7 @@ func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool,
 	out := make(map[catalog.ID][]*T)
 	seen := make(map[int64]*T)
 	var r scannedRow
-	dest := []any{&r.parent, &r.id, &r.storeID, &r.name}
-	if scan.price {
-		dest = append(dest, &r.price)
-	}
+	dest := append([]any{&r.parent}, r.dest(scan.price)...)
 	if windowed {
 		dest = append(dest, &r.rn)
 	}
@@ -153,6 +150,15 @@ type scannedRow struct {
 	parent, id, storeID, rn int64
 	name                    sql.RawBytes
 	price                   catalog.Money
+}
+
+// dest returns where rows.Scan puts a row's id, store_id, name and, with price, its price.
+func (r *scannedRow) dest(price bool) []any {
+	d := []any{&r.id, &r.storeID, &r.name}
+	if price {
+		d = append(d, &r.price)
+	}
+	return d
 }
 
 type rowScanner[T any] struct {
