@@ -50,10 +50,10 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 	return err
 }
 
-// requestLimits wraps the GraphQL endpoint: CSRF check, body size, request shape, then the
-// deadline.
+// requestLimits wraps the GraphQL endpoint: CSRF check, body size and shape, method and GET
+// parameters, then the deadline.
 func requestLimits(cfg config.Config, next http.Handler) http.Handler {
-	return httpserver.PreventCSRF(httpserver.LimitBody(int64(cfg.MaxBodyBytes),
+	return httpserver.PreventCSRF(httpserver.ReadBody(int64(cfg.MaxBodyBytes),
 		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, next))))
 }
 

@@ -15,9 +15,10 @@ import (
 // CodeBadRequest is the extensions.code of a request refused before GraphQL sees it.
 const CodeBadRequest = "BAD_REQUEST"
 
-// LimitBody answers 413 to a request whose body is larger than max bytes, and otherwise
-// hands on the body read into memory, so that nothing past it reads an unbounded body.
-func LimitBody(max int64, next http.Handler) http.Handler {
+// ReadBody reads a request's body into memory, so that nothing past it reads an unbounded
+// body: 413 when it is larger than max bytes. A POST body must be one JSON request object;
+// anything else gqlgen would answer as an internal error and log whole, passwords and all.
+func ReadBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tooLarge := func() {
 			writeError(w, r, http.StatusRequestEntityTooLarge, CodeBadRequest,
@@ -27,8 +28,10 @@ func LimitBody(max int64, next http.Handler) http.Handler {
 			tooLarge()
 			return
 		}
+		var body []byte
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			var err error
+			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 			var mbe *http.MaxBytesError
 			switch {
 			case errors.As(err, &mbe):
@@ -39,6 +42,12 @@ func LimitBody(max int64, next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if r.Method == http.MethodPost {
+			if msg := checkRequestBody(body); msg != "" {
+				writeError(w, r, http.StatusBadRequest, CodeBadRequest, msg)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -118,10 +127,8 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, messag
 }
 
 // WellFormed refuses, with a coded error, a /graphql request that gqlgen's transports would
-// refuse with an uncoded one (or, for a body that is not JSON, one that would count as a
-// server fault and put the body, passwords and all, in the log): a method other than GET,
-// POST and OPTIONS, GET parameters variables or extensions that are not JSON objects, and
-// a POST body that is not one JSON request object. It reads the body LimitBody has bounded.
+// refuse with an uncoded one: a method other than GET, POST and OPTIONS, and GET parameters
+// variables or extensions that are not JSON objects. ReadBody checks POST bodies.
 func WellFormed(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -134,18 +141,7 @@ func WellFormed(next http.Handler) http.Handler {
 					return
 				}
 			}
-		case http.MethodPost:
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				writeError(w, r, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if msg := checkRequestBody(body); msg != "" {
-				writeError(w, r, http.StatusBadRequest, CodeBadRequest, msg)
-				return
-			}
-		case http.MethodOptions:
+		case http.MethodPost, http.MethodOptions:
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
 			writeError(w, r, http.StatusMethodNotAllowed, CodeBadRequest,
@@ -157,26 +153,31 @@ func WellFormed(next http.Handler) http.Handler {
 }
 
 // checkRequestBody says what is wrong with a POST body, or "" when it is one request object
-// of the shape gqlgen reads.
+// of the shape gqlgen reads. It only checks the shape: gqlgen decodes the body itself.
 func checkRequestBody(body []byte) string {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		return "Batched requests are not supported: send one operation per request."
 	}
 	var req struct {
-		Query         string         `json:"query"`
-		OperationName string         `json:"operationName"`
-		Variables     map[string]any `json:"variables"`
-		Extensions    map[string]any `json:"extensions"`
+		Query         string          `json:"query"`
+		OperationName string          `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
 	}
 	var syntax *json.SyntaxError
 	switch err := json.Unmarshal(body, &req); {
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
-	case err != nil:
+	case err != nil || !objectOrNull(req.Variables) || !objectOrNull(req.Extensions):
 		return "The request body must be a JSON object {query, variables, operationName}: query and operationName strings, variables and extensions objects."
 	}
 	return ""
+}
+
+// objectOrNull reports whether v, valid JSON, is an object, null or absent.
+func objectOrNull(v json.RawMessage) bool {
+	return len(v) == 0 || v[0] == '{' || string(v) == "null"
 }
 
 func isJSONObject(b []byte) bool {
