@@ -38,26 +38,24 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 		}
 		presented := graphql.DefaultErrorPresenter(ctx, err)
-		code, message := catalog.Internal, catalog.InternalMessage
+		shown := &catalog.Error{Code: catalog.Internal, Message: catalog.InternalMessage}
+		level, what := slog.LevelError, "internal error"
 		switch {
 		case database.Unavailable(err):
 			// An outage is no bug in the server: a warning, and the client may try again.
-			code, message = catalog.ErrUnavailable.Code, catalog.ErrUnavailable.Message
-			log.WarnContext(ctx, "database unavailable", "err", err, "path", presented.Path.String())
+			shown, level, what = catalog.ErrUnavailable, slog.LevelWarn, "database unavailable"
 		case errors.Is(ctx.Err(), context.DeadlineExceeded) || database.TimedOut(err):
-			code, message = catalog.ErrTimeout.Code, catalog.ErrTimeout.Message
-			log.WarnContext(ctx, "request timed out", "err", err, "path", presented.Path.String())
+			shown, level, what = catalog.ErrTimeout, slog.LevelWarn, "request timed out"
 		case errors.Is(ctx.Err(), context.Canceled):
 			// The client went away (or shutdown cut it off); no one reads the answer.
-			log.DebugContext(ctx, "request cancelled", "err", err, "path", presented.Path.String())
-		default:
-			log.ErrorContext(ctx, "internal error", "err", err, "path", presented.Path.String())
+			level, what = slog.LevelDebug, "request cancelled"
 		}
+		log.Log(ctx, level, what, "err", err, "path", presented.Path.String())
 		return &gqlerror.Error{
-			Message:    message,
+			Message:    shown.Message,
 			Path:       presented.Path,
 			Locations:  presented.Locations,
-			Extensions: map[string]any{"code": string(code)},
+			Extensions: map[string]any{"code": string(shown.Code)},
 		}
 	}
 }
