@@ -42,8 +42,8 @@ type App struct {
 	// DrainDelay is how long Serve keeps serving, with /readyz failing, before it closes
 	// the listener at shutdown, so load balancers stop sending requests first.
 	DrainDelay time.Duration
-	draining   *atomic.Bool
-	timeouts   serverTimeouts
+	draining   atomic.Bool
+	cfg        config.Config // the HTTP server's timeouts
 }
 
 // New connects to the database (creating it when missing), applies the migrations and
@@ -119,12 +119,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	draining := new(atomic.Bool)
-	h := httpserver.New(httpserver.Options{
+	a := &App{DB: db, Store: st, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(st, cfg.LoaderWait, gql)))),
 		Ready: func(ctx context.Context) error {
-			if draining.Load() {
+			if a.draining.Load() {
 				return httpserver.ErrDraining
 			}
 			return db.PingContext(ctx)
@@ -135,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		AllowedOrigins: cfg.CORSAllowedOrigins,
 		Playground:     cfg.Playground,
 	})
-	return &App{DB: db, Store: st, Queries: queries, Handler: h, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, draining: draining, timeouts: timeoutsOf(cfg)}, nil
+	return a, nil
 }
 
 // Close releases the database pool.
@@ -148,10 +148,10 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 	srv := &http.Server{
 		Addr:              addr,
 		Handler:           a.Handler,
-		ReadHeaderTimeout: a.timeouts.readHeader,
-		ReadTimeout:       a.timeouts.read,
-		WriteTimeout:      a.timeouts.write,
-		IdleTimeout:       a.timeouts.idle,
+		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.ReadTimeout,
+		WriteTimeout:      a.cfg.WriteTimeout,
+		IdleTimeout:       a.cfg.IdleTimeout,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -171,9 +171,7 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 	// stops sending before connections are refused; keep-alive connections close after
 	// their next response.
 	log.Info("shutting down", "drain", a.DrainDelay, "grace", grace)
-	if a.draining != nil {
-		a.draining.Store(true)
-	}
+	a.draining.Store(true)
 	srv.SetKeepAlivesEnabled(false)
 	select {
 	case <-time.After(a.DrainDelay):

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -55,13 +54,4 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 func requestLimits(cfg config.Config, next http.Handler) http.Handler {
 	return httpserver.PreventCSRF(httpserver.ReadBody(int64(cfg.MaxBodyBytes),
 		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, next))))
-}
-
-// serverTimeouts are the HTTP server's connection timeouts.
-type serverTimeouts struct {
-	readHeader, read, write, idle time.Duration
-}
-
-func timeoutsOf(cfg config.Config) serverTimeouts {
-	return serverTimeouts{cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.IdleTimeout}
 }
