@@ -103,18 +103,18 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		wait := max(1, int(math.Ceil(until.Sub(now).Seconds())))
 		return catalog.Errorf(catalog.TooManyRequests, "Too many failed logins: try again in %d seconds.", wait)
 	}
-	for i, key := range keys {
-		n, until, err := s.st.LoginFailures(ctx, key, s.opts.FailureWindow, now)
-		if err != nil {
-			return nil, err
-		}
-		if n >= limits[i] {
-			return nil, tooMany(until)
+	counts, ends, err := s.st.LoginFailures(ctx, keys, s.opts.FailureWindow, now)
+	if err != nil {
+		return nil, err
+	}
+	for i := range keys {
+		if counts[i] >= limits[i] {
+			return nil, tooMany(ends[i])
 		}
 	}
 	// The attempt counts as a failure before its password is checked, so that guesses sent
 	// at once cannot all pass the check above: those past the limit stop here.
-	counts, ends, err := s.st.AddLoginFailure(ctx, keys, s.opts.FailureWindow, now)
+	counts, ends, err = s.st.AddLoginFailure(ctx, keys, s.opts.FailureWindow, now)
 	if err != nil {
 		return nil, err
 	}

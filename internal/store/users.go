@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/storegraph/storegraph/internal/catalog"
 )
@@ -163,57 +164,64 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Ti
 	return n > 0, err
 }
 
-// LoginFailures returns how many failed logins key has in the window that is still open
-// at now, and when that window closes.
-func (s *Store) LoginFailures(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
-	var row struct {
-		Failures    int       `bun:"failures"`
-		WindowStart time.Time `bun:"window_start"`
+// loginWindow is one key's failed logins, counted from window_start.
+type loginWindow struct {
+	Key         string    `bun:"key"`
+	Failures    int       `bun:"failures"`
+	WindowStart time.Time `bun:"window_start"`
+}
+
+// perKey returns, for each key in order, the failures counted in its window still open at
+// now and when that window closes; 0 and the zero time for a key with none.
+func perKey(rows []loginWindow, keys []string, window time.Duration, now time.Time) ([]int, []time.Time) {
+	counts := make([]int, len(keys))
+	ends := make([]time.Time, len(keys))
+	for _, r := range rows {
+		for i, k := range keys {
+			if end := r.WindowStart.Add(window); k == r.Key && now.Before(end) {
+				counts[i], ends[i] = r.Failures, end
+			}
+		}
 	}
-	err := s.db.NewSelect().Table("login_failures").Column("failures", "window_start").
-		Where("key = ?", key).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, time.Time{}, nil
-	}
+	return counts, ends
+}
+
+// LoginFailures returns, for each key, how many failed logins it has in the window that is
+// still open at now, and when that window closes.
+func (s *Store) LoginFailures(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
+	var rows []loginWindow
+	err := s.db.NewSelect().Table("login_failures").Column("key", "failures", "window_start").
+		Where("key IN (?)", bun.In(keys)).Scan(ctx, &rows)
 	if err != nil {
-		return 0, time.Time{}, translate(err, "login failures")
+		return nil, nil, translate(err, "login failures")
 	}
-	ends := row.WindowStart.Add(window)
-	if !now.Before(ends) {
-		return 0, time.Time{}, nil
-	}
-	return row.Failures, ends, nil
+	counts, ends := perKey(rows, keys, window, now)
+	return counts, ends, nil
 }
 
 // AddLoginFailure counts one more failed login for each key; a key whose window has closed
 // starts a new one. It returns, per key, the failures now counted and when their window
-// closes. Each key is counted in one statement, so replicas counting at once lose nothing.
+// closes. One statement counts every key, so replicas counting at once lose nothing.
 func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
 	// Closed windows count for nothing; without this every email ever tried keeps a row.
 	if _, err := s.db.NewDelete().Table("login_failures").
 		Where("window_start <= ?::timestamptz - ? * interval '1 second'", now, window.Seconds()).Exec(ctx); err != nil {
 		return nil, nil, translate(err, "drop closed login windows")
 	}
-	counts := make([]int, len(keys))
-	ends := make([]time.Time, len(keys))
-	for i, key := range keys {
-		var row struct {
-			Failures    int       `bun:"failures"`
-			WindowStart time.Time `bun:"window_start"`
-		}
-		err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?)
+	var rows []loginWindow
+	err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start)
+			SELECT k, 1, ?::timestamptz FROM unnest(?::text[]) AS k
 			ON CONFLICT (key) DO UPDATE SET
 			  failures = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
 			    THEN 1 ELSE login_failures.failures + 1 END,
 			  window_start = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
 			    THEN EXCLUDED.window_start ELSE login_failures.window_start END
-			RETURNING failures, window_start`,
-			key, now, window.Seconds(), window.Seconds()).Scan(ctx, &row)
-		if err != nil {
-			return nil, nil, translate(err, "count login failure")
-		}
-		counts[i], ends[i] = row.Failures, row.WindowStart.Add(window)
+			RETURNING key, failures, window_start`,
+		now, pgdialect.Array(keys), window.Seconds(), window.Seconds()).Scan(ctx, &rows)
+	if err != nil {
+		return nil, nil, translate(err, "count login failure")
 	}
+	counts, ends := perKey(rows, keys, window, now)
 	return counts, ends, nil
 }
 
