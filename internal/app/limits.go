@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/storegraph/storegraph/internal/config"
@@ -18,21 +19,29 @@ import (
 
 // useQueryLimits refuses, before any resolver runs, documents over the configured size,
 // shape or estimated cost, and serves automatic persisted queries. The order matters: the
-// size check runs before a document enters the persisted-query cache, and the bounded
-// shape walk before gqlgen's complexity walk, which expands every fragment spread.
+// size and shape checks run before a document is validated or enters the persisted-query
+// cache, and the cost, which needs a validated document, after.
 func useQueryLimits(gql *handler.Server, cfg config.Config) {
+	docs := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(docs)
+	gql.SetValidationRulesFn(querylimit.ValidationRules(maxValidationErrors))
 	gql.Use(querylimit.Limits{
 		MaxBytes:   cfg.QueryMaxBytes,
 		MaxDepth:   cfg.QueryMaxDepth,
 		MaxFields:  cfg.QueryMaxFields,
 		MaxAliases: cfg.QueryMaxAliases,
+		Known:      docs,
 	})
 	gql.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)}})
-	gql.Use(extension.FixedComplexityLimit(cfg.QueryMaxCost))
+	gql.Use(&querylimit.Cost{Max: cfg.QueryMaxCost})
 	if !cfg.Introspection {
 		gql.Use(querylimit.NoIntrospection{})
 	}
 }
+
+// maxValidationErrors is how many validation errors one document gets at most; a client
+// fixes the first few before the rest matter.
+const maxValidationErrors = 20
 
 // persistedQueries is gqlgen's automatic persisted queries, with a code on the refusals it
 // leaves uncoded (a hash that does not match its query, a bad extension), which would
