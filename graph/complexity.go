@@ -4,8 +4,9 @@ import "github.com/storegraph/storegraph/graph/model"
 
 // Complexity estimates what a field costs: 1 for the field, plus, for a list, its
 // selection's cost times the rows it may return. That is `first` where given; a
-// relationship list without `first` has no limit, so it counts as defaultList rows, and a
-// root connection without `first` gets the schema's default (20). The cost therefore grows
+// relationship list without `first` counts as defaultList rows (a guess: the request's row
+// and byte limits bound it as it runs), and a root connection without `first` gets the
+// schema's default (20). The cost therefore grows
 // with every nested list, as the rows and the response do. Fields not set here cost 1 plus
 // their selection (gqlgen's default).
 func Complexity(defaultList int) ComplexityRoot {

@@ -901,8 +901,9 @@ type Store {
   "The store's name, unique across stores, 1 to 80 characters."
   name: String!
   """
-  The store's items, oldest first by default. ` + "`" + `first` + "`" + ` limits the list (no limit when absent),
-  ` + "`" + `offset` + "`" + ` skips that many, ` + "`" + `orderBy` + "`" + ` sorts ascending with ties broken by id.
+  The store's items, oldest first by default. ` + "`" + `first` + "`" + ` limits the list (all rows when absent,
+  within the server's limits on one request), ` + "`" + `offset` + "`" + ` skips that many, ` + "`" + `orderBy` + "`" + ` sorts
+  ascending with ties broken by id.
   """
   items(first: Int, offset: Int = 0, orderBy: ItemOrder = ID): [Item!]!
   "The store's tags, with the same paging and ordering arguments as ` + "`" + `items` + "`" + `."

@@ -66,20 +66,37 @@ func write(w io.Writer, appendTo func([]byte) []byte) {
 	}
 }
 
+// newItemList loads what the field selects below items and takes the bytes the list will
+// write from the request's budget; a list over it is refused before it is built.
 func newItemList(ctx context.Context, items []*catalog.Item) (ItemList, error) {
+	l := loader.For(ctx)
 	sel, err := compileField(ctx, "Item")
 	if err == nil {
-		err = sel.LoadItems(ctx, loader.For(ctx), items, false)
+		err = sel.LoadItems(ctx, l, items, false)
 	}
-	return ItemList{sel: sel, items: items}, err
+	if err == nil {
+		err = l.ReserveBytes(sel.itemsSize(items))
+	}
+	if err != nil {
+		return ItemList{}, err
+	}
+	return ItemList{sel: sel, items: items}, nil
 }
 
+// newTagList is newItemList for tags.
 func newTagList(ctx context.Context, tags []*catalog.Tag) (TagList, error) {
+	l := loader.For(ctx)
 	sel, err := compileField(ctx, "Tag")
 	if err == nil {
-		err = sel.LoadTags(ctx, loader.For(ctx), tags, false)
+		err = sel.LoadTags(ctx, l, tags, false)
 	}
-	return TagList{sel: sel, tags: tags}, err
+	if err == nil {
+		err = l.ReserveBytes(sel.tagsSize(tags))
+	}
+	if err != nil {
+		return TagList{}, err
+	}
+	return TagList{sel: sel, tags: tags}, nil
 }
 
 // compileField compiles the selection of the field being resolved.
@@ -110,6 +127,7 @@ var kinds = map[string]kind{
 // the values each of its relationship fields needs once loaded.
 type Selection struct {
 	fields []*selField
+	sizes  map[catalog.ID]int64 // bytes each row sized so far writes, see size.go
 }
 
 type selField struct {
@@ -234,17 +252,25 @@ func byParent[V any](ids []catalog.ID, values []V) map[catalog.ID]V {
 	return m
 }
 
-func flatten[T any](lists [][]*T) []*T {
-	n := 0
+// flatten returns the distinct rows of lists: the next level loads below each row once,
+// however many parents share it, so loading costs the rows read, not the rows written.
+func flatten[T any](lists [][]*T, id func(*T) catalog.ID) []*T {
+	seen := make(map[catalog.ID]bool)
+	var out []*T
 	for _, l := range lists {
-		n += len(l)
-	}
-	out := make([]*T, 0, n)
-	for _, l := range lists {
-		out = append(out, l...)
+		for _, r := range l {
+			if k := id(r); !seen[k] {
+				seen[k] = true
+				out = append(out, r)
+			}
+		}
 	}
 	return out
 }
+
+func itemID(it *catalog.Item) catalog.ID { return it.ID }
+
+func tagID(t *catalog.Tag) catalog.ID { return t.ID }
 
 // LoadStores loads what s selects below these stores.
 func (s *Selection) LoadStores(ctx context.Context, l *loader.Loaders, stores []*catalog.Store, now bool) error {
@@ -263,7 +289,7 @@ func (s *Selection) LoadStores(ctx context.Context, l *loader.Loaders, stores []
 				return err
 			}
 			f.items = byParent(ids, lists)
-			if err := f.sel.LoadItems(ctx, l, flatten(lists), now); err != nil {
+			if err := f.sel.LoadItems(ctx, l, flatten(lists, itemID), now); err != nil {
 				return err
 			}
 		case kTags:
@@ -272,7 +298,7 @@ func (s *Selection) LoadStores(ctx context.Context, l *loader.Loaders, stores []
 				return err
 			}
 			f.tags = byParent(ids, lists)
-			if err := f.sel.LoadTags(ctx, l, flatten(lists), now); err != nil {
+			if err := f.sel.LoadTags(ctx, l, flatten(lists, tagID), now); err != nil {
 				return err
 			}
 		case kItemCount, kTagCount:
@@ -315,7 +341,7 @@ func (s *Selection) LoadItems(ctx context.Context, l *loader.Loaders, items []*c
 				return err
 			}
 			f.tags = byParent(ids, lists)
-			if err := f.sel.LoadTags(ctx, l, flatten(lists), now); err != nil {
+			if err := f.sel.LoadTags(ctx, l, flatten(lists, tagID), now); err != nil {
 				return err
 			}
 		case kTagCount:
@@ -354,7 +380,7 @@ func (s *Selection) LoadTags(ctx context.Context, l *loader.Loaders, tags []*cat
 				return err
 			}
 			f.items = byParent(ids, lists)
-			if err := f.sel.LoadItems(ctx, l, flatten(lists), now); err != nil {
+			if err := f.sel.LoadItems(ctx, l, flatten(lists, itemID), now); err != nil {
 				return err
 			}
 		case kItemCount:

@@ -120,7 +120,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a := &App{DB: db, Store: st, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
-			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(st, cfg.LoaderWait, gql)))),
+			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(st, cfg.LoaderWait, loader.Limits{
+				MaxRows:          cfg.QueryMaxRows,
+				MaxResponseBytes: cfg.QueryMaxResponse,
+			}, gql)))),
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return httpserver.ErrDraining

@@ -20,6 +20,7 @@ const (
 	TooManyRequests Code = "TOO_MANY_REQUESTS"
 	Unavailable     Code = "SERVICE_UNAVAILABLE"
 	Timeout         Code = "TIMEOUT"
+	OverLimit       Code = "COMPLEXITY_LIMIT_EXCEEDED" // a request larger than a query limit allows
 	Internal        Code = "INTERNAL_SERVER_ERROR"
 )
 

@@ -42,6 +42,8 @@ type Config struct {
 	QueryMaxFields       int           // QUERY_MAX_FIELDS: field selections, fragments expanded
 	QueryMaxAliases      int           // QUERY_MAX_ALIASES
 	QueryMaxBytes        int           // QUERY_MAX_BYTES: size of the query document
+	QueryMaxRows         int           // QUERY_MAX_ROWS: rows one request may read, as it runs
+	QueryMaxResponse     int           // QUERY_MAX_RESPONSE_BYTES: bytes of lists one response may hold
 	APQCacheSize         int           // APQ_CACHE_SIZE: persisted queries kept
 	MaxBodyBytes         int           // HTTP_MAX_BODY_BYTES
 	RequestTimeout       time.Duration // REQUEST_TIMEOUT: deadline of one GraphQL request, SQL included
@@ -85,6 +87,8 @@ func Load(getenv func(string) string) (Config, error) {
 		QueryMaxFields:       500,
 		QueryMaxAliases:      30,
 		QueryMaxBytes:        32 << 10,
+		QueryMaxRows:         50_000,
+		QueryMaxResponse:     4 << 20,
 		APQCacheSize:         1000,
 		MaxBodyBytes:         1 << 20,
 		RequestTimeout:       15 * time.Second,
@@ -129,6 +133,8 @@ func Load(getenv func(string) string) (Config, error) {
 	parse("QUERY_MAX_FIELDS", positiveInt(&c.QueryMaxFields))
 	parse("QUERY_MAX_ALIASES", positiveInt(&c.QueryMaxAliases))
 	parse("QUERY_MAX_BYTES", positiveInt(&c.QueryMaxBytes))
+	parse("QUERY_MAX_ROWS", positiveInt(&c.QueryMaxRows))
+	parse("QUERY_MAX_RESPONSE_BYTES", positiveInt(&c.QueryMaxResponse))
 	parse("APQ_CACHE_SIZE", positiveInt(&c.APQCacheSize))
 	parse("HTTP_MAX_BODY_BYTES", positiveInt(&c.MaxBodyBytes))
 	parse("REQUEST_TIMEOUT", duration(&c.RequestTimeout))

@@ -119,6 +119,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 func withoutLimits(c config.Config) config.Config {
 	c.QueryMaxDepth, c.QueryMaxCost, c.QueryDefaultListSize = 0, 0, 0
 	c.QueryMaxFields, c.QueryMaxAliases, c.QueryMaxBytes = 0, 0, 0
+	c.QueryMaxRows, c.QueryMaxResponse = 0, 0
 	c.APQCacheSize, c.MaxBodyBytes = 0, 0
 	c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout = 0, 0, 0, 0, 0
 	return c

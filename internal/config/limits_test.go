@@ -26,6 +26,8 @@ func TestLoadLimitsDefaults(t *testing.T) {
 		{"QUERY_MAX_FIELDS", c.QueryMaxFields, 500},
 		{"QUERY_MAX_ALIASES", c.QueryMaxAliases, 30},
 		{"QUERY_MAX_BYTES", c.QueryMaxBytes, 32768},
+		{"QUERY_MAX_ROWS", c.QueryMaxRows, 50000},
+		{"QUERY_MAX_RESPONSE_BYTES", c.QueryMaxResponse, 4 << 20},
 		{"APQ_CACHE_SIZE", c.APQCacheSize, 1000},
 		{"HTTP_MAX_BODY_BYTES", c.MaxBodyBytes, 1 << 20},
 		{"REQUEST_TIMEOUT", c.RequestTimeout, 15 * time.Second},
@@ -49,6 +51,8 @@ func TestLoadLimitsReadsEveryVariable(t *testing.T) {
 		"QUERY_MAX_FIELDS":         "200",
 		"QUERY_MAX_ALIASES":        "5",
 		"QUERY_MAX_BYTES":          "4096",
+		"QUERY_MAX_ROWS":           "1000",
+		"QUERY_MAX_RESPONSE_BYTES": "65536",
 		"APQ_CACHE_SIZE":           "10",
 		"HTTP_MAX_BODY_BYTES":      "65536",
 		"REQUEST_TIMEOUT":          "2s",
@@ -61,9 +65,9 @@ func TestLoadLimitsReadsEveryVariable(t *testing.T) {
 		t.Fatalf("Load error: %v", err)
 	}
 	got := []any{c.QueryMaxDepth, c.QueryMaxCost, c.QueryDefaultListSize, c.QueryMaxFields, c.QueryMaxAliases,
-		c.QueryMaxBytes, c.APQCacheSize, c.MaxBodyBytes, c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout,
-		c.WriteTimeout, c.IdleTimeout}
-	want := []any{8, 5000, 25, 200, 5, 4096, 10, 65536, 2 * time.Second, time.Second, 3 * time.Second,
+		c.QueryMaxBytes, c.QueryMaxRows, c.QueryMaxResponse, c.APQCacheSize, c.MaxBodyBytes, c.RequestTimeout,
+		c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout}
+	want := []any{8, 5000, 25, 200, 5, 4096, 1000, 65536, 10, 65536, 2 * time.Second, time.Second, 3 * time.Second,
 		4 * time.Second, time.Duration(0)}
 	for i := range want {
 		if got[i] != want[i] {
@@ -84,6 +88,8 @@ func TestLoadLimitsRefusesBadValues(t *testing.T) {
 		{map[string]string{"QUERY_MAX_FIELDS": "0"}, "QUERY_MAX_FIELDS"},
 		{map[string]string{"QUERY_MAX_ALIASES": "1.5"}, "QUERY_MAX_ALIASES"},
 		{map[string]string{"QUERY_MAX_BYTES": "32k"}, "QUERY_MAX_BYTES"},
+		{map[string]string{"QUERY_MAX_ROWS": "0"}, "QUERY_MAX_ROWS"},
+		{map[string]string{"QUERY_MAX_RESPONSE_BYTES": "4MB"}, "QUERY_MAX_RESPONSE_BYTES"},
 		{map[string]string{"APQ_CACHE_SIZE": "0"}, "APQ_CACHE_SIZE"},
 		{map[string]string{"HTTP_MAX_BODY_BYTES": "0"}, "HTTP_MAX_BODY_BYTES"},
 		{map[string]string{"REQUEST_TIMEOUT": "0s"}, "REQUEST_TIMEOUT"},

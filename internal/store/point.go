@@ -57,6 +57,7 @@ func (s *Store) TagWithItems(ctx context.Context, id catalog.ID, args catalog.Li
 
 func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
 	order := p.list.orders[args.Order]
+	limit := newRowLimit(ctx)
 	rows, err := s.db.NewSelect().
 		TableExpr(p.from).
 		ColumnExpr(p.columns).
@@ -76,6 +77,9 @@ func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalo
 	var out *R
 	list := []*C{}
 	for rows.Next() {
+		if err := limit.take(); err != nil {
+			return nil, nil, err
+		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, err
 		}

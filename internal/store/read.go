@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -114,9 +115,42 @@ func (s *Store) relationQuery(r relation, parents []catalog.ID, args catalog.Lis
 	return outer.Conn(s.bind(parents))
 }
 
+// ErrTooManyRows is returned by a read that stopped at the limit WithMaxRows set.
+var ErrTooManyRows = errors.New("store: read stopped at the row limit")
+
+type maxRowsKey struct{}
+
+// WithMaxRows returns ctx under which a relationship read stops, with ErrTooManyRows, at
+// its (n+1)th row, so that one statement cannot hold more of a request's rows than it has
+// left.
+func WithMaxRows(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, maxRowsKey{}, n)
+}
+
+// rowLimit counts the rows a read has scanned against the limit in ctx, if any.
+type rowLimit struct{ left int }
+
+func newRowLimit(ctx context.Context) rowLimit {
+	if n, ok := ctx.Value(maxRowsKey{}).(int); ok {
+		return rowLimit{left: n + 1}
+	}
+	return rowLimit{left: -1}
+}
+
+func (l *rowLimit) take() error {
+	if l.left < 0 {
+		return nil
+	}
+	if l.left--; l.left == 0 {
+		return ErrTooManyRows
+	}
+	return nil
+}
+
 // scanChildren runs q and groups its rows by parent, keeping their order. A child that
 // several parents share (a tag on many items) is read into one struct.
 func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool, scan rowScanner[T]) (map[catalog.ID][]*T, error) {
+	limit := newRowLimit(ctx)
 	rows, err := q.Rows(ctx)
 	if err != nil {
 		return nil, err
@@ -130,6 +164,9 @@ func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool,
 		dest = append(dest, &r.rn)
 	}
 	for rows.Next() {
+		if err := limit.take(); err != nil {
+			return nil, err
+		}
 		// Plain int64 and RawBytes destinations take database/sql's fast paths, and the
 		// name is copied only for a child not read yet.
 		if err := rows.Scan(dest...); err != nil {
