@@ -436,7 +436,7 @@ func TestPersistedQueries(t *testing.T) {
 }
 
 // A mutation a persisted-query hash stands for is refused over GET like one written in the
-// URL, with a code, and does not run.
+// URL, with 405 and a code, and does not run.
 func TestPersistedMutationNotOverGET(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, nil)
@@ -453,11 +453,21 @@ func TestPersistedMutationNotOverGET(t *testing.T) {
 
 	status, errs = rawRequest(t, s, http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), nil,
 		map[string]string{"Authorization": "Bearer " + s.Token})
-	if len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
-		t.Errorf("GET with the mutation's hash: %d %+v; want one BAD_REQUEST error", status, errs)
+	if status != http.StatusMethodNotAllowed || len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
+		t.Errorf("GET with the mutation's hash: %d %+v; want 405 with one BAD_REQUEST error", status, errs)
 	}
 	if n := count(t, s, "SELECT count(*) FROM stores"); n != 0 {
 		t.Errorf("stores after the refused GET: %d; want 0", n)
+	}
+
+	// A query's hash still works over GET.
+	query := `{ stores { totalCount } }`
+	sum = sha256.Sum256([]byte(query))
+	ext = `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	rawPost(t, s, jsonBody(t, map[string]any{"query": query, "extensions": json.RawMessage(ext)}),
+		map[string]string{"Content-Type": "application/json"})
+	if status, errs = rawRequest(t, s, http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), nil, nil); status != http.StatusOK || len(errs) > 0 {
+		t.Errorf("GET with a query's hash: %d %+v; want 200 and no error", status, errs)
 	}
 }
 
