@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -109,6 +110,84 @@ func TestBadPriceIsBadUserInput(t *testing.T) {
 				t.Errorf("item %s kept its price 5.55 after updateItem(price: %s): got %d rows; want 1", item, tc.price, n)
 			}
 		})
+	}
+}
+
+// A Float is a number: a string that reads as one ("0x1p-2", "1_0") is refused wherever a
+// price goes, in the variables (BAD_USER_INPUT) or in the document (which does not validate).
+func TestFloatFromStringRefused(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	storeID := createStore(t, s, "String Prices")
+	item := createItem(t, s, storeID, "Kept", 5.55)
+	const filter = `query($f: ItemFilter, $min: Float) { a: items(filter: $f) { totalCount } b: items(filter: {minPrice: $min}) { totalCount } }`
+
+	for _, str := range []string{"0x1p-2", "1_0", "10", "Inf"} {
+		for _, tc := range []struct {
+			name  string
+			query string
+			vars  map[string]any
+		}{
+			{"CreateVariable", `mutation($s: ID!, $p: Float!) { createItem(input: {storeId: $s, name: "from string", price: $p}) { id } }`,
+				map[string]any{"s": storeID, "p": str}},
+			{"CreateInputVariable", `mutation($in: CreateItemInput!) { createItem(input: $in) { id } }`,
+				map[string]any{"in": map[string]any{"storeId": storeID, "name": "from string", "price": str}}},
+			{"UpdateVariable", `mutation($id: ID!, $p: Float) { updateItem(id: $id, input: {price: $p}) { id } }`,
+				map[string]any{"id": item, "p": str}},
+			{"MinPriceVariable", filter, map[string]any{"min": str}},
+			{"MaxPriceInFilterVariable", filter, map[string]any{"f": map[string]any{"maxPrice": str}}},
+		} {
+			t.Run(tc.name+"/"+str, func(t *testing.T) {
+				t.Parallel()
+				r := post(t, s, tc.query, tc.vars)
+				wantCode(t, r, "BAD_USER_INPUT")
+			})
+		}
+	}
+	// In the document a string where a Float goes does not validate.
+	for _, str := range []string{"0x1p-2", "1_0"} {
+		r := post(t, s, fmt.Sprintf(`mutation($s: ID!) { createItem(input: {storeId: $s, name: "from string", price: %q}) { id } }`, str),
+			map[string]any{"s": storeID})
+		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
+		r = post(t, s, fmt.Sprintf(`{ items(filter: {minPrice: %q}) { totalCount } }`, str), nil)
+		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
+	}
+	if n := count(t, s, "SELECT count(*) FROM items WHERE name = 'from string'"); n != 0 {
+		t.Errorf("items created with a price from a string: %d; want 0", n)
+	}
+	if n := count(t, s, "SELECT count(*) FROM items WHERE id = ? AND price::text = '5.55'", dbID(t, item)); n != 1 {
+		t.Errorf("item %s lost its price 5.55 to a string: got %d rows; want 1", item, n)
+	}
+
+	// Numbers stay accepted: in the variables' JSON, top level or inside an input, and as
+	// Int and Float literals.
+	for _, tc := range []struct {
+		name  string
+		query string
+		vars  map[string]any
+		want  string
+	}{
+		{"Variable", `mutation($s: ID!, $p: Float!) { createItem(input: {storeId: $s, name: "n1", price: $p}) { price } }`,
+			map[string]any{"s": storeID, "p": 0.25}, "0.25"},
+		{"InputVariable", `mutation($in: CreateItemInput!) { createItem(input: $in) { price } }`,
+			map[string]any{"in": map[string]any{"storeId": storeID, "name": "n2", "price": 10}}, "10"},
+		{"IntLiteral", `mutation($s: ID!) { createItem(input: {storeId: $s, name: "n3", price: 10}) { price } }`,
+			map[string]any{"s": storeID}, "10"},
+		{"FloatLiteral", `mutation($s: ID!) { createItem(input: {storeId: $s, name: "n4", price: 0.25}) { price } }`,
+			map[string]any{"s": storeID}, "0.25"},
+	} {
+		var out struct {
+			CreateItem struct{ Price json.RawMessage }
+		}
+		mustPost(t, s, tc.query, tc.vars, &out)
+		if got := string(out.CreateItem.Price); got != tc.want {
+			t.Errorf("%s: price = %s; want %s", tc.name, got, tc.want)
+		}
+	}
+	var out struct{ A, B struct{ TotalCount int } }
+	mustPost(t, s, filter, map[string]any{"f": map[string]any{"minPrice": 5, "maxPrice": 5.55}, "min": 10}, &out)
+	if out.A.TotalCount != 1 || out.B.TotalCount != 2 {
+		t.Errorf("filters with numbers: %d and %d items; want 1 (5 to 5.55) and 2 (10 and up)", out.A.TotalCount, out.B.TotalCount)
 	}
 }
 
