@@ -209,6 +209,13 @@ func TestNames(t *testing.T) {
 		{"EightyAfterTrimmingAccepted", "   " + strings.Repeat("x", 80) + "\t ", strings.Repeat("x", 80)},
 		{"BlankRefused", "   ", ""},
 		{"EmptyRefused", "", ""},
+		{"ComposedToNFC", "Cafe\u0301", "Caf\u00e9"},
+		{"EightyAfterNFCAccepted", strings.Repeat("o\u0308", 80), strings.Repeat("\u00f6", 80)},
+		{"ZeroWidthOnlyRefused", "\u200b\u200b", ""},
+		{"TrailingZeroWidthRefused", "Corner Books\u200b", ""},
+		{"RightToLeftOverrideRefused", "Corner \u202eskooB", ""},
+		{"HangulFillerRefused", "\u3164", ""},
+		{"EmojiZWJSequenceAccepted", "Dev \U0001F469\u200d\U0001F4BB", "Dev \U0001F469\u200d\U0001F4BB"},
 	}
 
 	// Each kind of write runs on a server of its own, so that the same names can be used
@@ -284,6 +291,49 @@ func TestNames(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// Names are stored in NFC, so two ways of writing the same text collide in the unique
+// indexes: "Cafe\u0301" (e and a combining accent) and "Café" (one character).
+func TestNamesThatReadTheSameCollide(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+	storeID := createStore(t, s, composed)
+	createItem(t, s, storeID, decomposed, 1)
+	createTag(t, s, storeID, composed)
+	other := createStore(t, s, "Other")
+	otherItem := createItem(t, s, storeID, "Other item", 1)
+
+	for _, tc := range []struct {
+		name  string
+		query string
+		vars  map[string]any
+	}{
+		{"createStore", `mutation($n: String!) { createStore(input: {name: $n}) { id } }`,
+			map[string]any{"n": decomposed}},
+		{"updateStore", `mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { id } }`,
+			map[string]any{"id": other, "n": decomposed}},
+		{"createItem", `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1}) { id } }`,
+			map[string]any{"s": storeID, "n": composed}},
+		{"updateItem", `mutation($id: ID!, $n: String!) { updateItem(id: $id, input: {name: $n}) { id } }`,
+			map[string]any{"id": otherItem, "n": composed}},
+		{"createTag", `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id } }`,
+			map[string]any{"s": storeID, "n": decomposed}},
+	} {
+		r := post(t, s, tc.query, tc.vars)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" {
+			t.Errorf("%s(name: %+q) next to %+q: %s %+v; want CONFLICT", tc.name, tc.vars["n"], composed, r.Data, r.Errors)
+		}
+	}
+	for table, want := range map[string]int{"stores": 1, "items": 1, "tags": 1} {
+		if n := count(t, s, fmt.Sprintf("SELECT count(*) FROM %s WHERE name = ?", table), composed); n != want {
+			t.Errorf("%s named %+q: %d; want %d", table, composed, n, want)
+		}
+		if n := count(t, s, fmt.Sprintf("SELECT count(*) FROM %s WHERE name = ?", table), decomposed); n != 0 {
+			t.Errorf("%s named %+q: %d; want 0, names are stored in NFC", table, decomposed, n)
+		}
 	}
 }
 
