@@ -436,7 +436,7 @@ func TestPersistedQueries(t *testing.T) {
 }
 
 // A mutation a persisted-query hash stands for is refused over GET like one written in the
-// URL, with a code, and does not run.
+// URL, with 405 and a code, and does not run.
 func TestPersistedMutationNotOverGET(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, nil)
@@ -453,11 +453,21 @@ func TestPersistedMutationNotOverGET(t *testing.T) {
 
 	status, errs = rawRequest(t, s, http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), nil,
 		map[string]string{"Authorization": "Bearer " + s.Token})
-	if len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
-		t.Errorf("GET with the mutation's hash: %d %+v; want one BAD_REQUEST error", status, errs)
+	if status != http.StatusMethodNotAllowed || len(errs) != 1 || errs[0].Code() != "BAD_REQUEST" {
+		t.Errorf("GET with the mutation's hash: %d %+v; want 405 with one BAD_REQUEST error", status, errs)
 	}
 	if n := count(t, s, "SELECT count(*) FROM stores"); n != 0 {
 		t.Errorf("stores after the refused GET: %d; want 0", n)
+	}
+
+	// A query's hash still works over GET.
+	query := `{ stores { totalCount } }`
+	sum = sha256.Sum256([]byte(query))
+	ext = `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	rawPost(t, s, jsonBody(t, map[string]any{"query": query, "extensions": json.RawMessage(ext)}),
+		map[string]string{"Content-Type": "application/json"})
+	if status, errs = rawRequest(t, s, http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), nil, nil); status != http.StatusOK || len(errs) > 0 {
+		t.Errorf("GET with a query's hash: %d %+v; want 200 and no error", status, errs)
 	}
 }
 
@@ -551,43 +561,76 @@ func TestCSRFPrevention(t *testing.T) {
 	}
 }
 
+// CORS answers only the configured origins; with none configured, no origin at all, so no
+// page on another site can read an answer.
 func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 	t.Parallel()
-	s := limitServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": "http://app.example"})
-	preflight := func(origin string) (int, string) {
-		req, err := http.NewRequest(http.MethodOptions, s.URL+"/graphql", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type") // as browsers send it: sorted, lower case
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode, res.Header.Get("Access-Control-Allow-Origin")
+	const app, evil = "http://app.example", "https://evil.example"
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		allowed []string // origins answered
+		refused []string
+	}{
+		{"Unset", nil, nil, []string{app, evil}},
+		{"Set", map[string]string{"CORS_ALLOWED_ORIGINS": app}, []string{app}, []string{evil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := limitServer(t, tc.env)
+			check := func(origin string, want bool) {
+				t.Helper()
+				for _, req := range corsRequests(t, s, origin) {
+					res, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res.Body.Close()
+					allow := res.Header.Get("Access-Control-Allow-Origin")
+					what := req.Method + " " + req.URL.RequestURI() + " from " + origin
+					if want && allow != origin {
+						t.Errorf("%s: %d, Access-Control-Allow-Origin = %q; want it echoed", what, res.StatusCode, allow)
+					}
+					if !want && (allow != "" || res.Header.Get("Access-Control-Allow-Methods") != "") {
+						t.Errorf("%s: %d, Access-Control-Allow-Origin = %q, -Methods = %q; want neither, so the browser hides the answer",
+							what, res.StatusCode, allow, res.Header.Get("Access-Control-Allow-Methods"))
+					}
+				}
+			}
+			for _, o := range tc.allowed {
+				check(o, true)
+			}
+			for _, o := range tc.refused {
+				check(o, false)
+			}
+		})
 	}
-	if _, allow := preflight("http://app.example"); allow != "http://app.example" {
-		t.Errorf("preflight from the configured origin: Access-Control-Allow-Origin = %q; want it echoed", allow)
-	}
-	if _, allow := preflight("http://evil.example"); allow != "" {
-		t.Errorf("preflight from another origin: Access-Control-Allow-Origin = %q; want none", allow)
-	}
-	req, err := http.NewRequest(http.MethodGet, s.URL+"/graphql?query=%7Bstores%7BtotalCount%7D%7D", nil)
+}
+
+// corsRequests are what a page on origin makes a browser send: a preflight before a JSON
+// POST, the POST itself, and a simple GET.
+func corsRequests(t *testing.T, s *apitest.Server, origin string) []*http.Request {
+	t.Helper()
+	preflight, err := http.NewRequest(http.MethodOptions, s.URL+"/graphql", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Origin", "http://evil.example")
-	res, err := http.DefaultClient.Do(req)
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	preflight.Header.Set("Access-Control-Request-Headers", "authorization,content-type") // as browsers send it: sorted, lower case
+	post, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(`{"query":"{stores{totalCount}}"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	if allow := res.Header.Get("Access-Control-Allow-Origin"); allow != "" {
-		t.Errorf("GET from another origin: Access-Control-Allow-Origin = %q; want none, so the browser hides the answer", allow)
+	post.Header.Set("Content-Type", "application/json")
+	get, err := http.NewRequest(http.MethodGet, s.URL+"/graphql?query=%7Bstores%7BtotalCount%7D%7D", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	reqs := []*http.Request{preflight, post, get}
+	for _, r := range reqs {
+		r.Header.Set("Origin", origin)
+	}
+	return reqs
 }
 
 func TestPlaygroundSwitch(t *testing.T) {

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -112,6 +113,84 @@ func TestBadPriceIsBadUserInput(t *testing.T) {
 	}
 }
 
+// A Float is a number: a string that reads as one ("0x1p-2", "1_0") is refused wherever a
+// price goes, in the variables (BAD_USER_INPUT) or in the document (which does not validate).
+func TestFloatFromStringRefused(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	storeID := createStore(t, s, "String Prices")
+	item := createItem(t, s, storeID, "Kept", 5.55)
+	const filter = `query($f: ItemFilter, $min: Float) { a: items(filter: $f) { totalCount } b: items(filter: {minPrice: $min}) { totalCount } }`
+
+	for _, str := range []string{"0x1p-2", "1_0", "10", "Inf"} {
+		for _, tc := range []struct {
+			name  string
+			query string
+			vars  map[string]any
+		}{
+			{"CreateVariable", `mutation($s: ID!, $p: Float!) { createItem(input: {storeId: $s, name: "from string", price: $p}) { id } }`,
+				map[string]any{"s": storeID, "p": str}},
+			{"CreateInputVariable", `mutation($in: CreateItemInput!) { createItem(input: $in) { id } }`,
+				map[string]any{"in": map[string]any{"storeId": storeID, "name": "from string", "price": str}}},
+			{"UpdateVariable", `mutation($id: ID!, $p: Float) { updateItem(id: $id, input: {price: $p}) { id } }`,
+				map[string]any{"id": item, "p": str}},
+			{"MinPriceVariable", filter, map[string]any{"min": str}},
+			{"MaxPriceInFilterVariable", filter, map[string]any{"f": map[string]any{"maxPrice": str}}},
+		} {
+			t.Run(tc.name+"/"+str, func(t *testing.T) {
+				t.Parallel()
+				r := post(t, s, tc.query, tc.vars)
+				wantCode(t, r, "BAD_USER_INPUT")
+			})
+		}
+	}
+	// In the document a string where a Float goes does not validate.
+	for _, str := range []string{"0x1p-2", "1_0"} {
+		r := post(t, s, fmt.Sprintf(`mutation($s: ID!) { createItem(input: {storeId: $s, name: "from string", price: %q}) { id } }`, str),
+			map[string]any{"s": storeID})
+		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
+		r = post(t, s, fmt.Sprintf(`{ items(filter: {minPrice: %q}) { totalCount } }`, str), nil)
+		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
+	}
+	if n := count(t, s, "SELECT count(*) FROM items WHERE name = 'from string'"); n != 0 {
+		t.Errorf("items created with a price from a string: %d; want 0", n)
+	}
+	if n := count(t, s, "SELECT count(*) FROM items WHERE id = ? AND price::text = '5.55'", dbID(t, item)); n != 1 {
+		t.Errorf("item %s lost its price 5.55 to a string: got %d rows; want 1", item, n)
+	}
+
+	// Numbers stay accepted: in the variables' JSON, top level or inside an input, and as
+	// Int and Float literals.
+	for _, tc := range []struct {
+		name  string
+		query string
+		vars  map[string]any
+		want  string
+	}{
+		{"Variable", `mutation($s: ID!, $p: Float!) { createItem(input: {storeId: $s, name: "n1", price: $p}) { price } }`,
+			map[string]any{"s": storeID, "p": 0.25}, "0.25"},
+		{"InputVariable", `mutation($in: CreateItemInput!) { createItem(input: $in) { price } }`,
+			map[string]any{"in": map[string]any{"storeId": storeID, "name": "n2", "price": 10}}, "10"},
+		{"IntLiteral", `mutation($s: ID!) { createItem(input: {storeId: $s, name: "n3", price: 10}) { price } }`,
+			map[string]any{"s": storeID}, "10"},
+		{"FloatLiteral", `mutation($s: ID!) { createItem(input: {storeId: $s, name: "n4", price: 0.25}) { price } }`,
+			map[string]any{"s": storeID}, "0.25"},
+	} {
+		var out struct {
+			CreateItem struct{ Price json.RawMessage }
+		}
+		mustPost(t, s, tc.query, tc.vars, &out)
+		if got := string(out.CreateItem.Price); got != tc.want {
+			t.Errorf("%s: price = %s; want %s", tc.name, got, tc.want)
+		}
+	}
+	var out struct{ A, B struct{ TotalCount int } }
+	mustPost(t, s, filter, map[string]any{"f": map[string]any{"minPrice": 5, "maxPrice": 5.55}, "min": 10}, &out)
+	if out.A.TotalCount != 1 || out.B.TotalCount != 2 {
+		t.Errorf("filters with numbers: %d and %d items; want 1 (5 to 5.55) and 2 (10 and up)", out.A.TotalCount, out.B.TotalCount)
+	}
+}
+
 func TestNames(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -130,6 +209,13 @@ func TestNames(t *testing.T) {
 		{"EightyAfterTrimmingAccepted", "   " + strings.Repeat("x", 80) + "\t ", strings.Repeat("x", 80)},
 		{"BlankRefused", "   ", ""},
 		{"EmptyRefused", "", ""},
+		{"ComposedToNFC", "Cafe\u0301", "Caf\u00e9"},
+		{"EightyAfterNFCAccepted", strings.Repeat("o\u0308", 80), strings.Repeat("\u00f6", 80)},
+		{"ZeroWidthOnlyRefused", "\u200b\u200b", ""},
+		{"TrailingZeroWidthRefused", "Corner Books\u200b", ""},
+		{"RightToLeftOverrideRefused", "Corner \u202eskooB", ""},
+		{"HangulFillerRefused", "\u3164", ""},
+		{"EmojiZWJSequenceAccepted", "Dev \U0001F469\u200d\U0001F4BB", "Dev \U0001F469\u200d\U0001F4BB"},
 	}
 
 	// Each kind of write runs on a server of its own, so that the same names can be used
@@ -205,6 +291,49 @@ func TestNames(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// Names are stored in NFC, so two ways of writing the same text collide in the unique
+// indexes: "Cafe\u0301" (e and a combining accent) and "Café" (one character).
+func TestNamesThatReadTheSameCollide(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+	storeID := createStore(t, s, composed)
+	createItem(t, s, storeID, decomposed, 1)
+	createTag(t, s, storeID, composed)
+	other := createStore(t, s, "Other")
+	otherItem := createItem(t, s, storeID, "Other item", 1)
+
+	for _, tc := range []struct {
+		name  string
+		query string
+		vars  map[string]any
+	}{
+		{"createStore", `mutation($n: String!) { createStore(input: {name: $n}) { id } }`,
+			map[string]any{"n": decomposed}},
+		{"updateStore", `mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { id } }`,
+			map[string]any{"id": other, "n": decomposed}},
+		{"createItem", `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1}) { id } }`,
+			map[string]any{"s": storeID, "n": composed}},
+		{"updateItem", `mutation($id: ID!, $n: String!) { updateItem(id: $id, input: {name: $n}) { id } }`,
+			map[string]any{"id": otherItem, "n": composed}},
+		{"createTag", `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id } }`,
+			map[string]any{"s": storeID, "n": decomposed}},
+	} {
+		r := post(t, s, tc.query, tc.vars)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" {
+			t.Errorf("%s(name: %+q) next to %+q: %s %+v; want CONFLICT", tc.name, tc.vars["n"], composed, r.Data, r.Errors)
+		}
+	}
+	for table, want := range map[string]int{"stores": 1, "items": 1, "tags": 1} {
+		if n := count(t, s, fmt.Sprintf("SELECT count(*) FROM %s WHERE name = ?", table), composed); n != want {
+			t.Errorf("%s named %+q: %d; want %d", table, composed, n, want)
+		}
+		if n := count(t, s, fmt.Sprintf("SELECT count(*) FROM %s WHERE name = ?", table), decomposed); n != 0 {
+			t.Errorf("%s named %+q: %d; want 0, names are stored in NFC", table, decomposed, n)
+		}
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
@@ -32,6 +34,8 @@ func FuzzName(f *testing.F) {
 		"", " ", "Corner Shop", " \t Corner Shop \n", "x", strings.Repeat("a", 80), strings.Repeat("a", 81),
 		strings.Repeat("é", 80), strings.Repeat("🛒", 81), "a\x00b", "a\tb", "\u0085", "\u00a0x\u00a0",
 		"\u2028x", "\xff", "a\xc3", "\u200b", "%_\\", "'; DROP TABLE stores; --",
+		"Cafe\u0301", "Corner Books\u200b", "\u202eskoob", "\u3164", "\u2800", "\U0001F469\u200d\U0001F4BB",
+		"\u0915\u094d\u200c\u0937", "\u2764\ufe0f", "x\ufe0f", strings.Repeat("e\u0301", 81),
 	} {
 		f.Add(s)
 	}
@@ -44,8 +48,14 @@ func FuzzName(f *testing.F) {
 			}
 			return
 		}
-		if want := strings.TrimSpace(in); got != want {
-			t.Fatalf("Name(%q) = %q; want it trimmed, %q", in, got, want)
+		if want := strings.TrimSpace(norm.NFC.String(in)); got != want {
+			t.Fatalf("Name(%q) = %q; want it in NFC and trimmed, %q", in, got, want)
+		}
+		if i := strings.IndexFunc(got, func(r rune) bool {
+			return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) && r != '\u200c' && r != '\u200d' ||
+				strings.ContainsRune("\u115f\u1160\u3164\uffa0\u2800\u034f", r)
+		}); i >= 0 {
+			t.Fatalf("Name(%q) = %q keeps the invisible character %U", in, got, []rune(got[i:])[0])
 		}
 		if n := utf8.RuneCountInString(got); n < 1 || n > catalog.MaxNameLength {
 			t.Fatalf("Name(%q) = %q with %d characters; want 1 to %d", in, got, n, catalog.MaxNameLength)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ID identifies a store, item or tag. Clients see it as a decimal string ("42").
@@ -180,29 +182,110 @@ func (m *Money) Scan(src any) error {
 // Value writes the amount as a numeric literal.
 func (m Money) Value() (driver.Value, error) { return m.String(), nil }
 
-// MaxNameLength is the longest name, in characters, after trimming.
+// MaxNameLength is the longest name, in characters, after normalizing and trimming.
 const MaxNameLength = 80
 
-// Name checks and trims the name of a kind of thing ("store", "item", "tag").
+// Name checks a name of a kind of thing ("store", "item", "tag") and returns it as stored:
+// in NFC, so that "Cafe\u0301" and "Café" are one name to the unique indexes, and trimmed.
+// Characters that draw nothing where they stand (format characters such as zero-width
+// spaces and bidi overrides, Hangul fillers, the blank braille pattern) are refused, so that
+// no name can pass for another.
 func Name(kind, s string) (string, error) {
-	s = strings.TrimSpace(s)
 	a := "A"
 	if strings.ContainsRune("aeiou", rune(kind[0])) {
 		a = "An"
 	}
-	switch n := utf8.RuneCountInString(s); {
-	case n == 0:
-		return "", Errorf(BadUserInput, "%s %s name cannot be blank.", a, kind)
-	case n > MaxNameLength:
-		return "", Errorf(BadUserInput, "%s %s name can be at most %d characters long (this one has %d).", a, kind, MaxNameLength, n)
-	}
-	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return "", Errorf(BadUserInput, "%s %s name cannot contain control characters.", a, kind)
-	}
 	if !utf8.ValidString(s) {
 		return "", Errorf(BadUserInput, "%s %s name must be valid UTF-8 text.", a, kind)
 	}
+	s = strings.TrimSpace(norm.NFC.String(s))
+	visible := false
+	var hidden rune = -1
+	prev := rune(-1)
+	for i, r := range s {
+		next := rune(-1)
+		if n, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):]); n != utf8.RuneError {
+			next = n
+		}
+		switch {
+		case control(r):
+			if !unicode.IsSpace(r) {
+				visible = true // refused below for what it is, not as blank
+			}
+		case invisible(prev, r, next):
+			if hidden < 0 {
+				hidden = r
+			}
+		case !unicode.IsSpace(r):
+			visible = true
+		}
+		prev = r
+	}
+	if !visible {
+		return "", Errorf(BadUserInput, "%s %s name cannot be blank.", a, kind)
+	}
+	if n := utf8.RuneCountInString(s); n > MaxNameLength {
+		return "", Errorf(BadUserInput, "%s %s name can be at most %d characters long (this one has %d).", a, kind, MaxNameLength, n)
+	}
+	if strings.IndexFunc(s, control) >= 0 {
+		return "", Errorf(BadUserInput, "%s %s name cannot contain control characters.", a, kind)
+	}
+	if hidden >= 0 {
+		return "", Errorf(BadUserInput, "%s %s name cannot contain invisible or direction-changing characters (it has U+%04X).", a, kind, hidden)
+	}
 	return s, nil
+}
+
+// control reports whether r is a control character or a line or paragraph separator.
+func control(r rune) bool { return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) }
+
+// Characters that draw nothing and are not format characters, which unicode.Cf covers.
+var fillers = &unicode.RangeTable{R16: []unicode.Range16{
+	{Lo: 0x034f, Hi: 0x034f, Stride: 1}, // combining grapheme joiner
+	{Lo: 0x115f, Hi: 0x1160, Stride: 1}, // Hangul choseong and jungseong fillers
+	{Lo: 0x17b4, Hi: 0x17b5, Stride: 1}, // Khmer inherent vowels
+	{Lo: 0x2800, Hi: 0x2800, Stride: 1}, // braille pattern blank
+	{Lo: 0x3164, Hi: 0x3164, Stride: 1}, // Hangul filler
+	{Lo: 0xffa0, Hi: 0xffa0, Stride: 1}, // halfwidth Hangul filler
+}}
+
+const (
+	zwnj = '\u200c'
+	zwj  = '\u200d'
+)
+
+// invisible reports whether r, between prev and next (-1 at either end), draws nothing. The
+// joiners and variation selectors pass only where they change how their neighbours look:
+// ZWJ between emoji (👩‍💻), ZWJ and ZWNJ after a virama (Indic conjuncts) or between letters
+// of the joining scripts, a variation selector after the base it selects a form of.
+func invisible(prev, r, next rune) bool {
+	switch {
+	case r == zwj && emoji(prev) && unicode.Is(unicode.So, next):
+		return false
+	case r == zwj || r == zwnj:
+		return !(virama(prev) || joining(prev) && joining(next))
+	case r == '\ufe0e' || r == '\ufe0f': // text and emoji presentation
+		return !(unicode.In(prev, unicode.So, unicode.Sk) || strings.ContainsRune("0123456789#*", prev))
+	case unicode.Is(unicode.Variation_Selector, r) && r >= 0x180b && r <= 0x180f:
+		return !unicode.Is(unicode.Mongolian, prev)
+	case unicode.Is(unicode.Variation_Selector, r): // ideographic variation sequences
+		return !unicode.Is(unicode.Han, prev)
+	}
+	return unicode.In(r, unicode.Cf, fillers)
+}
+
+// emoji reports whether r may end an emoji that a ZWJ joins to the next: a symbol, a skin
+// tone (Sk) or the emoji presentation selector.
+func emoji(r rune) bool { return r == '\ufe0f' || unicode.In(r, unicode.So, unicode.Sk) }
+
+func virama(r rune) bool {
+	return r >= 0 && norm.NFC.PropertiesString(string(r)).CCC() == 9
+}
+
+func joining(r rune) bool {
+	return unicode.IsLetter(r) && unicode.In(r, unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian,
+		unicode.Mandaic, unicode.Manichaean, unicode.Psalter_Pahlavi, unicode.Sogdian, unicode.Adlam,
+		unicode.Hanifi_Rohingya, unicode.Phags_Pa)
 }
 
 // MaxSearchLength bounds a nameContains filter, in characters.

@@ -233,6 +233,17 @@ func TestName(t *testing.T) {
 		{"80Accented", strings.Repeat("é", 80), strings.Repeat("é", 80)},
 		{"80Emoji", strings.Repeat("🛒", 80), strings.Repeat("🛒", 80)},
 		{"80AfterTrimming", "  " + strings.Repeat("a", 80) + "  ", strings.Repeat("a", 80)},
+		{"ComposedToNFC", "Cafe\u0301", "Caf\u00e9"},
+		{"80ComposedAfterNFC", strings.Repeat("e\u0301", 80), strings.Repeat("\u00e9", 80)},
+		{"HangulSyllablesComposed", "\u1100\u1161", "\uac00"},
+		{"EmojiZWJSequence", "Dev \U0001F469\u200D\U0001F4BB", "Dev \U0001F469\u200D\U0001F4BB"},
+		{"EmojiSkinToneZWJ", "\U0001F469\U0001F3FD\u200D\U0001F680", "\U0001F469\U0001F3FD\u200D\U0001F680"},
+		{"EmojiPresentation", "I \u2764\uFE0F tea", "I \u2764\uFE0F tea"},
+		{"EmojiPresentationZWJ", "\u2764\uFE0F\u200D\U0001F525", "\u2764\uFE0F\u200D\U0001F525"},
+		{"Keycap", "1\uFE0F\u20E3 Shop", "1\uFE0F\u20E3 Shop"},
+		{"ZWNJAfterVirama", "\u0915\u094D\u200C\u0937", "\u0915\u094D\u200C\u0937"},
+		{"ZWNJInPersian", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645"},
+		{"IdeographicVariation", "\u845B\U000E0100", "\u845B\U000E0100"},
 	}
 	for _, tt := range valid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,6 +274,37 @@ func TestName(t *testing.T) {
 		{"Escape", "Corner\x1b[31mShop"},
 		{"DEL", "Corner\x7fShop"},
 		{"C1Control", "Corner\u0085Shop"},
+		{"LineSeparator", "Corner\u2028Shop"},
+		{"81AfterNFC", strings.Repeat("e\u0301", 81)},
+		{"InvalidUTF8", "Corner\xffShop"},
+		{"ZeroWidthSpaceOnly", "\u200B"},
+		{"ZeroWidthSpacesAndSpaces", " \u200B \u200B "},
+		{"TrailingZeroWidthSpace", "Corner Books\u200B"},
+		{"InnerZeroWidthSpace", "Corner\u200BBooks"},
+		{"ZWNJBetweenLatin", "Corner\u200CBooks"},
+		{"ZWJBetweenLatin", "Corner\u200DBooks"},
+		{"ZWJAfterEmojiAtEnd", "Tea \U0001F375\u200D"},
+		{"WordJoiner", "Corner\u2060Books"},
+		{"BOM", "\uFEFFCorner Books"},
+		{"SoftHyphen", "Corner Boo\u00ADks"},
+		{"RightToLeftOverride", "Corner \u202Eskoob"},
+		{"LeftToRightIsolate", "\u2066Corner Books\u2069"},
+		{"RightToLeftMark", "Corner Books\u200F"},
+		{"ArabicLetterMark", "Corner\u061CBooks"},
+		{"MongolianVowelSeparator", "Corner\u180EBooks"},
+		{"TagCharacters", "Corner\U000E0041Books"},
+		{"HangulFiller", "\u3164"},
+		{"HangulFillerInName", "Corner\u3164Books"},
+		{"HangulChoseongFiller", "\u115F"},
+		{"HangulJungseongFiller", "Corner \u1160"},
+		{"HalfwidthHangulFiller", "\uFFA0Corner"},
+		{"BrailleBlank", "\u2800"},
+		{"BrailleBlankInName", "Corner\u2800Books"},
+		{"CombiningGraphemeJoiner", "Corner\u034FBooks"},
+		{"KhmerInherentVowel", "Corner\u17B4Books"},
+		{"VariationSelectorOnLatin", "Corner Books\uFE0F"},
+		{"VariationSelectorAlone", "\uFE0F"},
+		{"IdeographicSelectorOnLatin", "Corner Books\U000E0100"},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,6 +515,19 @@ func TestNameMessagesReadAsSentences(t *testing.T) {
 		var ce *catalog.Error
 		if !errors.As(err, &ce) || ce.Message != want {
 			t.Errorf("Name(%q, blank) = %v; want %q", kind, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"\u200B \u3164":         "A store name cannot be blank.",
+		"\u00A0\u2003":          "A store name cannot be blank.",
+		"Corner Books\u200B":    "A store name cannot contain invisible or direction-changing characters (it has U+200B).",
+		"Corner \u202Eskoob":    "A store name cannot contain invisible or direction-changing characters (it has U+202E).",
+		"Corner\x00Books\u200B": "A store name cannot contain control characters.",
+	} {
+		_, err := catalog.Name("store", in)
+		var ce *catalog.Error
+		if !errors.As(err, &ce) || ce.Message != want {
+			t.Errorf("Name(store, %q) = %v; want %q", in, err, want)
 		}
 	}
 }

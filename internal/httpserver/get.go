@@ -12,6 +12,9 @@ import (
 
 type overGETKey struct{}
 
+// overGET marks a GET request; GETQueriesOnly sets refused when the operation is not a query.
+type overGET struct{ refused bool }
+
 const onlyQueriesOverGET = "Only queries can be sent over GET; send mutations with POST."
 
 // QueriesOnlyOverGET refuses a mutation sent over GET with a coded GraphQL error. gqlgen's GET
@@ -20,7 +23,8 @@ const onlyQueriesOverGET = "Only queries can be sent over GET; send mutations wi
 func QueriesOnlyOverGET(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
-			r = r.WithContext(context.WithValue(r.Context(), overGETKey{}, true))
+			mark := &overGET{}
+			r = r.WithContext(context.WithValue(r.Context(), overGETKey{}, mark))
 			q := r.URL.Query()
 			if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
 				if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
@@ -29,10 +33,37 @@ func QueriesOnlyOverGET(next http.Handler) http.Handler {
 					return
 				}
 			}
+			// gqlgen answers GETQueriesOnly's refusal with 200; it gets the same 405.
+			w = &getStatusWriter{ResponseWriter: w, mark: mark}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// getStatusWriter turns the status of a GET that GETQueriesOnly refused into 405.
+type getStatusWriter struct {
+	http.ResponseWriter
+	mark        *overGET
+	wroteHeader bool
+}
+
+func (w *getStatusWriter) WriteHeader(status int) {
+	if !w.wroteHeader && w.mark.refused {
+		w.Header().Set("Allow", "POST")
+		status = http.StatusMethodNotAllowed
+	}
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *getStatusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *getStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // GETQueriesOnly is the gqlgen extension that refuses, with the same coded error, a mutation
 // over GET that QueriesOnlyOverGET could not see in the URL: one a persisted-query hash
@@ -52,7 +83,8 @@ func (GETQueriesOnly) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
 func (GETQueriesOnly) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	if overGET, _ := ctx.Value(overGETKey{}).(bool); overGET && rc.Operation != nil && rc.Operation.Operation != ast.Query {
+	if mark, _ := ctx.Value(overGETKey{}).(*overGET); mark != nil && rc.Operation != nil && rc.Operation.Operation != ast.Query {
+		mark.refused = true
 		return &gqlerror.Error{Message: onlyQueriesOverGET, Extensions: map[string]any{"code": CodeBadRequest}}
 	}
 	return nil

@@ -61,10 +61,21 @@ func New(o Options) http.Handler {
 
 	c := cors.New(cors.Options{
 		AllowedOrigins: o.AllowedOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		// rs/cors reads an empty AllowedOrigins as "*"; here it means no origin.
+		AllowOriginFunc: allowNoOrigin(o.AllowedOrigins),
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Accept", "Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
 			"Apollographql-Client-Name", "Apollographql-Client-Version"}, // Apollo Client's name and version options
 		MaxAge: 600,
 	})
 	return recoverer(o.Log, observe(o.Log, o.Metrics, c.Handler(mux)))
+}
+
+// allowNoOrigin returns a check that refuses every origin when origins is empty, and nil (the
+// list decides) otherwise.
+func allowNoOrigin(origins []string) func(string) bool {
+	if len(origins) > 0 {
+		return nil
+	}
+	return func(string) bool { return false }
 }
