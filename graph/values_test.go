@@ -191,6 +191,35 @@ func TestFloatFromStringRefused(t *testing.T) {
 	}
 }
 
+func TestIntFromStringRefused(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const root = `query($f: Int) { stores(first: $f) { totalCount } }`
+	const nested = `query($f: Int) { stores(first: 1) { nodes { items(first: $f) { id } } } }`
+	storeID := createStore(t, s, "Int Inputs")
+	createItem(t, s, storeID, "One", 1)
+	for _, tc := range []struct {
+		name string
+		f    any
+	}{{"String", "5"}, {"Fraction", 5.5}, {"Over32Bits", int64(3_000_000_000)}} {
+		for _, q := range []string{root, nested} {
+			r := post(t, s, q, map[string]any{"f": tc.f})
+			if len(r.Errors) == 0 {
+				t.Errorf("%s: first = %v accepted; want an error", tc.name, tc.f)
+				continue
+			}
+			if code := r.Errors[0].Extensions["code"]; code != "BAD_USER_INPUT" && code != "GRAPHQL_VALIDATION_FAILED" {
+				t.Errorf("%s: code %v; want BAD_USER_INPUT or GRAPHQL_VALIDATION_FAILED", tc.name, code)
+			}
+		}
+	}
+	var out struct{ Stores struct{ TotalCount int } }
+	mustPost(t, s, root, map[string]any{"f": 5}, &out)
+	if out.Stores.TotalCount != 1 {
+		t.Errorf("first from a number: totalCount %d; want 1", out.Stores.TotalCount)
+	}
+}
+
 func TestNames(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
