@@ -1043,3 +1043,31 @@ func TestNoPasswordOrTokenInLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginChecksTheEmailFirst(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, map[string]string{"LOG_LEVEL": "DEBUG", "CLIENT_ADDR_HEADER": "X-Forwarded-For"})
+	for _, email := range []string{
+		"nul\x00byte@example.com",
+		strings.Repeat("a", 3000) + "@example.com",
+		"not-an-email",
+		"",
+	} {
+		r := login(t, s, email, "some password")
+		wantCode(t, r, "BAD_USER_INPUT")
+		wantNullField(t, r, "login")
+	}
+	if n := count(t, s, "SELECT count(*) FROM login_failures WHERE key LIKE 'email:%'"); n != 0 {
+		t.Errorf("failure counters after malformed emails: %d; want 0", n)
+	}
+	// A proxy's header may hold anything; its key stays short.
+	r := postWith(t, s, map[string]string{"X-Forwarded-For": strings.Repeat("x", 3000)},
+		loginQuery, credentials("nobody@example.com", "some password"))
+	wantCode(t, r, "UNAUTHENTICATED")
+	if n := count(t, s, "SELECT coalesce(max(octet_length(key)), 0) FROM login_failures"); n > 300 {
+		t.Errorf("longest login_failures key: %d bytes; want at most 300", n)
+	}
+	if logs := s.Logs(); strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "SELECT") {
+		t.Errorf("the server logged an error or SQL:\n%s", logs)
+	}
+}

@@ -5,8 +5,11 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -94,9 +97,15 @@ var ErrBadCredentials = catalog.Errorf(catalog.Unauthenticated, "Wrong email or 
 // Login signs a user in. Too many failures for the email or from the client address within
 // the window refuse further tries until the window closes, whatever the password.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*Session, error) {
+	// An email no account can have is refused before any SQL: it could not be stored as a
+	// key, and its shape is no secret.
+	email, err := catalog.Email(email)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	emailKey := "email:" + strings.ToLower(strings.TrimSpace(email))
-	addrKey := "addr:" + clientAddr
+	emailKey := "email:" + strings.ToLower(email)
+	addrKey := "addr:" + addressKey(clientAddr)
 	keys := []string{emailKey, addrKey}
 	limits := []int{s.opts.MaxFailuresPerEmail, s.opts.MaxFailuresPerAddress}
 	tooMany := func(until time.Time) error {
@@ -124,7 +133,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		}
 	}
 
-	u, err := s.st.UserByEmail(ctx, strings.TrimSpace(email))
+	u, err := s.st.UserByEmail(ctx, email)
 	if err != nil {
 		return nil, err
 	}
@@ -197,4 +206,14 @@ func (s *Service) newSession(ctx context.Context, u *catalog.User) (*Session, er
 		return nil, err
 	}
 	return &Session{AccessToken: access, RefreshToken: refresh, User: u}, nil
+}
+
+// addressKey is a client address as a counter's key: an IP address as such, anything else
+// (a proxy's header may hold any text) as its hash, so that keys stay short.
+func addressKey(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		return ip.String()
+	}
+	sum := sha256.Sum256([]byte(addr))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
