@@ -1071,3 +1071,88 @@ func TestLoginChecksTheEmailFirst(t *testing.T) {
 		t.Errorf("the server logged an error or SQL:\n%s", logs)
 	}
 }
+
+// sendRefresh spends a refresh token from any goroutine: the new one, or "" when refused.
+func sendRefresh(s *apitest.Server, token string) (string, error) {
+	r, err := sendWith(s, nil, refreshQuery, map[string]any{"r": token})
+	if err != nil || len(r.Errors) > 0 {
+		return "", err
+	}
+	var out struct{ RefreshToken sessionJSON }
+	if err := json.Unmarshal(r.Data, &out); err != nil {
+		return "", err
+	}
+	return out.RefreshToken.RefreshToken, nil
+}
+
+// After a replay or a logout no token of the sign-in works, even one a rotation was
+// writing at that very moment. Each trial races them; the race is lost only now and then,
+// hence the trials.
+func TestSignOutOutrunsNoRotation(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, nil)
+	const trials = 25
+
+	t.Run("ReplayWhileTheThiefRotates", func(t *testing.T) {
+		t.Parallel()
+		for trial := range trials {
+			first := register(t, s, fmt.Sprintf("replay.race%d@example.com", trial), "race password")
+			stolen := mustRefresh(t, s, first.RefreshToken).RefreshToken
+			var wg sync.WaitGroup
+			var thief string
+			var thiefErr error
+			wg.Add(1)
+			go func() { // the thief keeps rotating while it can
+				defer wg.Done()
+				thief = stolen
+				for range 20 {
+					next, err := sendRefresh(s, thief)
+					if err != nil || next == "" {
+						thiefErr = err
+						return
+					}
+					thief = next
+				}
+			}()
+			// The owner replays the token the thief spent.
+			wantCode(t, refresh(t, s, first.RefreshToken), "UNAUTHENTICATED")
+			wg.Wait()
+			if thiefErr != nil {
+				t.Fatal(thiefErr)
+			}
+			if next, err := sendRefresh(s, thief); err != nil || next != "" {
+				t.Fatalf("trial %d: the thief's newest token still refreshes after the owner's replay (err %v)", trial, err)
+			}
+		}
+	})
+
+	t.Run("LogoutWhileRefreshing", func(t *testing.T) {
+		t.Parallel()
+		for trial := range trials {
+			session := register(t, s, fmt.Sprintf("logout.race%d@example.com", trial), "race password")
+			var wg sync.WaitGroup
+			var next string
+			var err error
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next, err = sendRefresh(s, session.RefreshToken)
+			}()
+			var out struct{ Logout bool }
+			mustPostAs(t, s, "", logoutQuery, map[string]any{"r": session.RefreshToken}, &out)
+			wg.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Logout {
+				t.Errorf("trial %d: logout of a live sign-in = false; want true", trial)
+			}
+			if next == "" {
+				continue // the refresh came second and was refused
+			}
+			if again, err := sendRefresh(s, next); err != nil || again != "" {
+				t.Fatalf("trial %d: a token minted during logout still refreshes after it (err %v)", trial, err)
+			}
+		}
+	})
+}

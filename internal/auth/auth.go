@@ -25,6 +25,10 @@ type Options struct {
 	MaxFailuresPerEmail   int           // failed logins for one email before it is refused for a while
 	MaxFailuresPerAddress int           // failed logins from one client address before it is refused
 	FailureWindow         time.Duration // how long failed logins count
+	MaxPerRequest         int           // register, login and refreshToken fields in one request
+	RegisterPerAddress    int           // registrations from one client address per window
+	RegisterWindow        time.Duration // how long registrations count
+	Rotation              store.RotationLimits
 	Argon2                Argon2
 }
 
@@ -164,7 +168,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		return nil, err
 	}
 	now := s.now()
-	userID, err := s.st.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL))
+	userID, err := s.st.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL), s.opts.Rotation)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +206,7 @@ func (s *Service) newSession(ctx context.Context, u *catalog.User) (*Session, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.st.SaveRefreshToken(ctx, u.ID, 0, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
+	if _, err := s.st.SaveRefreshToken(ctx, u.ID, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
 		return nil, err
 	}
 	return &Session{AccessToken: access, RefreshToken: refresh, User: u}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -81,25 +82,46 @@ type refreshToken struct {
 	RevokedAt *time.Time `bun:"revoked_at"`
 }
 
-// SaveRefreshToken stores the hash of a new refresh token. family 0 starts a new family
-// (a new sign-in); it returns the family.
-func (s *Store) SaveRefreshToken(ctx context.Context, user catalog.ID, family int64, hash []byte, expires time.Time) (int64, error) {
-	return saveRefreshToken(ctx, s.db, user, family, hash, expires)
+// tokenFamily is one sign-in: the refresh tokens rotated from one another.
+type tokenFamily struct {
+	bun.BaseModel `bun:"table:token_families,alias:tf"`
+
+	ID        int64      `bun:"id,pk,autoincrement"`
+	UserID    catalog.ID `bun:"user_id,notnull"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull"`
 }
 
-func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family int64, hash []byte, expires time.Time) (int64, error) {
-	if family == 0 {
-		if err := db.NewRaw("SELECT nextval('refresh_token_families')").Scan(ctx, &family); err != nil {
-			return 0, translate(err, "new token family")
-		}
+// RotationLimits bound what one sign-in may cost.
+type RotationLimits struct {
+	Max       int           // rotations of one family per window
+	Window    time.Duration // counted from the first rotation
+	SpentKept int           // spent tokens kept per family for reuse detection
+}
+
+// SaveRefreshToken stores the hash of the first refresh token of a new sign-in and returns
+// its family.
+func (s *Store) SaveRefreshToken(ctx context.Context, user catalog.ID, hash []byte, expires time.Time) (int64, error) {
+	f := &tokenFamily{UserID: user, ExpiresAt: expires}
+	if _, err := s.db.NewInsert().Model(f).Returning("id").Exec(ctx); err != nil {
+		return 0, translate(err, "new token family")
 	}
+	return f.ID, saveRefreshToken(ctx, s.db, user, f.ID, hash, expires)
+}
+
+// ExpiredTokensQuery deletes a user's expired sign-ins and tokens (the first argument
+// twice); both deletes are ranges of a (user_id, expires_at) index.
+const ExpiredTokensQuery = `WITH f AS (DELETE FROM token_families WHERE user_id = ? AND expires_at < now())
+	DELETE FROM refresh_tokens WHERE user_id = ? AND expires_at < now()`
+
+func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family int64, hash []byte, expires time.Time) error {
 	rt := &refreshToken{UserID: user, Family: family, TokenHash: hash, ExpiresAt: expires}
 	if _, err := db.NewInsert().Model(rt).Exec(ctx); err != nil {
-		return 0, translate(err, "save refresh token")
+		return translate(err, "save refresh token")
 	}
 	// Expired tokens can neither refresh nor be reused; without this the table only grows.
-	_, err := db.NewDelete().Model((*refreshToken)(nil)).Where("user_id = ? AND expires_at < now()", user).Exec(ctx)
-	return family, translate(err, "drop expired refresh tokens")
+	_, err := db.NewRaw(ExpiredTokensQuery, user, user).Exec(ctx)
+	return translate(err, "drop expired refresh tokens")
 }
 
 // Refresh outcomes that are not errors of the database.
@@ -110,39 +132,87 @@ var (
 	ErrRefreshRevoked = catalog.Errorf(catalog.Unauthenticated, "That refresh token was signed out: sign in again.")
 )
 
+// lockFamily finds the refresh token with this hash and locks its family's row, then
+// reads the token again: whatever a rotation or revocation of the family committed before
+// the lock was granted is seen, and none of them runs until this transaction ends.
+func lockFamily(ctx context.Context, tx bun.Tx, hash []byte) (*refreshToken, *tokenFamily, error) {
+	var family int64
+	err := tx.NewSelect().Model((*refreshToken)(nil)).Column("family").Where("token_hash = ?", hash).Scan(ctx, &family)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, translate(err, "find refresh token")
+	}
+	f := &tokenFamily{ID: family}
+	if err := tx.NewSelect().Model(f).WherePK().For("UPDATE").Scan(ctx); err != nil {
+		return nil, nil, translate(err, "lock token family")
+	}
+	rt := new(refreshToken)
+	err = tx.NewSelect().Model(rt).Where("token_hash = ?", hash).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) { // dropped meanwhile: expired, or an old spent one
+		return nil, nil, nil
+	}
+	return rt, f, translate(err, "find refresh token")
+}
+
+// revokeFamily signs out a family and every token of it.
+func revokeFamily(ctx context.Context, tx bun.Tx, family int64, now time.Time) error {
+	if _, err := tx.NewUpdate().Model((*tokenFamily)(nil)).Set("revoked_at = ?", now).
+		Where("id = ?", family).Exec(ctx); err != nil {
+		return translate(err, "revoke token family")
+	}
+	_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
+		Where("family = ? AND revoked_at IS NULL", family).Exec(ctx)
+	return translate(err, "revoke family tokens")
+}
+
 // RotateRefreshToken spends the refresh token with hash old and stores next in its family,
 // in one transaction. A token used a second time, or revoked, revokes its whole family:
 // whoever holds a copy of it can no longer refresh. It returns the token's user.
-func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time) (catalog.ID, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time, lim RotationLimits) (catalog.ID, error) {
 	var user catalog.ID
 	var refused error // an answer that must wait for the revocation to commit
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		rt := new(refreshToken)
-		err := tx.NewSelect().Model(rt).Where("token_hash = ?", old).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		rt, f, err := lockFamily(ctx, tx, old)
+		if err != nil {
+			return err
+		}
+		if rt == nil {
 			return ErrRefreshUnknown
 		}
-		if err != nil {
-			return translate(err, "find refresh token")
-		}
-		if rt.UsedAt != nil || rt.RevokedAt != nil {
+		if rt.UsedAt != nil || rt.RevokedAt != nil || f.RevokedAt != nil {
 			refused = ErrRefreshReused
 			if rt.UsedAt == nil {
 				refused = ErrRefreshRevoked // by logout, or with its family
 			}
-			_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
-				Where("family = ? AND revoked_at IS NULL", rt.Family).Exec(ctx)
-			return translate(err, "revoke token family")
+			return revokeFamily(ctx, tx, f.ID, now)
 		}
 		if !now.Before(rt.ExpiresAt) {
 			return ErrRefreshExpired
 		}
+		ok, until, err := hit(ctx, tx, fmt.Sprintf("refresh:%d", f.ID), lim.Max, lim.Window, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return catalog.TooMany("refreshes of this sign-in", until, now)
+		}
 		if _, err := tx.NewUpdate().Model(rt).Set("used_at = ?", now).WherePK().Exec(ctx); err != nil {
 			return translate(err, "spend refresh token")
 		}
+		if _, err := tx.NewUpdate().Model(f).Set("expires_at = ?", expires).WherePK().Exec(ctx); err != nil {
+			return translate(err, "extend token family")
+		}
+		// Spent tokens are kept only so that a replay of one signs the family out; past
+		// SpentKept of them the oldest go, so that a family's rows stay bounded.
+		if _, err := tx.NewRaw(`DELETE FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL AND id <=
+				(SELECT id FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL ORDER BY id DESC OFFSET ? LIMIT 1)`,
+			f.ID, f.ID, lim.SpentKept).Exec(ctx); err != nil {
+			return translate(err, "drop old spent tokens")
+		}
 		user = rt.UserID
-		_, err = saveRefreshToken(ctx, tx, rt.UserID, rt.Family, next, expires)
-		return err
+		return saveRefreshToken(ctx, tx, rt.UserID, f.ID, next, expires)
 	})
 	if err == nil && refused != nil {
 		// The revocation is committed; only then is the caller told.
@@ -151,17 +221,19 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, e
 	return user, err
 }
 
-// RevokeRefreshToken revokes the rest of the family of the refresh token with this hash,
-// spent or not: the sign-in it came from ends. It reports whether that sign-in was live.
+// RevokeRefreshToken revokes the family of the refresh token with this hash, spent or
+// not: the sign-in it came from ends. It reports whether that sign-in was live.
 func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
-	res, err := s.db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
-		Where("revoked_at IS NULL AND family = (SELECT family FROM refresh_tokens WHERE token_hash = ?)", hash).
-		Exec(ctx)
-	if err != nil {
-		return false, translate(err, "revoke refresh token")
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	var live bool
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		rt, f, err := lockFamily(ctx, tx, hash)
+		if err != nil || rt == nil || f.RevokedAt != nil {
+			return err
+		}
+		live = true
+		return revokeFamily(ctx, tx, f.ID, now)
+	})
+	return live, err
 }
 
 // loginWindow is one key's failed logins, counted from window_start.
