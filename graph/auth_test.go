@@ -1156,3 +1156,83 @@ func TestSignOutOutrunsNoRotation(t *testing.T) {
 		}
 	})
 }
+
+// Password hashes are the dearest thing a client can ask for: aliases do not multiply them,
+// and sign-ups from one address are limited.
+func TestCostlyFieldsAreLimited(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, map[string]string{
+		"REGISTER_MAX_PER_ADDRESS": "3",
+		"REGISTER_WINDOW":          "1h",
+		"CLIENT_ADDR_HEADER":       "X-Forwarded-For",
+	})
+	codes := func(r *apitest.Response) map[string]int {
+		got := map[string]int{}
+		for _, e := range r.Errors {
+			got[e.Code()]++
+		}
+		return got
+	}
+
+	t.Run("OnePerRequest", func(t *testing.T) {
+		t.Parallel()
+		var q strings.Builder
+		q.WriteString("mutation {")
+		for i := range 30 {
+			fmt.Fprintf(&q, ` r%d: register(input: {email: "alias%d@example.com", password: "alias password"}) { accessToken }`, i, i)
+		}
+		q.WriteString(" }")
+		r := postWith(t, s, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
+		if got := codes(r); len(r.Errors) != 29 || got["TOO_MANY_REQUESTS"] != 29 {
+			t.Errorf("30 aliased register fields: errors %v; want 29 TOO_MANY_REQUESTS", got)
+		}
+		if n := count(t, s, "SELECT count(*) FROM users WHERE email LIKE 'alias%'"); n != 1 {
+			t.Errorf("accounts made by 30 aliased register fields: %d; want 1", n)
+		}
+
+		q.Reset()
+		q.WriteString("mutation {")
+		for i := range 30 {
+			fmt.Fprintf(&q, ` l%d: login(input: {email: "%s", password: "guess %d"}) { accessToken }`, i, apitest.OwnerEmail, i)
+		}
+		q.WriteString(" }")
+		r = postWith(t, s, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
+		if got := codes(r); got["UNAUTHENTICATED"] != 1 || got["TOO_MANY_REQUESTS"] != 29 {
+			t.Errorf("30 aliased login fields: errors %v; want 1 UNAUTHENTICATED, 29 TOO_MANY_REQUESTS", got)
+		}
+
+		session := register(t, s, "alias.refresh@example.com", "alias password")
+		r = postAs(t, s, "", `mutation($r: String!) { a: refreshToken(refreshToken: $r) { accessToken } b: refreshToken(refreshToken: $r) { accessToken } }`,
+			map[string]any{"r": session.RefreshToken})
+		if got := codes(r); len(r.Errors) != 1 || got["TOO_MANY_REQUESTS"] != 1 {
+			t.Errorf("2 aliased refreshToken fields: errors %v; want 1 TOO_MANY_REQUESTS", got)
+		}
+	})
+
+	t.Run("SignUpsPerAddress", func(t *testing.T) {
+		t.Parallel()
+		from := func(addr, email string) *apitest.Response {
+			return postWith(t, s, map[string]string{"X-Forwarded-For": addr}, registerQuery, credentials(email, "signup password"))
+		}
+		for i := range 3 {
+			if r := from("203.0.113.50", fmt.Sprintf("signup%d@example.com", i)); len(r.Errors) > 0 {
+				t.Fatalf("sign-up %d: %+v", i+1, r.Errors)
+			}
+		}
+		r := from("203.0.113.50", "signup3@example.com")
+		wantCode(t, r, "TOO_MANY_REQUESTS")
+		wantNullField(t, r, "register")
+		if m := retryAfter.FindStringSubmatch(r.Errors[0].Message); m == nil {
+			t.Errorf("message %q does not say when to try again", r.Errors[0].Message)
+		} else if n, _ := strconv.Atoi(m[1]); n < 1 || n > 3600 {
+			t.Errorf("message %q: want a wait of 1 to 3600 seconds", r.Errors[0].Message)
+		}
+		if n := count(t, s, "SELECT count(*) FROM users WHERE email = 'signup3@example.com'"); n != 0 {
+			t.Errorf("accounts made past the limit: %d; want 0", n)
+		}
+		// The count is in PostgreSQL, per address: another address signs up.
+		if r := from("203.0.113.51", "signup3@example.com"); len(r.Errors) > 0 {
+			t.Errorf("sign-up from another address: %+v", r.Errors)
+		}
+	})
+}

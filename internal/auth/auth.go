@@ -75,14 +75,42 @@ type Session struct {
 	User         *catalog.User
 }
 
-// Register creates an account and signs it in.
-func (s *Service) Register(ctx context.Context, email, password string) (*Session, error) {
+// costly refuses a register, login or refreshToken field past MaxPerRequest in one
+// request: aliases would otherwise run many password hashes (or rotations) for one request.
+func (s *Service) costly(ctx context.Context) error {
+	id, _ := ctx.Value(ctxKey{}).(identity)
+	if id.costly == nil || s.opts.MaxPerRequest <= 0 { // not an HTTP request
+		return nil
+	}
+	if int(id.costly.Add(1)) > s.opts.MaxPerRequest {
+		return catalog.Errorf(catalog.TooManyRequests,
+			"At most %d of register, login and refreshToken run per request: send the others in requests of their own.", s.opts.MaxPerRequest)
+	}
+	return nil
+}
+
+// Register creates an account and signs it in. Registrations from one client address are
+// limited per window, since each costs a password hash.
+func (s *Service) Register(ctx context.Context, email, password, clientAddr string) (*Session, error) {
+	if err := s.costly(ctx); err != nil {
+		return nil, err
+	}
 	email, err := catalog.Email(email)
 	if err != nil {
 		return nil, err
 	}
 	if err := catalog.CheckPassword(password); err != nil {
 		return nil, err
+	}
+	if s.opts.RegisterPerAddress > 0 {
+		now := s.now()
+		ok, until, err := s.st.Hit(ctx, "register:"+addressKey(clientAddr), s.opts.RegisterPerAddress, s.opts.RegisterWindow, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, catalog.TooMany("sign-ups from your address", until, now)
+		}
 	}
 	var hash string
 	if err := s.withHashing(ctx, func() (err error) { hash, err = s.opts.Argon2.Hash(password); return err }); err != nil {
@@ -101,6 +129,9 @@ var ErrBadCredentials = catalog.Errorf(catalog.Unauthenticated, "Wrong email or 
 // Login signs a user in. Too many failures for the email or from the client address within
 // the window refuse further tries until the window closes, whatever the password.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*Session, error) {
+	if err := s.costly(ctx); err != nil {
+		return nil, err
+	}
 	// An email no account can have is refused before any SQL: it could not be stored as a
 	// key, and its shape is no secret.
 	email, err := catalog.Email(email)
@@ -163,6 +194,9 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 
 // Refresh spends a refresh token for a new access token and a new refresh token.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, error) {
+	if err := s.costly(ctx); err != nil {
+		return nil, err
+	}
 	next, nextHash, err := NewRefreshToken()
 	if err != nil {
 		return nil, err
