@@ -935,6 +935,44 @@ func TestLoginLimitPerEmail(t *testing.T) {
 		wantLimited(t, login(t, s, email, password), time.Hour)
 	})
 
+	t.Run("RightPasswordsSentAtOnceAllSignIn", func(t *testing.T) {
+		t.Parallel()
+		const email, password = "eager@example.com", "eager password"
+		register(t, s, email, password)
+		for trial := range 3 {
+			const logins = 10
+			codes := make(chan string, logins)
+			var wg sync.WaitGroup
+			for range logins {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := sendWith(s, nil, loginQuery, credentials(email, password))
+					switch {
+					case err != nil:
+						codes <- err.Error()
+					case len(r.Errors) > 0:
+						codes <- r.Errors[0].Code() + ": " + r.Errors[0].Message
+					default:
+						codes <- "ok"
+					}
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			got := map[string]int{}
+			for c := range codes {
+				got[c]++
+			}
+			if got["ok"] != logins {
+				t.Errorf("trial %d: %d logins at once with the right password: %v; want all ok", trial, logins, got)
+			}
+		}
+		if n := count(t, s, "SELECT coalesce(sum(failures), 0) FROM login_failures WHERE key = 'email:eager@example.com'"); n != 0 {
+			t.Errorf("failures counted for right passwords: %d; want 0", n)
+		}
+	})
+
 	t.Run("SuccessForgetsFailures", func(t *testing.T) {
 		t.Parallel()
 		const email, password = "forgetful@example.com", "forgetful password"

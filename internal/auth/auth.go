@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -138,35 +137,23 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	emailKey := "email:" + strings.ToLower(email)
 	addrKey := "addr:" + addressKey(clientAddr)
 	keys := []string{emailKey, addrKey}
 	limits := []int{s.opts.MaxFailuresPerEmail, s.opts.MaxFailuresPerAddress}
-	tooMany := func(until time.Time) error {
-		wait := max(1, int(math.Ceil(until.Sub(now).Seconds())))
-		return catalog.Errorf(catalog.TooManyRequests, "Too many failed logins: try again in %d seconds.", wait)
-	}
-	counts, ends, err := s.st.LoginFailures(ctx, keys, s.opts.FailureWindow, now)
-	if err != nil {
+	if err := s.reserveLogin(ctx, keys, limits); err != nil {
 		return nil, err
 	}
-	for i := range keys {
-		if counts[i] >= limits[i] {
-			return nil, tooMany(ends[i])
-		}
-	}
-	// The attempt counts as a failure before its password is checked, so that guesses sent
-	// at once cannot all pass the check above: those past the limit stop here.
-	counts, ends, err = s.st.AddLoginFailure(ctx, keys, s.opts.FailureWindow, now)
-	if err != nil {
-		return nil, err
-	}
-	for i := range keys {
-		if counts[i] > limits[i] {
-			return nil, tooMany(ends[i])
-		}
-	}
+	// A wrong password counts as a failure; a right one forgets the email's failures.
+	var failed bool
+	var clear string
+	defer func() {
+		// The attempt ends even when its request was cancelled; should this fail too, the
+		// attempt is forgotten when its window closes.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = s.st.SettleLogin(ctx, keys, failed, clear)
+	}()
 
 	u, err := s.st.UserByEmail(ctx, email)
 	if err != nil {
@@ -181,15 +168,49 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if u == nil || !ok {
+		failed = true
 		return nil, ErrBadCredentials
 	}
-	if err := s.st.ClearLoginFailures(ctx, emailKey); err != nil {
-		return nil, err
-	}
-	if err := s.st.ForgetLoginFailure(ctx, addrKey); err != nil {
-		return nil, err
-	}
+	clear = emailKey
 	return s.newSession(ctx, u)
+}
+
+// loginWait bounds how long a login waits for the outcome of logins under way.
+const loginWait = 5 * time.Second
+
+// reserveLogin counts a login as under way for each key, or refuses it.
+//
+// A login counts as under way, apart from failures, while its password is checked. Its
+// password is checked only while for every key failures plus logins under way stay below
+// the limit, so guesses sent at once get no more checks than the limit allows. A login
+// that finds no room waits for those under way to end instead of being refused: when
+// they had the right password no failure was counted, and it goes on. Only failures
+// refuse a login until the window closes.
+func (s *Service) reserveLogin(ctx context.Context, keys []string, limits []int) error {
+	giveUp := s.now().Add(loginWait)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		now := s.now()
+		a, err := s.st.ReserveLogin(ctx, keys, limits, s.opts.FailureWindow, now)
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			if a.Failures[i] >= limits[i] {
+				return catalog.TooMany("failed logins", a.Ends[i], now)
+			}
+		}
+		if a.Reserved {
+			return nil
+		}
+		if now.Add(delay).After(giveUp) {
+			return catalog.TooMany("logins under way", now.Add(time.Second), now)
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Refresh spends a refresh token for a new access token and a new refresh token.

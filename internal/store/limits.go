@@ -20,8 +20,10 @@ func hit(ctx context.Context, db bun.IDB, key string, limit int, window time.Dur
 		WindowEnd time.Time `bun:"window_end"`
 	}
 	// Closed windows count for nothing; the same statement drops them (but for key's own,
-	// which it updates) so that the table holds only open ones.
-	err := db.NewRaw(`WITH closed AS (DELETE FROM request_counts WHERE window_end <= ? AND key <> ?)
+	// which it updates, and rows others hold, so that it waits for no one) so that the
+	// table holds only open ones.
+	err := db.NewRaw(`WITH closed AS (DELETE FROM request_counts WHERE key IN (SELECT key FROM request_counts
+			WHERE window_end <= ? AND key <> ? FOR UPDATE SKIP LOCKED))
 		INSERT INTO request_counts AS rc (key, hits, window_end) VALUES (?, 1, ?)
 		ON CONFLICT (key) DO UPDATE SET
 		  hits = CASE WHEN rc.window_end <= ? THEN 1 ELSE least(rc.hits + 1, ? + 1) END,

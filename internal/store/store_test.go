@@ -397,17 +397,17 @@ func TestAuthTablesDropDeadRows(t *testing.T) {
 	t.Run("ClosedLoginWindows", func(t *testing.T) {
 		start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 		const window = time.Minute
-		if _, _, err := st.AddLoginFailure(ctx, []string{"email:a@example.com", "addr:192.0.2.1"}, window, start); err != nil {
+		if _, err := st.ReserveLogin(ctx, []string{"email:a@example.com", "addr:192.0.2.1"}, []int{5, 5}, window, start); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := st.AddLoginFailure(ctx, []string{"email:b@example.com"}, window, start.Add(30*time.Second)); err != nil {
+		if _, err := st.ReserveLogin(ctx, []string{"email:b@example.com"}, []int{5}, window, start.Add(30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if n := rows("login_failures"); n != 3 {
 			t.Fatalf("rows with every window open: %d; want 3", n)
 		}
 		// The first two windows have closed; b's is still open.
-		if _, _, err := st.AddLoginFailure(ctx, []string{"email:c@example.com"}, window, start.Add(80*time.Second)); err != nil {
+		if _, err := st.ReserveLogin(ctx, []string{"email:c@example.com"}, []int{5}, window, start.Add(80*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if n := rows("login_failures"); n != 2 {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -236,76 +238,88 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Ti
 	return live, err
 }
 
-// loginWindow is one key's failed logins, counted from window_start.
+// loginWindow is one key's failed logins, and its logins under way, counted from
+// window_start.
 type loginWindow struct {
 	Key         string    `bun:"key"`
 	Failures    int       `bun:"failures"`
+	Pending     int       `bun:"pending"`
 	WindowStart time.Time `bun:"window_start"`
 }
 
-// perKey returns, for each key in order, the failures counted in its window still open at
-// now and when that window closes; 0 and the zero time for a key with none.
-func perKey(rows []loginWindow, keys []string, window time.Duration, now time.Time) ([]int, []time.Time) {
-	counts := make([]int, len(keys))
-	ends := make([]time.Time, len(keys))
-	for _, r := range rows {
-		for i, k := range keys {
-			if end := r.WindowStart.Add(window); k == r.Key && now.Before(end) {
-				counts[i], ends[i] = r.Failures, end
+// LoginAttempt is what ReserveLogin found for each key, in the order of its keys.
+type LoginAttempt struct {
+	Failures []int       // failed logins in the open window
+	Ends     []time.Time // when that window closes
+	Reserved bool        // whether the attempt was counted as under way
+}
+
+// ReserveLogin counts a login as under way for every key, unless for some key its
+// failures and the logins already under way reach that key's limit: then it counts
+// nothing. A key whose window has closed starts a new one. The keys' rows stay locked
+// from reading to counting, so replicas reserving at once cannot overshoot a limit.
+func (s *Store) ReserveLogin(ctx context.Context, keys []string, limits []int, window time.Duration, now time.Time) (LoginAttempt, error) {
+	keys = slices.Clone(keys)
+	limits = slices.Clone(limits)
+	// Locks are taken in key order, the same in every transaction, so none deadlock.
+	byKey := map[string]int{}
+	for i, k := range keys {
+		byKey[k] = limits[i]
+	}
+	sorted := slices.Sorted(maps.Keys(byKey))
+	out := LoginAttempt{Failures: make([]int, len(keys)), Ends: make([]time.Time, len(keys))}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Closed windows count for nothing; without this every email ever tried keeps a row.
+		// Rows another login holds are left for later, so that this waits for no one.
+		if _, err := tx.NewRaw(`DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures
+				WHERE window_start <= ?::timestamptz - ? * interval '1 second' AND NOT key = ANY(?)
+				FOR UPDATE SKIP LOCKED)`, now, window.Seconds(), pgdialect.Array(sorted)).Exec(ctx); err != nil {
+			return translate(err, "drop closed login windows")
+		}
+		var rows []loginWindow
+		err := tx.NewRaw(`INSERT INTO login_failures AS lf (key, failures, pending, window_start)
+				SELECT k, 0, 0, ?::timestamptz FROM unnest(?::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n
+				ON CONFLICT (key) DO UPDATE SET
+				  failures = CASE WHEN lf.window_start <= EXCLUDED.window_start - ? * interval '1 second' THEN 0 ELSE lf.failures END,
+				  pending = CASE WHEN lf.window_start <= EXCLUDED.window_start - ? * interval '1 second' THEN 0 ELSE lf.pending END,
+				  window_start = CASE WHEN lf.window_start <= EXCLUDED.window_start - ? * interval '1 second'
+				    THEN EXCLUDED.window_start ELSE lf.window_start END
+				RETURNING key, failures, pending, window_start`,
+			now, pgdialect.Array(sorted), window.Seconds(), window.Seconds(), window.Seconds()).Scan(ctx, &rows)
+		if err != nil {
+			return translate(err, "read login attempts")
+		}
+		room := true
+		for _, r := range rows {
+			for i, k := range keys {
+				if k == r.Key {
+					out.Failures[i], out.Ends[i] = r.Failures, r.WindowStart.Add(window)
+				}
+			}
+			if r.Failures+r.Pending >= byKey[r.Key] {
+				room = false
 			}
 		}
-	}
-	return counts, ends
+		if !room {
+			return nil
+		}
+		if _, err := tx.NewRaw("UPDATE login_failures SET pending = pending + 1 WHERE key = ANY(?)",
+			pgdialect.Array(sorted)).Exec(ctx); err != nil {
+			return translate(err, "reserve login attempt")
+		}
+		out.Reserved = true
+		return nil
+	})
+	return out, err
 }
 
-// LoginFailures returns, for each key, how many failed logins it has in the window that is
-// still open at now, and when that window closes.
-func (s *Store) LoginFailures(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
-	var rows []loginWindow
-	err := s.db.NewSelect().Table("login_failures").Column("key", "failures", "window_start").
-		Where("key IN (?)", bun.In(keys)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, nil, translate(err, "login failures")
-	}
-	counts, ends := perKey(rows, keys, window, now)
-	return counts, ends, nil
-}
-
-// AddLoginFailure counts one more failed login for each key; a key whose window has closed
-// starts a new one. It returns, per key, the failures now counted and when their window
-// closes. One statement counts every key, so replicas counting at once lose nothing.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
-	// Closed windows count for nothing; without this every email ever tried keeps a row.
-	if _, err := s.db.NewDelete().Table("login_failures").
-		Where("window_start <= ?::timestamptz - ? * interval '1 second'", now, window.Seconds()).Exec(ctx); err != nil {
-		return nil, nil, translate(err, "drop closed login windows")
-	}
-	var rows []loginWindow
-	err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start)
-			SELECT k, 1, ?::timestamptz FROM unnest(?::text[]) AS k
-			ON CONFLICT (key) DO UPDATE SET
-			  failures = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
-			    THEN 1 ELSE login_failures.failures + 1 END,
-			  window_start = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
-			    THEN EXCLUDED.window_start ELSE login_failures.window_start END
-			RETURNING key, failures, window_start`,
-		now, pgdialect.Array(keys), window.Seconds(), window.Seconds()).Scan(ctx, &rows)
-	if err != nil {
-		return nil, nil, translate(err, "count login failure")
-	}
-	counts, ends := perKey(rows, keys, window, now)
-	return counts, ends, nil
-}
-
-// ForgetLoginFailure takes back one failed login of key: an attempt counted before its
-// password was checked, that turned out right.
-func (s *Store) ForgetLoginFailure(ctx context.Context, key string) error {
-	_, err := s.db.NewRaw("UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0", key).Exec(ctx)
-	return translate(err, "forget login failure")
-}
-
-// ClearLoginFailures forgets the failed logins of key, after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := s.db.NewDelete().Table("login_failures").Where("key = ?", key).Exec(ctx)
-	return translate(err, "clear login failures")
+// SettleLogin ends a login ReserveLogin counted as under way: a failure counts for every
+// key; a success forgets the failures of clearKey.
+func (s *Store) SettleLogin(ctx context.Context, keys []string, failed bool, clearKey string) error {
+	// The rows are locked in key order, as ReserveLogin locks them, so the two never deadlock.
+	_, err := s.db.NewRaw(`UPDATE login_failures AS lf SET pending = greatest(lf.pending - 1, 0),
+			failures = CASE WHEN ? THEN lf.failures + 1 WHEN lf.key = ? THEN 0 ELSE lf.failures END
+			FROM (SELECT key FROM login_failures WHERE key = ANY(?) ORDER BY key FOR UPDATE) AS l
+			WHERE lf.key = l.key`, failed, clearKey, pgdialect.Array(keys)).Exec(ctx)
+	return translate(err, "settle login attempt")
 }
