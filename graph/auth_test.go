@@ -1274,3 +1274,40 @@ func TestCostlyFieldsAreLimited(t *testing.T) {
 		}
 	})
 }
+
+// One sign-in rotates at most REFRESH_MAX_PER_SIGN_IN times a window, and keeps at most
+// REFRESH_SPENT_KEPT spent tokens.
+func TestRefreshIsBounded(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, map[string]string{
+		"REFRESH_MAX_PER_SIGN_IN": "5",
+		"REFRESH_WINDOW":          "1h",
+		"REFRESH_SPENT_KEPT":      "3",
+	})
+	first := register(t, s, "bounded@example.com", "bounded password")
+	token := first.RefreshToken
+	for range 5 {
+		token = mustRefresh(t, s, token).RefreshToken
+	}
+	r := refresh(t, s, token)
+	wantCode(t, r, "TOO_MANY_REQUESTS")
+	if len(r.Errors) == 1 {
+		if m := retryAfter.FindStringSubmatch(r.Errors[0].Message); m == nil {
+			t.Errorf("message %q does not say when to try again", r.Errors[0].Message)
+		}
+	}
+	uid := dbID(t, first.User.ID)
+	if n := count(t, s, "SELECT count(*) FROM refresh_tokens WHERE user_id = ? AND used_at IS NOT NULL", uid); n != 3 {
+		t.Errorf("spent tokens kept after 5 rotations: %d; want 3", n)
+	}
+	// The refused refresh spent nothing: the token still works once the window allows.
+	exec(t, s, "UPDATE request_counts SET window_end = now() WHERE key LIKE 'refresh:%'")
+	next := mustRefresh(t, s, token)
+	// A replay of a kept spent token still signs the sign-in out.
+	wantCode(t, refresh(t, s, token), "UNAUTHENTICATED")
+	wantCode(t, refresh(t, s, next.RefreshToken), "UNAUTHENTICATED")
+	// Another sign-in of the same user has a budget of its own.
+	var other struct{ Login sessionJSON }
+	mustPostAs(t, s, "", loginQuery, credentials("bounded@example.com", "bounded password"), &other)
+	mustRefresh(t, s, other.Login.RefreshToken)
+}
