@@ -935,6 +935,44 @@ func TestLoginLimitPerEmail(t *testing.T) {
 		wantLimited(t, login(t, s, email, password), time.Hour)
 	})
 
+	t.Run("RightPasswordsSentAtOnceAllSignIn", func(t *testing.T) {
+		t.Parallel()
+		const email, password = "eager@example.com", "eager password"
+		register(t, s, email, password)
+		for trial := range 3 {
+			const logins = 10
+			codes := make(chan string, logins)
+			var wg sync.WaitGroup
+			for range logins {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := sendWith(s, nil, loginQuery, credentials(email, password))
+					switch {
+					case err != nil:
+						codes <- err.Error()
+					case len(r.Errors) > 0:
+						codes <- r.Errors[0].Code() + ": " + r.Errors[0].Message
+					default:
+						codes <- "ok"
+					}
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			got := map[string]int{}
+			for c := range codes {
+				got[c]++
+			}
+			if got["ok"] != logins {
+				t.Errorf("trial %d: %d logins at once with the right password: %v; want all ok", trial, logins, got)
+			}
+		}
+		if n := count(t, s, "SELECT coalesce(sum(failures), 0) FROM login_failures WHERE key = 'email:eager@example.com'"); n != 0 {
+			t.Errorf("failures counted for right passwords: %d; want 0", n)
+		}
+	})
+
 	t.Run("SuccessForgetsFailures", func(t *testing.T) {
 		t.Parallel()
 		const email, password = "forgetful@example.com", "forgetful password"
@@ -1042,4 +1080,234 @@ func TestNoPasswordOrTokenInLogs(t *testing.T) {
 			t.Errorf("the server's log holds the signature of the %s", what)
 		}
 	}
+}
+
+func TestLoginChecksTheEmailFirst(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, map[string]string{"LOG_LEVEL": "DEBUG", "CLIENT_ADDR_HEADER": "X-Forwarded-For"})
+	for _, email := range []string{
+		"nul\x00byte@example.com",
+		strings.Repeat("a", 3000) + "@example.com",
+		"not-an-email",
+		"",
+	} {
+		r := login(t, s, email, "some password")
+		wantCode(t, r, "BAD_USER_INPUT")
+		wantNullField(t, r, "login")
+	}
+	if n := count(t, s, "SELECT count(*) FROM login_failures WHERE key LIKE 'email:%'"); n != 0 {
+		t.Errorf("failure counters after malformed emails: %d; want 0", n)
+	}
+	// A proxy's header may hold anything; its key stays short.
+	r := postWith(t, s, map[string]string{"X-Forwarded-For": strings.Repeat("x", 3000)},
+		loginQuery, credentials("nobody@example.com", "some password"))
+	wantCode(t, r, "UNAUTHENTICATED")
+	if n := count(t, s, "SELECT coalesce(max(octet_length(key)), 0) FROM login_failures"); n > 300 {
+		t.Errorf("longest login_failures key: %d bytes; want at most 300", n)
+	}
+	if logs := s.Logs(); strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "SELECT") {
+		t.Errorf("the server logged an error or SQL:\n%s", logs)
+	}
+}
+
+// sendRefresh spends a refresh token from any goroutine: the new one, or "" when refused.
+func sendRefresh(s *apitest.Server, token string) (string, error) {
+	r, err := sendWith(s, nil, refreshQuery, map[string]any{"r": token})
+	if err != nil || len(r.Errors) > 0 {
+		return "", err
+	}
+	var out struct{ RefreshToken sessionJSON }
+	if err := json.Unmarshal(r.Data, &out); err != nil {
+		return "", err
+	}
+	return out.RefreshToken.RefreshToken, nil
+}
+
+// After a replay or a logout no token of the sign-in works, even one a rotation was
+// writing at that very moment. Each trial races them; the race is lost only now and then,
+// hence the trials.
+func TestSignOutOutrunsNoRotation(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, nil)
+	const trials = 25
+
+	t.Run("ReplayWhileTheThiefRotates", func(t *testing.T) {
+		t.Parallel()
+		for trial := range trials {
+			first := register(t, s, fmt.Sprintf("replay.race%d@example.com", trial), "race password")
+			stolen := mustRefresh(t, s, first.RefreshToken).RefreshToken
+			var wg sync.WaitGroup
+			var thief string
+			var thiefErr error
+			wg.Add(1)
+			go func() { // the thief keeps rotating while it can
+				defer wg.Done()
+				thief = stolen
+				for range 20 {
+					next, err := sendRefresh(s, thief)
+					if err != nil || next == "" {
+						thiefErr = err
+						return
+					}
+					thief = next
+				}
+			}()
+			// The owner replays the token the thief spent.
+			wantCode(t, refresh(t, s, first.RefreshToken), "UNAUTHENTICATED")
+			wg.Wait()
+			if thiefErr != nil {
+				t.Fatal(thiefErr)
+			}
+			if next, err := sendRefresh(s, thief); err != nil || next != "" {
+				t.Fatalf("trial %d: the thief's newest token still refreshes after the owner's replay (err %v)", trial, err)
+			}
+		}
+	})
+
+	t.Run("LogoutWhileRefreshing", func(t *testing.T) {
+		t.Parallel()
+		for trial := range trials {
+			session := register(t, s, fmt.Sprintf("logout.race%d@example.com", trial), "race password")
+			var wg sync.WaitGroup
+			var next string
+			var err error
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next, err = sendRefresh(s, session.RefreshToken)
+			}()
+			var out struct{ Logout bool }
+			mustPostAs(t, s, "", logoutQuery, map[string]any{"r": session.RefreshToken}, &out)
+			wg.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Logout {
+				t.Errorf("trial %d: logout of a live sign-in = false; want true", trial)
+			}
+			if next == "" {
+				continue // the refresh came second and was refused
+			}
+			if again, err := sendRefresh(s, next); err != nil || again != "" {
+				t.Fatalf("trial %d: a token minted during logout still refreshes after it (err %v)", trial, err)
+			}
+		}
+	})
+}
+
+// Password hashes are the dearest thing a client can ask for: aliases do not multiply them,
+// and sign-ups from one address are limited.
+func TestCostlyFieldsAreLimited(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, map[string]string{
+		"REGISTER_MAX_PER_ADDRESS": "3",
+		"REGISTER_WINDOW":          "1h",
+		"CLIENT_ADDR_HEADER":       "X-Forwarded-For",
+	})
+	codes := func(r *apitest.Response) map[string]int {
+		got := map[string]int{}
+		for _, e := range r.Errors {
+			got[e.Code()]++
+		}
+		return got
+	}
+
+	t.Run("OnePerRequest", func(t *testing.T) {
+		t.Parallel()
+		var q strings.Builder
+		q.WriteString("mutation {")
+		for i := range 30 {
+			fmt.Fprintf(&q, ` r%d: register(input: {email: "alias%d@example.com", password: "alias password"}) { accessToken }`, i, i)
+		}
+		q.WriteString(" }")
+		r := postWith(t, s, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
+		if got := codes(r); len(r.Errors) != 29 || got["TOO_MANY_REQUESTS"] != 29 {
+			t.Errorf("30 aliased register fields: errors %v; want 29 TOO_MANY_REQUESTS", got)
+		}
+		if n := count(t, s, "SELECT count(*) FROM users WHERE email LIKE 'alias%'"); n != 1 {
+			t.Errorf("accounts made by 30 aliased register fields: %d; want 1", n)
+		}
+
+		q.Reset()
+		q.WriteString("mutation {")
+		for i := range 30 {
+			fmt.Fprintf(&q, ` l%d: login(input: {email: "%s", password: "guess %d"}) { accessToken }`, i, apitest.OwnerEmail, i)
+		}
+		q.WriteString(" }")
+		r = postWith(t, s, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
+		if got := codes(r); got["UNAUTHENTICATED"] != 1 || got["TOO_MANY_REQUESTS"] != 29 {
+			t.Errorf("30 aliased login fields: errors %v; want 1 UNAUTHENTICATED, 29 TOO_MANY_REQUESTS", got)
+		}
+
+		session := register(t, s, "alias.refresh@example.com", "alias password")
+		r = postAs(t, s, "", `mutation($r: String!) { a: refreshToken(refreshToken: $r) { accessToken } b: refreshToken(refreshToken: $r) { accessToken } }`,
+			map[string]any{"r": session.RefreshToken})
+		if got := codes(r); len(r.Errors) != 1 || got["TOO_MANY_REQUESTS"] != 1 {
+			t.Errorf("2 aliased refreshToken fields: errors %v; want 1 TOO_MANY_REQUESTS", got)
+		}
+	})
+
+	t.Run("SignUpsPerAddress", func(t *testing.T) {
+		t.Parallel()
+		from := func(addr, email string) *apitest.Response {
+			return postWith(t, s, map[string]string{"X-Forwarded-For": addr}, registerQuery, credentials(email, "signup password"))
+		}
+		for i := range 3 {
+			if r := from("203.0.113.50", fmt.Sprintf("signup%d@example.com", i)); len(r.Errors) > 0 {
+				t.Fatalf("sign-up %d: %+v", i+1, r.Errors)
+			}
+		}
+		r := from("203.0.113.50", "signup3@example.com")
+		wantCode(t, r, "TOO_MANY_REQUESTS")
+		wantNullField(t, r, "register")
+		if m := retryAfter.FindStringSubmatch(r.Errors[0].Message); m == nil {
+			t.Errorf("message %q does not say when to try again", r.Errors[0].Message)
+		} else if n, _ := strconv.Atoi(m[1]); n < 1 || n > 3600 {
+			t.Errorf("message %q: want a wait of 1 to 3600 seconds", r.Errors[0].Message)
+		}
+		if n := count(t, s, "SELECT count(*) FROM users WHERE email = 'signup3@example.com'"); n != 0 {
+			t.Errorf("accounts made past the limit: %d; want 0", n)
+		}
+		// The count is in PostgreSQL, per address: another address signs up.
+		if r := from("203.0.113.51", "signup3@example.com"); len(r.Errors) > 0 {
+			t.Errorf("sign-up from another address: %+v", r.Errors)
+		}
+	})
+}
+
+// One sign-in rotates at most REFRESH_MAX_PER_SIGN_IN times a window, and keeps at most
+// REFRESH_SPENT_KEPT spent tokens.
+func TestRefreshIsBounded(t *testing.T) {
+	t.Parallel()
+	s := authServer(t, map[string]string{
+		"REFRESH_MAX_PER_SIGN_IN": "5",
+		"REFRESH_WINDOW":          "1h",
+		"REFRESH_SPENT_KEPT":      "3",
+	})
+	first := register(t, s, "bounded@example.com", "bounded password")
+	token := first.RefreshToken
+	for range 5 {
+		token = mustRefresh(t, s, token).RefreshToken
+	}
+	r := refresh(t, s, token)
+	wantCode(t, r, "TOO_MANY_REQUESTS")
+	if len(r.Errors) == 1 {
+		if m := retryAfter.FindStringSubmatch(r.Errors[0].Message); m == nil {
+			t.Errorf("message %q does not say when to try again", r.Errors[0].Message)
+		}
+	}
+	uid := dbID(t, first.User.ID)
+	if n := count(t, s, "SELECT count(*) FROM refresh_tokens WHERE user_id = ? AND used_at IS NOT NULL", uid); n != 3 {
+		t.Errorf("spent tokens kept after 5 rotations: %d; want 3", n)
+	}
+	// The refused refresh spent nothing: the token still works once the window allows.
+	exec(t, s, "UPDATE request_counts SET window_end = now() WHERE key LIKE 'refresh:%'")
+	next := mustRefresh(t, s, token)
+	// A replay of a kept spent token still signs the sign-in out.
+	wantCode(t, refresh(t, s, token), "UNAUTHENTICATED")
+	wantCode(t, refresh(t, s, next.RefreshToken), "UNAUTHENTICATED")
+	// Another sign-in of the same user has a budget of its own.
+	var other struct{ Login sessionJSON }
+	mustPostAs(t, s, "", loginQuery, credentials("bounded@example.com", "bounded password"), &other)
+	mustRefresh(t, s, other.Login.RefreshToken)
 }

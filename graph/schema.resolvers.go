@@ -225,7 +225,7 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error) {
-	return payload(r.Auth.Register(ctx, input.Email, input.Password))
+	return payload(r.Auth.Register(ctx, input.Email, input.Password, auth.ClientAddr(ctx)))
 }
 
 // Login is the resolver for the login field.

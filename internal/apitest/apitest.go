@@ -38,8 +38,12 @@ const (
 )
 
 // testEnv makes password hashing cheap: tests sign up many users, and the cost travels in
-// each hash, so nothing else changes.
-var testEnv = map[string]string{"PASSWORD_HASH_MEMORY_KIB": "64", "PASSWORD_HASH_TIME": "1"}
+// each hash, so nothing else changes. For the same reason sign-ups and refreshes are not
+// limited unless a test sets the limits.
+var testEnv = map[string]string{
+	"PASSWORD_HASH_MEMORY_KIB": "64", "PASSWORD_HASH_TIME": "1",
+	"REGISTER_MAX_PER_ADDRESS": "1000000", "REFRESH_MAX_PER_SIGN_IN": "1000000",
+}
 
 // New starts a storegraph on a fresh database; env overrides settings as the environment
 // would. The server logs at WARN, at LOG_LEVEL when env sets it, or at DEBUG with TEST_LOG

@@ -88,7 +88,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		MaxFailuresPerEmail:   cfg.LoginMaxFailures,
 		MaxFailuresPerAddress: cfg.LoginMaxPerAddr,
 		FailureWindow:         cfg.LoginWindow,
-		Argon2:                hashing,
+		MaxPerRequest:         cfg.AuthMaxPerRequest,
+		RegisterPerAddress:    cfg.RegisterMaxPerAddr,
+		RegisterWindow:        cfg.RegisterWindow,
+		Rotation: store.RotationLimits{
+			Max: cfg.RefreshMaxPerSignIn, Window: cfg.RefreshWindow, SpentKept: cfg.RefreshSpentKept,
+		},
+		Argon2: hashing,
 	})
 	if err != nil {
 		_ = db.Close()

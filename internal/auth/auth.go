@@ -5,8 +5,10 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
-	"math"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -22,6 +24,10 @@ type Options struct {
 	MaxFailuresPerEmail   int           // failed logins for one email before it is refused for a while
 	MaxFailuresPerAddress int           // failed logins from one client address before it is refused
 	FailureWindow         time.Duration // how long failed logins count
+	MaxPerRequest         int           // register, login and refreshToken fields in one request
+	RegisterPerAddress    int           // registrations from one client address per window
+	RegisterWindow        time.Duration // how long registrations count
+	Rotation              store.RotationLimits
 	Argon2                Argon2
 }
 
@@ -68,14 +74,42 @@ type Session struct {
 	User         *catalog.User
 }
 
-// Register creates an account and signs it in.
-func (s *Service) Register(ctx context.Context, email, password string) (*Session, error) {
+// costly refuses a register, login or refreshToken field past MaxPerRequest in one
+// request: aliases would otherwise run many password hashes (or rotations) for one request.
+func (s *Service) costly(ctx context.Context) error {
+	id, _ := ctx.Value(ctxKey{}).(identity)
+	if id.costly == nil || s.opts.MaxPerRequest <= 0 { // not an HTTP request
+		return nil
+	}
+	if int(id.costly.Add(1)) > s.opts.MaxPerRequest {
+		return catalog.Errorf(catalog.TooManyRequests,
+			"At most %d of register, login and refreshToken run per request: send the others in requests of their own.", s.opts.MaxPerRequest)
+	}
+	return nil
+}
+
+// Register creates an account and signs it in. Registrations from one client address are
+// limited per window, since each costs a password hash.
+func (s *Service) Register(ctx context.Context, email, password, clientAddr string) (*Session, error) {
+	if err := s.costly(ctx); err != nil {
+		return nil, err
+	}
 	email, err := catalog.Email(email)
 	if err != nil {
 		return nil, err
 	}
 	if err := catalog.CheckPassword(password); err != nil {
 		return nil, err
+	}
+	if s.opts.RegisterPerAddress > 0 {
+		now := s.now()
+		ok, until, err := s.st.Hit(ctx, "register:"+addressKey(clientAddr), s.opts.RegisterPerAddress, s.opts.RegisterWindow, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, catalog.TooMany("sign-ups from your address", until, now)
+		}
 	}
 	var hash string
 	if err := s.withHashing(ctx, func() (err error) { hash, err = s.opts.Argon2.Hash(password); return err }); err != nil {
@@ -94,37 +128,34 @@ var ErrBadCredentials = catalog.Errorf(catalog.Unauthenticated, "Wrong email or 
 // Login signs a user in. Too many failures for the email or from the client address within
 // the window refuse further tries until the window closes, whatever the password.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*Session, error) {
-	now := s.now()
-	emailKey := "email:" + strings.ToLower(strings.TrimSpace(email))
-	addrKey := "addr:" + clientAddr
+	if err := s.costly(ctx); err != nil {
+		return nil, err
+	}
+	// An email no account can have is refused before any SQL: it could not be stored as a
+	// key, and its shape is no secret.
+	email, err := catalog.Email(email)
+	if err != nil {
+		return nil, err
+	}
+	emailKey := "email:" + strings.ToLower(email)
+	addrKey := "addr:" + addressKey(clientAddr)
 	keys := []string{emailKey, addrKey}
 	limits := []int{s.opts.MaxFailuresPerEmail, s.opts.MaxFailuresPerAddress}
-	tooMany := func(until time.Time) error {
-		wait := max(1, int(math.Ceil(until.Sub(now).Seconds())))
-		return catalog.Errorf(catalog.TooManyRequests, "Too many failed logins: try again in %d seconds.", wait)
-	}
-	counts, ends, err := s.st.LoginFailures(ctx, keys, s.opts.FailureWindow, now)
-	if err != nil {
+	if err := s.reserveLogin(ctx, keys, limits); err != nil {
 		return nil, err
 	}
-	for i := range keys {
-		if counts[i] >= limits[i] {
-			return nil, tooMany(ends[i])
-		}
-	}
-	// The attempt counts as a failure before its password is checked, so that guesses sent
-	// at once cannot all pass the check above: those past the limit stop here.
-	counts, ends, err = s.st.AddLoginFailure(ctx, keys, s.opts.FailureWindow, now)
-	if err != nil {
-		return nil, err
-	}
-	for i := range keys {
-		if counts[i] > limits[i] {
-			return nil, tooMany(ends[i])
-		}
-	}
+	// A wrong password counts as a failure; a right one forgets the email's failures.
+	var failed bool
+	var clear string
+	defer func() {
+		// The attempt ends even when its request was cancelled; should this fail too, the
+		// attempt is forgotten when its window closes.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = s.st.SettleLogin(ctx, keys, failed, clear)
+	}()
 
-	u, err := s.st.UserByEmail(ctx, strings.TrimSpace(email))
+	u, err := s.st.UserByEmail(ctx, email)
 	if err != nil {
 		return nil, err
 	}
@@ -137,25 +168,62 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if u == nil || !ok {
+		failed = true
 		return nil, ErrBadCredentials
 	}
-	if err := s.st.ClearLoginFailures(ctx, emailKey); err != nil {
-		return nil, err
-	}
-	if err := s.st.ForgetLoginFailure(ctx, addrKey); err != nil {
-		return nil, err
-	}
+	clear = emailKey
 	return s.newSession(ctx, u)
+}
+
+// loginWait bounds how long a login waits for the outcome of logins under way.
+const loginWait = 5 * time.Second
+
+// reserveLogin counts a login as under way for each key, or refuses it.
+//
+// A login counts as under way, apart from failures, while its password is checked. Its
+// password is checked only while for every key failures plus logins under way stay below
+// the limit, so guesses sent at once get no more checks than the limit allows. A login
+// that finds no room waits for those under way to end instead of being refused: when
+// they had the right password no failure was counted, and it goes on. Only failures
+// refuse a login until the window closes.
+func (s *Service) reserveLogin(ctx context.Context, keys []string, limits []int) error {
+	giveUp := s.now().Add(loginWait)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		now := s.now()
+		a, err := s.st.ReserveLogin(ctx, keys, limits, s.opts.FailureWindow, now)
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			if a.Failures[i] >= limits[i] {
+				return catalog.TooMany("failed logins", a.Ends[i], now)
+			}
+		}
+		if a.Reserved {
+			return nil
+		}
+		if now.Add(delay).After(giveUp) {
+			return catalog.TooMany("logins under way", now.Add(time.Second), now)
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Refresh spends a refresh token for a new access token and a new refresh token.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, error) {
+	if err := s.costly(ctx); err != nil {
+		return nil, err
+	}
 	next, nextHash, err := NewRefreshToken()
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	userID, err := s.st.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL))
+	userID, err := s.st.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL), s.opts.Rotation)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +261,18 @@ func (s *Service) newSession(ctx context.Context, u *catalog.User) (*Session, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.st.SaveRefreshToken(ctx, u.ID, 0, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
+	if _, err := s.st.SaveRefreshToken(ctx, u.ID, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
 		return nil, err
 	}
 	return &Session{AccessToken: access, RefreshToken: refresh, User: u}, nil
+}
+
+// addressKey is a client address as a counter's key: an IP address as such, anything else
+// (a proxy's header may hold any text) as its hash, so that keys stay short.
+func addressKey(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		return ip.String()
+	}
+	sum := sha256.Sum256([]byte(addr))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/storegraph/storegraph/internal/catalog"
 )
@@ -16,6 +17,8 @@ type identity struct {
 	user catalog.ID
 	err  error // why a token that was sent does not count
 	addr string
+	// costly counts the register, login and refreshToken fields the request has run.
+	costly *atomic.Int32
 }
 
 // Middleware reads the access token of every request into its context: the user, or why
@@ -26,7 +29,7 @@ type identity struct {
 // used.
 func Middleware(tokens *Tokens, addrHeader string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := identity{addr: clientAddr(r, addrHeader)}
+		id := identity{addr: clientAddr(r, addrHeader), costly: new(atomic.Int32)}
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, token, ok := strings.Cut(h, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {

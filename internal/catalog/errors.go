@@ -5,6 +5,8 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"math"
+	"time"
 )
 
 // Code classifies an error for clients; the GraphQL layer turns it into extensions.code.
@@ -69,4 +71,11 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return InternalMessage
+}
+
+// TooMany is TOO_MANY_REQUESTS for a limit on what (e.g. "failed logins") that lifts at
+// until, saying how many whole seconds from now that is.
+func TooMany(what string, until, now time.Time) *Error {
+	wait := max(1, int(math.Ceil(until.Sub(now).Seconds())))
+	return Errorf(TooManyRequests, "Too many %s: try again in %d seconds.", what, wait)
 }

@@ -25,16 +25,22 @@ type Config struct {
 	ShutdownDrainDelay time.Duration // SHUTDOWN_DRAIN_DELAY: /readyz fails this long before the listener closes
 	PprofAddr          string        // PPROF_ADDR: where to serve net/http/pprof; empty for nowhere
 
-	Production       bool          // STOREGRAPH_ENV=production
-	JWTSecret        []byte        // JWT_SECRET
-	AccessTokenTTL   time.Duration // ACCESS_TOKEN_TTL
-	RefreshTokenTTL  time.Duration // REFRESH_TOKEN_TTL
-	LoginMaxFailures int           // LOGIN_MAX_FAILURES: per email, within the window
-	LoginMaxPerAddr  int           // LOGIN_MAX_FAILURES_PER_ADDRESS: per client address, within the window
-	LoginWindow      time.Duration // LOGIN_FAILURE_WINDOW
-	ClientAddrHeader string        // CLIENT_ADDR_HEADER: header a trusted proxy puts the client's address in
-	HashMemoryKiB    int           // PASSWORD_HASH_MEMORY_KIB: argon2id memory
-	HashTime         int           // PASSWORD_HASH_TIME: argon2id passes
+	Production          bool          // STOREGRAPH_ENV=production
+	JWTSecret           []byte        // JWT_SECRET
+	AccessTokenTTL      time.Duration // ACCESS_TOKEN_TTL
+	RefreshTokenTTL     time.Duration // REFRESH_TOKEN_TTL
+	LoginMaxFailures    int           // LOGIN_MAX_FAILURES: per email, within the window
+	LoginMaxPerAddr     int           // LOGIN_MAX_FAILURES_PER_ADDRESS: per client address, within the window
+	LoginWindow         time.Duration // LOGIN_FAILURE_WINDOW
+	ClientAddrHeader    string        // CLIENT_ADDR_HEADER: header a trusted proxy puts the client's address in
+	HashMemoryKiB       int           // PASSWORD_HASH_MEMORY_KIB: argon2id memory
+	HashTime            int           // PASSWORD_HASH_TIME: argon2id passes
+	AuthMaxPerRequest   int           // AUTH_MAX_PER_REQUEST: register, login and refreshToken fields per request
+	RegisterMaxPerAddr  int           // REGISTER_MAX_PER_ADDRESS: within REGISTER_WINDOW
+	RegisterWindow      time.Duration // REGISTER_WINDOW
+	RefreshMaxPerSignIn int           // REFRESH_MAX_PER_SIGN_IN: rotations of one sign-in within REFRESH_WINDOW
+	RefreshWindow       time.Duration // REFRESH_WINDOW
+	RefreshSpentKept    int           // REFRESH_SPENT_KEPT: spent tokens kept per sign-in for reuse detection
 
 	QueryMaxDepth        int           // QUERY_MAX_DEPTH: nesting of fields
 	QueryMaxCost         int           // QUERY_MAX_COST: estimated cost, see graph.Complexity
@@ -80,6 +86,13 @@ func Load(getenv func(string) string) (Config, error) {
 		ClientAddrHeader: getenv("CLIENT_ADDR_HEADER"),
 		HashMemoryKiB:    19 * 1024,
 		HashTime:         2,
+
+		AuthMaxPerRequest:   1,
+		RegisterMaxPerAddr:  10,
+		RegisterWindow:      time.Hour,
+		RefreshMaxPerSignIn: 30,
+		RefreshWindow:       15 * time.Minute,
+		RefreshSpentKept:    1000,
 
 		QueryMaxDepth:        12,
 		QueryMaxCost:         1_000_000,
@@ -127,6 +140,12 @@ func Load(getenv func(string) string) (Config, error) {
 	parse("LOGIN_FAILURE_WINDOW", duration(&c.LoginWindow))
 	parse("PASSWORD_HASH_MEMORY_KIB", positiveInt(&c.HashMemoryKiB))
 	parse("PASSWORD_HASH_TIME", positiveInt(&c.HashTime))
+	parse("AUTH_MAX_PER_REQUEST", positiveInt(&c.AuthMaxPerRequest))
+	parse("REGISTER_MAX_PER_ADDRESS", positiveInt(&c.RegisterMaxPerAddr))
+	parse("REGISTER_WINDOW", duration(&c.RegisterWindow))
+	parse("REFRESH_MAX_PER_SIGN_IN", positiveInt(&c.RefreshMaxPerSignIn))
+	parse("REFRESH_WINDOW", duration(&c.RefreshWindow))
+	parse("REFRESH_SPENT_KEPT", positiveInt(&c.RefreshSpentKept))
 	parse("QUERY_MAX_DEPTH", positiveInt(&c.QueryMaxDepth))
 	parse("QUERY_MAX_COST", positiveInt(&c.QueryMaxCost))
 	parse("QUERY_DEFAULT_LIST_SIZE", positiveInt(&c.QueryDefaultListSize))
@@ -161,7 +180,8 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"LOGIN_FAILURE_WINDOW", c.LoginWindow}} {
+	}{{"ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"LOGIN_FAILURE_WINDOW", c.LoginWindow},
+		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow}} {
 		if d.v <= 0 {
 			errs = append(errs, d.name+": must be longer than 0")
 		}

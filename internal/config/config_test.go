@@ -45,6 +45,13 @@ func TestLoadDefaults(t *testing.T) {
 		LoginWindow:      15 * time.Minute,
 		HashMemoryKiB:    19 * 1024,
 		HashTime:         2,
+
+		AuthMaxPerRequest:   1,
+		RegisterMaxPerAddr:  10,
+		RegisterWindow:      time.Hour,
+		RefreshMaxPerSignIn: 30,
+		RefreshWindow:       15 * time.Minute,
+		RefreshSpentKept:    1000,
 	}
 	// The limits have a test of their own (limits_test.go).
 	got = withoutLimits(got)
@@ -80,6 +87,12 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"CLIENT_ADDR_HEADER":             "X-Forwarded-For",
 		"PASSWORD_HASH_MEMORY_KIB":       "65536",
 		"PASSWORD_HASH_TIME":             "3",
+		"AUTH_MAX_PER_REQUEST":           "2",
+		"REGISTER_MAX_PER_ADDRESS":       "4",
+		"REGISTER_WINDOW":                "10m",
+		"REFRESH_MAX_PER_SIGN_IN":        "12",
+		"REFRESH_WINDOW":                 "1m",
+		"REFRESH_SPENT_KEPT":             "50",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -108,6 +121,13 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		ClientAddrHeader: "X-Forwarded-For",
 		HashMemoryKiB:    65536,
 		HashTime:         3,
+
+		AuthMaxPerRequest:   2,
+		RegisterMaxPerAddr:  4,
+		RegisterWindow:      10 * time.Minute,
+		RefreshMaxPerSignIn: 12,
+		RefreshWindow:       time.Minute,
+		RefreshSpentKept:    50,
 	}
 	got = withoutLimits(got)
 	if !reflect.DeepEqual(got, want) {
@@ -164,6 +184,12 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"LOGIN_MAX_FAILURES", "0"},
 		{"LOGIN_FAILURE_WINDOW", "-1m"},
 		{"PASSWORD_HASH_TIME", "0"},
+		{"AUTH_MAX_PER_REQUEST", "0"},
+		{"REGISTER_MAX_PER_ADDRESS", "-1"},
+		{"REGISTER_WINDOW", "0s"},
+		{"REFRESH_MAX_PER_SIGN_IN", "many"},
+		{"REFRESH_WINDOW", "0s"},
+		{"REFRESH_SPENT_KEPT", "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -200,6 +200,8 @@ func TestSoakReplicas(t *testing.T) {
 		"LOGIN_MAX_FAILURES":       "3",
 		"PASSWORD_HASH_MEMORY_KIB": "64",
 		"PASSWORD_HASH_TIME":       "1",
+		"REGISTER_MAX_PER_ADDRESS": "1000000",
+		"REFRESH_MAX_PER_SIGN_IN":  "1000000",
 		"PPROF_ADDR":               "", // two processes cannot share its port
 	}
 	// Both start at once on a database that does not exist yet.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -396,17 +397,17 @@ func TestAuthTablesDropDeadRows(t *testing.T) {
 	t.Run("ClosedLoginWindows", func(t *testing.T) {
 		start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 		const window = time.Minute
-		if _, _, err := st.AddLoginFailure(ctx, []string{"email:a@example.com", "addr:192.0.2.1"}, window, start); err != nil {
+		if _, err := st.ReserveLogin(ctx, []string{"email:a@example.com", "addr:192.0.2.1"}, []int{5, 5}, window, start); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := st.AddLoginFailure(ctx, []string{"email:b@example.com"}, window, start.Add(30*time.Second)); err != nil {
+		if _, err := st.ReserveLogin(ctx, []string{"email:b@example.com"}, []int{5}, window, start.Add(30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if n := rows("login_failures"); n != 3 {
 			t.Fatalf("rows with every window open: %d; want 3", n)
 		}
 		// The first two windows have closed; b's is still open.
-		if _, _, err := st.AddLoginFailure(ctx, []string{"email:c@example.com"}, window, start.Add(80*time.Second)); err != nil {
+		if _, err := st.ReserveLogin(ctx, []string{"email:c@example.com"}, []int{5}, window, start.Add(80*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if n := rows("login_failures"); n != 2 {
@@ -415,10 +416,10 @@ func TestAuthTablesDropDeadRows(t *testing.T) {
 	})
 
 	t.Run("ExpiredRefreshTokens", func(t *testing.T) {
-		if _, err := st.SaveRefreshToken(ctx, user, 0, []byte("expired"), time.Now().Add(-time.Hour)); err != nil {
+		if _, err := st.SaveRefreshToken(ctx, user, []byte("expired"), time.Now().Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.SaveRefreshToken(ctx, user, 0, []byte("live"), time.Now().Add(time.Hour)); err != nil {
+		if _, err := st.SaveRefreshToken(ctx, user, []byte("live"), time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		var hashes []string
@@ -427,6 +428,35 @@ func TestAuthTablesDropDeadRows(t *testing.T) {
 		}
 		if len(hashes) != 1 || hashes[0] != "live" {
 			t.Errorf("refresh tokens left: %q; want only the live one", hashes)
+		}
+		if n := rows("token_families"); n != 1 {
+			t.Errorf("sign-ins left: %d; want only the live one", n)
+		}
+	})
+
+	// The clean-up reads a range of an index, however many rows the user has.
+	t.Run("ExpiredRefreshTokensByIndex", func(t *testing.T) {
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+				return err
+			}
+			var plan []string
+			if err := tx.NewRaw("EXPLAIN "+store.ExpiredTokensQuery, user, user).Scan(ctx, &plan); err != nil {
+				return err
+			}
+			bounded := 0
+			for _, line := range plan {
+				if strings.Contains(line, "Index Cond: ((user_id = ") && strings.Contains(line, "AND (expires_at < now()))") {
+					bounded++
+				}
+			}
+			if text := strings.Join(plan, "\n"); bounded != 2 {
+				t.Errorf("clean-up plan does not bound both user_id and expires_at by an index:\n%s", text)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -81,25 +84,46 @@ type refreshToken struct {
 	RevokedAt *time.Time `bun:"revoked_at"`
 }
 
-// SaveRefreshToken stores the hash of a new refresh token. family 0 starts a new family
-// (a new sign-in); it returns the family.
-func (s *Store) SaveRefreshToken(ctx context.Context, user catalog.ID, family int64, hash []byte, expires time.Time) (int64, error) {
-	return saveRefreshToken(ctx, s.db, user, family, hash, expires)
+// tokenFamily is one sign-in: the refresh tokens rotated from one another.
+type tokenFamily struct {
+	bun.BaseModel `bun:"table:token_families,alias:tf"`
+
+	ID        int64      `bun:"id,pk,autoincrement"`
+	UserID    catalog.ID `bun:"user_id,notnull"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull"`
 }
 
-func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family int64, hash []byte, expires time.Time) (int64, error) {
-	if family == 0 {
-		if err := db.NewRaw("SELECT nextval('refresh_token_families')").Scan(ctx, &family); err != nil {
-			return 0, translate(err, "new token family")
-		}
+// RotationLimits bound what one sign-in may cost.
+type RotationLimits struct {
+	Max       int           // rotations of one family per window
+	Window    time.Duration // counted from the first rotation
+	SpentKept int           // spent tokens kept per family for reuse detection
+}
+
+// SaveRefreshToken stores the hash of the first refresh token of a new sign-in and returns
+// its family.
+func (s *Store) SaveRefreshToken(ctx context.Context, user catalog.ID, hash []byte, expires time.Time) (int64, error) {
+	f := &tokenFamily{UserID: user, ExpiresAt: expires}
+	if _, err := s.db.NewInsert().Model(f).Returning("id").Exec(ctx); err != nil {
+		return 0, translate(err, "new token family")
 	}
+	return f.ID, saveRefreshToken(ctx, s.db, user, f.ID, hash, expires)
+}
+
+// ExpiredTokensQuery deletes a user's expired sign-ins and tokens (the first argument
+// twice); both deletes are ranges of a (user_id, expires_at) index.
+const ExpiredTokensQuery = `WITH f AS (DELETE FROM token_families WHERE user_id = ? AND expires_at < now())
+	DELETE FROM refresh_tokens WHERE user_id = ? AND expires_at < now()`
+
+func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family int64, hash []byte, expires time.Time) error {
 	rt := &refreshToken{UserID: user, Family: family, TokenHash: hash, ExpiresAt: expires}
 	if _, err := db.NewInsert().Model(rt).Exec(ctx); err != nil {
-		return 0, translate(err, "save refresh token")
+		return translate(err, "save refresh token")
 	}
 	// Expired tokens can neither refresh nor be reused; without this the table only grows.
-	_, err := db.NewDelete().Model((*refreshToken)(nil)).Where("user_id = ? AND expires_at < now()", user).Exec(ctx)
-	return family, translate(err, "drop expired refresh tokens")
+	_, err := db.NewRaw(ExpiredTokensQuery, user, user).Exec(ctx)
+	return translate(err, "drop expired refresh tokens")
 }
 
 // Refresh outcomes that are not errors of the database.
@@ -110,39 +134,87 @@ var (
 	ErrRefreshRevoked = catalog.Errorf(catalog.Unauthenticated, "That refresh token was signed out: sign in again.")
 )
 
+// lockFamily finds the refresh token with this hash and locks its family's row, then
+// reads the token again: whatever a rotation or revocation of the family committed before
+// the lock was granted is seen, and none of them runs until this transaction ends.
+func lockFamily(ctx context.Context, tx bun.Tx, hash []byte) (*refreshToken, *tokenFamily, error) {
+	var family int64
+	err := tx.NewSelect().Model((*refreshToken)(nil)).Column("family").Where("token_hash = ?", hash).Scan(ctx, &family)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, translate(err, "find refresh token")
+	}
+	f := &tokenFamily{ID: family}
+	if err := tx.NewSelect().Model(f).WherePK().For("UPDATE").Scan(ctx); err != nil {
+		return nil, nil, translate(err, "lock token family")
+	}
+	rt := new(refreshToken)
+	err = tx.NewSelect().Model(rt).Where("token_hash = ?", hash).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) { // dropped meanwhile: expired, or an old spent one
+		return nil, nil, nil
+	}
+	return rt, f, translate(err, "find refresh token")
+}
+
+// revokeFamily signs out a family and every token of it.
+func revokeFamily(ctx context.Context, tx bun.Tx, family int64, now time.Time) error {
+	if _, err := tx.NewUpdate().Model((*tokenFamily)(nil)).Set("revoked_at = ?", now).
+		Where("id = ?", family).Exec(ctx); err != nil {
+		return translate(err, "revoke token family")
+	}
+	_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
+		Where("family = ? AND revoked_at IS NULL", family).Exec(ctx)
+	return translate(err, "revoke family tokens")
+}
+
 // RotateRefreshToken spends the refresh token with hash old and stores next in its family,
 // in one transaction. A token used a second time, or revoked, revokes its whole family:
 // whoever holds a copy of it can no longer refresh. It returns the token's user.
-func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time) (catalog.ID, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time, lim RotationLimits) (catalog.ID, error) {
 	var user catalog.ID
 	var refused error // an answer that must wait for the revocation to commit
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		rt := new(refreshToken)
-		err := tx.NewSelect().Model(rt).Where("token_hash = ?", old).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		rt, f, err := lockFamily(ctx, tx, old)
+		if err != nil {
+			return err
+		}
+		if rt == nil {
 			return ErrRefreshUnknown
 		}
-		if err != nil {
-			return translate(err, "find refresh token")
-		}
-		if rt.UsedAt != nil || rt.RevokedAt != nil {
+		if rt.UsedAt != nil || rt.RevokedAt != nil || f.RevokedAt != nil {
 			refused = ErrRefreshReused
 			if rt.UsedAt == nil {
 				refused = ErrRefreshRevoked // by logout, or with its family
 			}
-			_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
-				Where("family = ? AND revoked_at IS NULL", rt.Family).Exec(ctx)
-			return translate(err, "revoke token family")
+			return revokeFamily(ctx, tx, f.ID, now)
 		}
 		if !now.Before(rt.ExpiresAt) {
 			return ErrRefreshExpired
 		}
+		ok, until, err := hit(ctx, tx, fmt.Sprintf("refresh:%d", f.ID), lim.Max, lim.Window, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return catalog.TooMany("refreshes of this sign-in", until, now)
+		}
 		if _, err := tx.NewUpdate().Model(rt).Set("used_at = ?", now).WherePK().Exec(ctx); err != nil {
 			return translate(err, "spend refresh token")
 		}
+		if _, err := tx.NewUpdate().Model(f).Set("expires_at = ?", expires).WherePK().Exec(ctx); err != nil {
+			return translate(err, "extend token family")
+		}
+		// Spent tokens are kept only so that a replay of one signs the family out; past
+		// SpentKept of them the oldest go, so that a family's rows stay bounded.
+		if _, err := tx.NewRaw(`DELETE FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL AND id <=
+				(SELECT id FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL ORDER BY id DESC OFFSET ? LIMIT 1)`,
+			f.ID, f.ID, lim.SpentKept).Exec(ctx); err != nil {
+			return translate(err, "drop old spent tokens")
+		}
 		user = rt.UserID
-		_, err = saveRefreshToken(ctx, tx, rt.UserID, rt.Family, next, expires)
-		return err
+		return saveRefreshToken(ctx, tx, rt.UserID, f.ID, next, expires)
 	})
 	if err == nil && refused != nil {
 		// The revocation is committed; only then is the caller told.
@@ -151,89 +223,103 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, e
 	return user, err
 }
 
-// RevokeRefreshToken revokes the rest of the family of the refresh token with this hash,
-// spent or not: the sign-in it came from ends. It reports whether that sign-in was live.
+// RevokeRefreshToken revokes the family of the refresh token with this hash, spent or
+// not: the sign-in it came from ends. It reports whether that sign-in was live.
 func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
-	res, err := s.db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
-		Where("revoked_at IS NULL AND family = (SELECT family FROM refresh_tokens WHERE token_hash = ?)", hash).
-		Exec(ctx)
-	if err != nil {
-		return false, translate(err, "revoke refresh token")
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	var live bool
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		rt, f, err := lockFamily(ctx, tx, hash)
+		if err != nil || rt == nil || f.RevokedAt != nil {
+			return err
+		}
+		live = true
+		return revokeFamily(ctx, tx, f.ID, now)
+	})
+	return live, err
 }
 
-// loginWindow is one key's failed logins, counted from window_start.
+// loginWindow is one key's failed logins, and its logins under way, counted from
+// window_start.
 type loginWindow struct {
 	Key         string    `bun:"key"`
 	Failures    int       `bun:"failures"`
+	Pending     int       `bun:"pending"`
 	WindowStart time.Time `bun:"window_start"`
 }
 
-// perKey returns, for each key in order, the failures counted in its window still open at
-// now and when that window closes; 0 and the zero time for a key with none.
-func perKey(rows []loginWindow, keys []string, window time.Duration, now time.Time) ([]int, []time.Time) {
-	counts := make([]int, len(keys))
-	ends := make([]time.Time, len(keys))
-	for _, r := range rows {
-		for i, k := range keys {
-			if end := r.WindowStart.Add(window); k == r.Key && now.Before(end) {
-				counts[i], ends[i] = r.Failures, end
+// LoginAttempt is what ReserveLogin found for each key, in the order of its keys.
+type LoginAttempt struct {
+	Failures []int       // failed logins in the open window
+	Ends     []time.Time // when that window closes
+	Reserved bool        // whether the attempt was counted as under way
+}
+
+// ReserveLogin counts a login as under way for every key, unless for some key its
+// failures and the logins already under way reach that key's limit: then it counts
+// nothing. A key whose window has closed starts a new one. The keys' rows stay locked
+// from reading to counting, so replicas reserving at once cannot overshoot a limit.
+func (s *Store) ReserveLogin(ctx context.Context, keys []string, limits []int, window time.Duration, now time.Time) (LoginAttempt, error) {
+	keys = slices.Clone(keys)
+	limits = slices.Clone(limits)
+	// Locks are taken in key order, the same in every transaction, so none deadlock.
+	byKey := map[string]int{}
+	for i, k := range keys {
+		byKey[k] = limits[i]
+	}
+	sorted := slices.Sorted(maps.Keys(byKey))
+	out := LoginAttempt{Failures: make([]int, len(keys)), Ends: make([]time.Time, len(keys))}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Closed windows count for nothing; without this every email ever tried keeps a row.
+		// Rows another login holds are left for later, so that this waits for no one.
+		if _, err := tx.NewRaw(`DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures
+				WHERE window_start <= ?::timestamptz - ? * interval '1 second' AND NOT key = ANY(?)
+				FOR UPDATE SKIP LOCKED)`, now, window.Seconds(), pgdialect.Array(sorted)).Exec(ctx); err != nil {
+			return translate(err, "drop closed login windows")
+		}
+		var rows []loginWindow
+		err := tx.NewRaw(`INSERT INTO login_failures AS lf (key, failures, pending, window_start)
+				SELECT k, 0, 0, ?::timestamptz FROM unnest(?::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n
+				ON CONFLICT (key) DO UPDATE SET
+				  failures = CASE WHEN lf.window_start <= EXCLUDED.window_start - ? * interval '1 second' THEN 0 ELSE lf.failures END,
+				  pending = CASE WHEN lf.window_start <= EXCLUDED.window_start - ? * interval '1 second' THEN 0 ELSE lf.pending END,
+				  window_start = CASE WHEN lf.window_start <= EXCLUDED.window_start - ? * interval '1 second'
+				    THEN EXCLUDED.window_start ELSE lf.window_start END
+				RETURNING key, failures, pending, window_start`,
+			now, pgdialect.Array(sorted), window.Seconds(), window.Seconds(), window.Seconds()).Scan(ctx, &rows)
+		if err != nil {
+			return translate(err, "read login attempts")
+		}
+		room := true
+		for _, r := range rows {
+			for i, k := range keys {
+				if k == r.Key {
+					out.Failures[i], out.Ends[i] = r.Failures, r.WindowStart.Add(window)
+				}
+			}
+			if r.Failures+r.Pending >= byKey[r.Key] {
+				room = false
 			}
 		}
-	}
-	return counts, ends
+		if !room {
+			return nil
+		}
+		if _, err := tx.NewRaw("UPDATE login_failures SET pending = pending + 1 WHERE key = ANY(?)",
+			pgdialect.Array(sorted)).Exec(ctx); err != nil {
+			return translate(err, "reserve login attempt")
+		}
+		out.Reserved = true
+		return nil
+	})
+	return out, err
 }
 
-// LoginFailures returns, for each key, how many failed logins it has in the window that is
-// still open at now, and when that window closes.
-func (s *Store) LoginFailures(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
-	var rows []loginWindow
-	err := s.db.NewSelect().Table("login_failures").Column("key", "failures", "window_start").
-		Where("key IN (?)", bun.In(keys)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, nil, translate(err, "login failures")
-	}
-	counts, ends := perKey(rows, keys, window, now)
-	return counts, ends, nil
-}
-
-// AddLoginFailure counts one more failed login for each key; a key whose window has closed
-// starts a new one. It returns, per key, the failures now counted and when their window
-// closes. One statement counts every key, so replicas counting at once lose nothing.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, []time.Time, error) {
-	// Closed windows count for nothing; without this every email ever tried keeps a row.
-	if _, err := s.db.NewDelete().Table("login_failures").
-		Where("window_start <= ?::timestamptz - ? * interval '1 second'", now, window.Seconds()).Exec(ctx); err != nil {
-		return nil, nil, translate(err, "drop closed login windows")
-	}
-	var rows []loginWindow
-	err := s.db.NewRaw(`INSERT INTO login_failures (key, failures, window_start)
-			SELECT k, 1, ?::timestamptz FROM unnest(?::text[]) AS k
-			ON CONFLICT (key) DO UPDATE SET
-			  failures = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
-			    THEN 1 ELSE login_failures.failures + 1 END,
-			  window_start = CASE WHEN login_failures.window_start <= EXCLUDED.window_start - ? * interval '1 second'
-			    THEN EXCLUDED.window_start ELSE login_failures.window_start END
-			RETURNING key, failures, window_start`,
-		now, pgdialect.Array(keys), window.Seconds(), window.Seconds()).Scan(ctx, &rows)
-	if err != nil {
-		return nil, nil, translate(err, "count login failure")
-	}
-	counts, ends := perKey(rows, keys, window, now)
-	return counts, ends, nil
-}
-
-// ForgetLoginFailure takes back one failed login of key: an attempt counted before its
-// password was checked, that turned out right.
-func (s *Store) ForgetLoginFailure(ctx context.Context, key string) error {
-	_, err := s.db.NewRaw("UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0", key).Exec(ctx)
-	return translate(err, "forget login failure")
-}
-
-// ClearLoginFailures forgets the failed logins of key, after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := s.db.NewDelete().Table("login_failures").Where("key = ?", key).Exec(ctx)
-	return translate(err, "clear login failures")
+// SettleLogin ends a login ReserveLogin counted as under way: a failure counts for every
+// key; a success forgets the failures of clearKey.
+func (s *Store) SettleLogin(ctx context.Context, keys []string, failed bool, clearKey string) error {
+	// The rows are locked in key order, as ReserveLogin locks them, so the two never deadlock.
+	_, err := s.db.NewRaw(`UPDATE login_failures AS lf SET pending = greatest(lf.pending - 1, 0),
+			failures = CASE WHEN ? THEN lf.failures + 1 WHEN lf.key = ? THEN 0 ELSE lf.failures END
+			FROM (SELECT key FROM login_failures WHERE key = ANY(?) ORDER BY key FOR UPDATE) AS l
+			WHERE lf.key = l.key`, failed, clearKey, pgdialect.Array(keys)).Exec(ctx)
+	return translate(err, "settle login attempt")
 }
