@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/storegraph/storegraph/graph/model"
@@ -20,6 +21,23 @@ import (
 // TotalCount is the resolver for the totalCount field.
 func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
 	return r.Data.CountItems(ctx, obj.Filter)
+}
+
+// TagFacets is the resolver for the tagFacets field.
+func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error) {
+	n, err := facetCount(first)
+	if err != nil {
+		return nil, err
+	}
+	facets, err := r.Data.TagFacets(ctx, obj.Filter, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.TagFacet, len(facets))
+	for i, f := range facets {
+		out[i] = &model.TagFacet{Tag: (*model.Tag)(f.Tag), Count: f.Count}
+	}
+	return out, nil
 }
 
 // CreateStore is the resolver for the createStore field.
@@ -221,6 +239,16 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 		return nil, err
 	}
 	return &model.DeletePayload{ID: tid.String(), Message: "Tag deleted."}, nil
+}
+
+// SetItemTags is the resolver for the setItemTags field.
+func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error) {
+	panic(fmt.Errorf("not implemented: SetItemTags - setItemTags"))
+}
+
+// SetTagItems is the resolver for the setTagItems field.
+func (r *mutationResolver) SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error) {
+	panic(fmt.Errorf("not implemented: SetTagItems - setTagItems"))
 }
 
 // Register is the resolver for the register field.
