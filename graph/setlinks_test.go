@@ -1,8 +1,10 @@
 package graph_test
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -307,3 +309,182 @@ func TestSetLinksStatements(t *testing.T) {
 // setLinksStatements is what setItemTags and setTagItems cost: begin, lock and check the
 // store, lock the row, check and change the links, commit.
 const setLinksStatements = 5
+
+// TestConcurrentSetItemTags runs twenty setItemTags calls on one item at once: afterwards
+// the item carries exactly one of the requested sets, never a mix. Then it runs them again
+// while others unlink and delete some of those tags: the core of the item's tags is still
+// one call's set, its other tags a part of that call's, no link crosses stores, and every
+// refusal has a contract code.
+func TestConcurrentSetItemTags(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	st := createStore(t, s, "Race Store")
+	item := createItem(t, s, st, "contested", 1)
+	var core, extra []string
+	for i := range 6 {
+		core = append(core, createTag(t, s, st, fmt.Sprintf("core %d", i)))
+	}
+	for i := range 4 {
+		extra = append(extra, createTag(t, s, st, fmt.Sprintf("extra %d", i)))
+	}
+	foreign := createTag(t, s, createStore(t, s, "Race Other Store"), "foreign")
+
+	// set g is the core tags whose bit is set in g+1: twenty different, overlapping sets.
+	coreSet := func(g int) []string {
+		out := []string{}
+		for i, id := range core {
+			if (g+1)&(1<<i) != 0 {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	type result struct {
+		op    string
+		g     int
+		codes []string
+	}
+	run := func(n int, op func(g int) (string, *apitest.Response, error)) []result {
+		results := make([]result, n)
+		start := make(chan struct{})
+		done := make(chan struct{})
+		for g := range n {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				<-start
+				name, r, err := op(g)
+				res := result{op: name, g: g}
+				if err != nil {
+					res.codes = []string{"transport: " + err.Error()}
+				} else {
+					res.codes = r.Codes()
+				}
+				results[g] = res
+			}()
+		}
+		close(start)
+		for range n {
+			<-done
+		}
+		return results
+	}
+	setTags := func(tags []string) (*apitest.Response, error) {
+		return send(t.Context(), s, `mutation($i: ID!, $t: [ID!]!) { setItemTags(itemId: $i, tagIds: $t) { message } }`,
+			map[string]any{"i": item, "t": tags})
+	}
+	equal := func(a, b []string) bool {
+		return strings.Join(sortedIDs(a), ",") == strings.Join(sortedIDs(b), ",")
+	}
+
+	t.Run("OneSetWins", func(t *testing.T) {
+		results := run(20, func(g int) (string, *apitest.Response, error) {
+			r, err := setTags(coreSet(g))
+			return "setItemTags", r, err
+		})
+		for _, r := range results {
+			if len(r.codes) > 0 {
+				t.Errorf("setItemTags #%d: %v; want success", r.g, r.codes)
+			}
+		}
+		final := linksOf(t, s, "item_id", item)
+		won := -1
+		for g := range 20 {
+			if equal(final, coreSet(g)) {
+				won = g
+			}
+		}
+		if won < 0 {
+			t.Errorf("item's tags %v are none of the requested sets: a mix", final)
+		}
+	})
+
+	t.Run("WhileTagsAreUnlinkedAndDeleted", func(t *testing.T) {
+		requested := func(g int) []string {
+			set := append(coreSet(g), extra[g%len(extra)], extra[(g+1)%len(extra)])
+			if g == 13 {
+				set = append(set, foreign) // refused: another store's tag
+			}
+			return set
+		}
+		allowed := map[string][]string{
+			"setItemTags": {"NOT_FOUND", "BAD_USER_INPUT"}, // an extra tag deleted meanwhile; the foreign tag
+			"unlinkTag":   {"NOT_FOUND"},                   // its tag deleted
+			"deleteTag":   {"CONFLICT", "NOT_FOUND"},       // still linked; deleted by another
+		}
+		results := run(20, func(g int) (string, *apitest.Response, error) {
+			switch {
+			case g < 14:
+				r, err := setTags(requested(g))
+				return "setItemTags", r, err
+			case g < 17:
+				r, err := send(t.Context(), s, `mutation($i: ID!, $t: ID!) { unlinkTag(itemId: $i, tagId: $t) { message } }`,
+					map[string]any{"i": item, "t": extra[g%len(extra)]})
+				return "unlinkTag", r, err
+			default:
+				r, err := send(t.Context(), s, `mutation($t: ID!) { deleteTag(id: $t) { id } }`,
+					map[string]any{"t": extra[g%len(extra)]})
+				return "deleteTag", r, err
+			}
+		})
+		succeeded := map[int]bool{}
+		for _, r := range results {
+			for _, c := range r.codes {
+				if !slices.Contains(allowed[r.op], c) {
+					t.Errorf("%s #%d: code %q; want none or one of %v", r.op, r.g, c, allowed[r.op])
+				}
+			}
+			if r.op == "setItemTags" && len(r.codes) == 0 {
+				succeeded[r.g] = true
+			}
+		}
+		if succeeded[13] {
+			t.Errorf("setItemTags with another store's tag succeeded")
+		}
+
+		final := linksOf(t, s, "item_id", item)
+		var finalCore, finalExtra []string
+		for _, id := range final {
+			if slices.Contains(core, id) {
+				finalCore = append(finalCore, id)
+			} else {
+				finalExtra = append(finalExtra, id)
+			}
+		}
+		// The last call that committed set the core; unlinks may since have taken extras away.
+		explained := false
+		for g := range succeeded {
+			if equal(finalCore, coreSet(g)) && subset(finalExtra, requested(g)) {
+				explained = true
+			}
+		}
+		// Phase one's winner stands when every call of this phase was refused.
+		if len(succeeded) == 0 {
+			explained = len(finalExtra) == 0
+		}
+		if !explained {
+			t.Errorf("item's tags %v: no successful call's set explains them (successes %v)", final, succeeded)
+		}
+		if n := count(t, s, `SELECT count(*) FROM items_tags AS it JOIN items AS i ON i.id = it.item_id
+			JOIN tags AS tg ON tg.id = it.tag_id WHERE i.store_id <> tg.store_id OR it.store_id <> i.store_id`); n != 0 {
+			t.Errorf("%d links cross stores", n)
+		}
+		if n := count(t, s, "SELECT count(*) FROM items_tags AS it WHERE NOT EXISTS (SELECT 1 FROM tags WHERE id = it.tag_id)"); n != 0 {
+			t.Errorf("%d links name a deleted tag", n)
+		}
+	})
+}
+
+func sortedIDs(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
+	return out
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
