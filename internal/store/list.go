@@ -140,11 +140,18 @@ func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) 
 		return []TagFacet{}, nil
 	}
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f))
-	counts := s.db.NewSelect().TableExpr("items_tags AS it").
-		ColumnExpr("it.tag_id, count(*) AS n").
-		Where("it.item_id IN (?)", matching).
-		GroupExpr("it.tag_id").
-		OrderExpr("n DESC, it.tag_id").
+	// Each matching item's links are read by its key, through a fenced lateral: a plain join
+	// plans a scan of all of items_tags for a store's few hundred items. A filter that does not
+	// narrow by store or tag keeps the plain join, as reading most links is what it takes.
+	links := "CROSS JOIN LATERAL (SELECT it.tag_id FROM items_tags AS it WHERE it.item_id = m.id OFFSET 0) AS lt"
+	if f.StoreID == 0 && f.TagID == 0 && len(f.Tags.All) == 0 && len(f.Tags.Any) == 0 {
+		links = "JOIN items_tags AS lt ON lt.item_id = m.id"
+	}
+	counts := s.db.NewSelect().TableExpr("(?) AS m", matching).
+		Join(links).
+		ColumnExpr("lt.tag_id, count(*) AS n").
+		GroupExpr("lt.tag_id").
+		OrderExpr("n DESC, lt.tag_id").
 		Limit(int64(first))
 	var rows []struct {
 		ID      catalog.ID `bun:"id"`

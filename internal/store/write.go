@@ -255,12 +255,14 @@ type linked struct {
 // setLinksSQL checks the wanted ids and changes the links in one statement, whatever their
 // number: the ids come as one array; the deletes and inserts run only when every id names a
 // row of the store, so a refusal changes nothing even before the rollback. The first row
-// counts the ids refused; each change adds a row, with id 0 when there is none.
+// counts the ids refused; each change adds a row, with id 0 when there is none. The other
+// side's rows are read through fenced laterals, one key probe per id: a plain join plans a
+// scan of the whole table for a handful of ids.
 const setLinksSQL = `
 WITH want AS (SELECT unnest(?0::bigint[]) AS id),
 bad AS (SELECT count(*) FILTER (WHERE o.id IS NULL) AS missing,
                count(*) FILTER (WHERE o.store_id <> ?1) AS crossed
-        FROM want AS w LEFT JOIN ?3 AS o ON o.id = w.id),
+        FROM want AS w LEFT JOIN LATERAL (SELECT x.id, x.store_id FROM ?3 AS x WHERE x.id = w.id OFFSET 0) AS o ON true),
 ok AS (SELECT 1 FROM bad WHERE missing = 0 AND crossed = 0),
 removed AS (DELETE FROM items_tags AS it
             WHERE it.?4 = ?2 AND it.?5 <> ALL (?0::bigint[]) AND EXISTS (SELECT 1 FROM ok)
@@ -272,7 +274,8 @@ added AS (INSERT INTO items_tags (?4, ?5, store_id)
 changed AS (SELECT true AS added, id FROM added UNION ALL SELECT false, id FROM removed)
 SELECT b.missing, b.crossed, coalesce(c.added, false) AS added, coalesce(c.id, 0) AS id,
        coalesce(c.store_id, 0) AS store_id, coalesce(c.name, '') AS name, coalesce(c.price, 0) AS price
-FROM bad AS b LEFT JOIN (SELECT ch.added, ?6 FROM changed AS ch JOIN ?3 AS o ON o.id = ch.id) AS c ON true
+FROM bad AS b LEFT JOIN (SELECT ch.added, ?6 FROM changed AS ch
+                         CROSS JOIN LATERAL (SELECT * FROM ?3 AS x WHERE x.id = ch.id OFFSET 0) AS o) AS c ON true
 ORDER BY c.id`
 
 // setLinks makes the links of row id (in store) exactly want, inside tx, and returns the
