@@ -57,7 +57,29 @@ func itemFilter(f *model.ItemFilter) (catalog.ItemFilter, error) {
 		return out, err
 	}
 	out.MinPrice, out.MaxPrice = f.MinPrice, f.MaxPrice
+	if f.Tags != nil {
+		if out.Tags.All, err = catalog.ParseIDs("tags.all", f.Tags.All); err != nil {
+			return out, err
+		}
+		if out.Tags.Any, err = catalog.ParseIDs("tags.any", f.Tags.Any); err != nil {
+			return out, err
+		}
+		if out.Tags.None, err = catalog.ParseIDs("tags.none", f.Tags.None); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
+}
+
+// facetCount checks tagFacets' first: 0 to 100.
+func facetCount(first *int) (int, error) {
+	if first == nil {
+		return 10, nil
+	}
+	if *first < 0 || *first > catalog.MaxPageSize {
+		return 0, catalog.Errorf(catalog.BadUserInput, "first must be between 0 and %d.", catalog.MaxPageSize)
+	}
+	return *first, nil
 }
 
 func tagFilter(f *model.TagFilter) (catalog.TagFilter, error) {

@@ -26,6 +26,8 @@ func Complexity(defaultList int) ComplexityRoot {
 	c.Item.Tags = func(child int, first, _ *int, _ *model.TagOrder) int { return list(child, first) }
 	c.Tag.Items = func(child int, first, _ *int, _ *model.ItemOrder) int { return list(child, first) }
 	c.User.Stores = func(child int, first, _ *int) int { return list(child, first) }
+	// tagFacets has a default first (10), so it is never without one.
+	c.ItemConnection.TagFacets = func(child int, first *int) int { return list(child, first) }
 	return c
 }
 

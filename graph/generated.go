@@ -64,6 +64,7 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
+		TagFacets  func(childComplexity int, first *int) int
 		TotalCount func(childComplexity int) int
 	}
 
@@ -84,6 +85,8 @@ type ComplexityRoot struct {
 		Logout       func(childComplexity int, refreshToken string) int
 		RefreshToken func(childComplexity int, refreshToken string) int
 		Register     func(childComplexity int, input model.CredentialsInput) int
+		SetItemTags  func(childComplexity int, itemID string, tagIds []string) int
+		SetTagItems  func(childComplexity int, tagID string, itemIds []string) int
 		UnlinkTag    func(childComplexity int, itemID string, tagID string) int
 		UpdateItem   func(childComplexity int, id string, input model.UpdateItemInput) int
 		UpdateStore  func(childComplexity int, id string, input model.UpdateStoreInput) int
@@ -105,6 +108,20 @@ type ComplexityRoot struct {
 		Stores func(childComplexity int, first *int, after *string, filter *model.StoreFilter) int
 		Tag    func(childComplexity int, id string) int
 		Tags   func(childComplexity int, first *int, after *string, filter *model.TagFilter) int
+	}
+
+	SetItemTagsPayload struct {
+		Added   func(childComplexity int) int
+		Item    func(childComplexity int) int
+		Message func(childComplexity int) int
+		Removed func(childComplexity int) int
+	}
+
+	SetTagItemsPayload struct {
+		Added   func(childComplexity int) int
+		Message func(childComplexity int) int
+		Removed func(childComplexity int) int
+		Tag     func(childComplexity int) int
 	}
 
 	Store struct {
@@ -154,6 +171,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TagFacet struct {
+		Count func(childComplexity int) int
+		Tag   func(childComplexity int) int
+	}
+
 	User struct {
 		Email  func(childComplexity int) int
 		ID     func(childComplexity int) int
@@ -167,6 +189,7 @@ type ComplexityRoot struct {
 
 type ItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error)
+	TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error)
 }
 type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
@@ -180,6 +203,8 @@ type MutationResolver interface {
 	LinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
 	UnlinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
 	DeleteTag(ctx context.Context, id string) (*model.DeletePayload, error)
+	SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error)
+	SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error)
 	Register(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
@@ -311,6 +336,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ItemConnection.PageInfo(childComplexity), true
+	case "ItemConnection.tagFacets":
+		if e.ComplexityRoot.ItemConnection.TagFacets == nil {
+			break
+		}
+
+		args, err := ec.field_ItemConnection_tagFacets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ItemConnection.TagFacets(childComplexity, args["first"].(*int)), true
 	case "ItemConnection.totalCount":
 		if e.ComplexityRoot.ItemConnection.TotalCount == nil {
 			break
@@ -452,6 +488,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.CredentialsInput)), true
+	case "Mutation.setItemTags":
+		if e.ComplexityRoot.Mutation.SetItemTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setItemTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetItemTags(childComplexity, args["itemId"].(string), args["tagIds"].([]string)), true
+	case "Mutation.setTagItems":
+		if e.ComplexityRoot.Mutation.SetTagItems == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTagItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTagItems(childComplexity, args["tagId"].(string), args["itemIds"].([]string)), true
 	case "Mutation.unlinkTag":
 		if e.ComplexityRoot.Mutation.UnlinkTag == nil {
 			break
@@ -594,6 +652,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tags(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.TagFilter)), true
+
+	case "SetItemTagsPayload.added":
+		if e.ComplexityRoot.SetItemTagsPayload.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetItemTagsPayload.Added(childComplexity), true
+	case "SetItemTagsPayload.item":
+		if e.ComplexityRoot.SetItemTagsPayload.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetItemTagsPayload.Item(childComplexity), true
+	case "SetItemTagsPayload.message":
+		if e.ComplexityRoot.SetItemTagsPayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetItemTagsPayload.Message(childComplexity), true
+	case "SetItemTagsPayload.removed":
+		if e.ComplexityRoot.SetItemTagsPayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetItemTagsPayload.Removed(childComplexity), true
+
+	case "SetTagItemsPayload.added":
+		if e.ComplexityRoot.SetTagItemsPayload.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetTagItemsPayload.Added(childComplexity), true
+	case "SetTagItemsPayload.message":
+		if e.ComplexityRoot.SetTagItemsPayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetTagItemsPayload.Message(childComplexity), true
+	case "SetTagItemsPayload.removed":
+		if e.ComplexityRoot.SetTagItemsPayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetTagItemsPayload.Removed(childComplexity), true
+	case "SetTagItemsPayload.tag":
+		if e.ComplexityRoot.SetTagItemsPayload.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetTagItemsPayload.Tag(childComplexity), true
 
 	case "Store.id":
 		if e.ComplexityRoot.Store.ID == nil {
@@ -773,6 +881,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TagEdge.Node(childComplexity), true
 
+	case "TagFacet.count":
+		if e.ComplexityRoot.TagFacet.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagFacet.Count(childComplexity), true
+	case "TagFacet.tag":
+		if e.ComplexityRoot.TagFacet.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagFacet.Tag(childComplexity), true
+
 	case "User.email":
 		if e.ComplexityRoot.User.Email == nil {
 			break
@@ -813,6 +934,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ItemFilter", ec.unmarshalInputItemFilter),
 			graphql.NewInputUnmarshaler("StoreFilter", ec.unmarshalInputStoreFilter),
 			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
+			graphql.NewInputUnmarshaler("TagMatch", ec.unmarshalInputTagMatch),
 			graphql.NewInputUnmarshaler("UpdateItemInput", ec.unmarshalInputUpdateItemInput),
 			graphql.NewInputUnmarshaler("UpdateStoreInput", ec.unmarshalInputUpdateStoreInput),
 			graphql.NewInputUnmarshaler("UpdateTagInput", ec.unmarshalInputUpdateTagInput),
@@ -1016,6 +1138,20 @@ type ItemConnection {
   pageInfo: PageInfo!
   "How many items match the filter, over all pages."
   totalCount: Int!
+  """
+  The tags the items matching the filter carry (over all pages, whatever ` + "`" + `first` + "`" + ` and ` + "`" + `after` + "`" + `
+  are), with how many of those items carry each: most first, ties by tag id, only counts
+  above 0. ` + "`" + `first` + "`" + ` is 0 to 100.
+  """
+  tagFacets(first: Int = 10): [TagFacet!]!
+}
+
+"How many of the matching items carry one tag."
+type TagFacet {
+  "The tag."
+  tag: Tag!
+  "How many of the matching items carry it."
+  count: Int!
 }
 
 "A tag and its cursor."
@@ -1056,6 +1192,23 @@ input ItemFilter {
   minPrice: Float
   "Only items priced at most this much."
   maxPrice: Float
+  "Only items whose tags match."
+  tags: TagMatch
+}
+
+"""
+Matches items by the tags they carry. Every given list applies; an empty or absent list is
+no condition. Each list holds at most 100 ids; duplicates count once. A tag id that names no
+tag (or a tag of another store) is never an error: it matches no item in ` + "`" + `all` + "`" + `, adds none
+in ` + "`" + `any` + "`" + ` and excludes none in ` + "`" + `none` + "`" + `.
+"""
+input TagMatch {
+  "Only items linked with every one of these tags."
+  all: [ID!]
+  "Only items linked with at least one of these tags."
+  any: [ID!]
+  "Only items linked with none of these tags."
+  none: [ID!]
 }
 
 "Narrows the tags list. All given conditions apply."
@@ -1102,6 +1255,8 @@ input CreateItemInput {
   name: String!
   "0 to 9999999999.99, at most two decimal places."
   price: Float!
+  "Tags of the same store to link it with, at most 100; created and linked in one transaction."
+  tagIds: [ID!]
 }
 
 "New values for an item; absent fields keep their value."
@@ -1136,6 +1291,30 @@ type TagAndItemPayload {
   tag: Tag!
 }
 
+"The result of setItemTags."
+type SetItemTagsPayload {
+  "What happened, as a sentence to show."
+  message: String!
+  "The item, as it is now."
+  item: Item!
+  "The tags linked by this call, by id."
+  added: [Tag!]!
+  "The tags unlinked by this call, by id."
+  removed: [Tag!]!
+}
+
+"The result of setTagItems."
+type SetTagItemsPayload {
+  "What happened, as a sentence to show."
+  message: String!
+  "The tag, as it is now."
+  tag: Tag!
+  "The items linked by this call, by id."
+  added: [Item!]!
+  "The items unlinked by this call, by id."
+  removed: [Item!]!
+}
+
 "The result of a delete."
 type DeletePayload {
   "The id of the deleted row."
@@ -1168,6 +1347,16 @@ type Mutation {
   unlinkTag(itemId: ID!, tagId: ID!): TagAndItemPayload!
   "Deletes a tag. CONFLICT while any item uses it."
   deleteTag(id: ID!): DeletePayload!
+  """
+  Afterwards the item carries exactly these tags (at most 100, all of its store; [] removes
+  every one), in one transaction; on any refusal nothing changes.
+  """
+  setItemTags(itemId: ID!, tagIds: [ID!]!): SetItemTagsPayload!
+  """
+  Afterwards the tag labels exactly these items (at most 100, all of its store; [] removes
+  every one), in one transaction; on any refusal nothing changes.
+  """
+  setTagItems(tagId: ID!, itemIds: [ID!]!): SetTagItemsPayload!
 }
 
 "An account. Its email is shown to its own user only."
@@ -1271,6 +1460,8 @@ func (ec *executionContext) childFields_ItemConnection(ctx context.Context, fiel
 		return ec.fieldContext_ItemConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_ItemConnection_totalCount(ctx, field)
+	case "tagFacets":
+		return ec.fieldContext_ItemConnection_tagFacets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ItemConnection", field.Name)
 }
@@ -1297,6 +1488,34 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SetItemTagsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_SetItemTagsPayload_message(ctx, field)
+	case "item":
+		return ec.fieldContext_SetItemTagsPayload_item(ctx, field)
+	case "added":
+		return ec.fieldContext_SetItemTagsPayload_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_SetItemTagsPayload_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetItemTagsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetTagItemsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_SetTagItemsPayload_message(ctx, field)
+	case "tag":
+		return ec.fieldContext_SetTagItemsPayload_tag(ctx, field)
+	case "added":
+		return ec.fieldContext_SetTagItemsPayload_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_SetTagItemsPayload_removed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetTagItemsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Store(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1391,6 +1610,16 @@ func (ec *executionContext) childFields_TagEdge(ctx context.Context, field graph
 		return ec.fieldContext_TagEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TagEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TagFacet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_TagFacet_tag(ctx, field)
+	case "count":
+		return ec.fieldContext_TagFacet_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagFacet", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1520,6 +1749,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_ItemConnection_tagFacets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Item_tags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -1710,6 +1953,50 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setItemTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["itemId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tagIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setTagItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tagId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "itemIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["itemIds"] = arg1
 	return args, nil
 }
 
@@ -2544,6 +2831,50 @@ func (ec *executionContext) fieldContext_ItemConnection_totalCount(_ context.Con
 	return graphql.NewScalarFieldContext("ItemConnection", field, true, true, "Int")
 }
 
+func (ec *executionContext) _ItemConnection_tagFacets(ctx context.Context, field graphql.CollectedField, obj *model.ItemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemConnection_tagFacets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ItemConnection().TagFacets(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TagFacet) graphql.Marshaler {
+			return ec.marshalNTagFacet2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemConnection_tagFacets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ItemConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TagFacet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ItemConnection_tagFacets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ItemEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ItemEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3077,6 +3408,94 @@ func (ec *executionContext) fieldContext_Mutation_deleteTag(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteTag_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setItemTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setItemTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetItemTags(ctx, fc.Args["itemId"].(string), fc.Args["tagIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetItemTagsPayload) graphql.Marshaler {
+			return ec.marshalNSetItemTagsPayload2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐSetItemTagsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setItemTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetItemTagsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setItemTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTagItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTagItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTagItems(ctx, fc.Args["tagId"].(string), fc.Args["itemIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetTagItemsPayload) graphql.Marshaler {
+			return ec.marshalNSetTagItemsPayload2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐSetTagItemsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTagItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetTagItemsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTagItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3718,6 +4137,244 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetItemTagsPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SetItemTagsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetItemTagsPayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetItemTagsPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetItemTagsPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SetItemTagsPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.SetItemTagsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetItemTagsPayload_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetItemTagsPayload_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetItemTagsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetItemTagsPayload_added(ctx context.Context, field graphql.CollectedField, obj *model.SetItemTagsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetItemTagsPayload_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetItemTagsPayload_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetItemTagsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetItemTagsPayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.SetItemTagsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetItemTagsPayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetItemTagsPayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetItemTagsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetTagItemsPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SetTagItemsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetTagItemsPayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetTagItemsPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetTagItemsPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SetTagItemsPayload_tag(ctx context.Context, field graphql.CollectedField, obj *model.SetTagItemsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetTagItemsPayload_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetTagItemsPayload_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetTagItemsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetTagItemsPayload_added(ctx context.Context, field graphql.CollectedField, obj *model.SetTagItemsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetTagItemsPayload_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetTagItemsPayload_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetTagItemsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetTagItemsPayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.SetTagItemsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetTagItemsPayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetTagItemsPayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetTagItemsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4481,6 +5138,61 @@ func (ec *executionContext) fieldContext_TagEdge_node(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TagFacet_tag(ctx context.Context, field graphql.CollectedField, obj *model.TagFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagFacet_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
+			return ec.marshalNTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagFacet_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagFacet",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagFacet_count(ctx context.Context, field graphql.CollectedField, obj *model.TagFacet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagFacet_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagFacet_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagFacet", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
@@ -5657,7 +6369,7 @@ func (ec *executionContext) unmarshalInputCreateItemInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"storeId", "name", "price"}
+	fieldsInOrder := [...]string{"storeId", "name", "price", "tagIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5685,6 +6397,13 @@ func (ec *executionContext) unmarshalInputCreateItemInput(ctx context.Context, o
 				return it, err
 			}
 			it.Price = data
+		case "tagIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagIds = data
 		}
 	}
 	return it, nil
@@ -5853,7 +6572,7 @@ func (ec *executionContext) unmarshalInputItemFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"storeId", "tagId", "nameContains", "minPrice", "maxPrice"}
+	fieldsInOrder := [...]string{"storeId", "tagId", "nameContains", "minPrice", "maxPrice", "tags"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5895,6 +6614,13 @@ func (ec *executionContext) unmarshalInputItemFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.MaxPrice = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOTagMatch2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagMatch(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
 		}
 	}
 	return it, nil
@@ -6000,6 +6726,62 @@ func (ec *executionContext) unmarshalInputTagFilter(ctx context.Context, obj any
 func UnmarshalTagFilter(ctx context.Context, raw any) (model.TagFilter, error) {
 	var out model.TagFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTagMatch(ctx context.Context, obj any) (model.TagMatch, error) {
+	var it model.TagMatch
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"all", "any", "none"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "all":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("all"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.All = data
+		case "any":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("any"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Any = data
+		case "none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("none"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.None = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTagMatch unmarshals raw into the TagMatch input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTagMatch(ctx context.Context, raw any) (model.TagMatch, error) {
+	var out model.TagMatch
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagMatch", raw, &out)
 	return out, err
 }
 
@@ -6318,6 +7100,12 @@ func (ec *executionContext) _ItemConnection(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ItemConnection_totalCount(ctx, field, obj)
 				})
+		case "tagFacets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ItemConnection_tagFacets(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6465,6 +7253,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteTag":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteTag(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setItemTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setItemTags(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setTagItems":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTagItems(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -6636,6 +7438,102 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setItemTagsPayloadImplementors = []string{"SetItemTagsPayload"}
+
+func (ec *executionContext) _SetItemTagsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetItemTagsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setItemTagsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetItemTagsPayload")
+		case "message":
+			out.Values[i] = ec._SetItemTagsPayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "item":
+			out.Values[i] = ec._SetItemTagsPayload_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._SetItemTagsPayload_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._SetItemTagsPayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setTagItemsPayloadImplementors = []string{"SetTagItemsPayload"}
+
+func (ec *executionContext) _SetTagItemsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetTagItemsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setTagItemsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetTagItemsPayload")
+		case "message":
+			out.Values[i] = ec._SetTagItemsPayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tag":
+			out.Values[i] = ec._SetTagItemsPayload_tag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._SetTagItemsPayload_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._SetTagItemsPayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6969,6 +7867,44 @@ func (ec *executionContext) _TagEdge(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "node":
 			out.Values[i] = ec._TagEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tagFacetImplementors = []string{"TagFacet"}
+
+func (ec *executionContext) _TagFacet(ctx context.Context, sel ast.SelectionSet, obj *model.TagFacet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tagFacetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TagFacet")
+		case "tag":
+			out.Values[i] = ec._TagFacet_tag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TagFacet_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7493,6 +8429,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := model.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7573,6 +8538,22 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstoregraphᚋstor
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSetItemTagsPayload2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐSetItemTagsPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetItemTagsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetItemTagsPayload!")
+		return graphql.Null
+	}
+	return ec._SetItemTagsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSetTagItemsPayload2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐSetTagItemsPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetTagItemsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetTagItemsPayload!")
+		return graphql.Null
+	}
+	return ec._SetTagItemsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Store) graphql.Marshaler {
@@ -7711,6 +8692,30 @@ func (ec *executionContext) marshalNTagEdge2ᚖgithubᚗcomᚋstoregraphᚋstore
 		return graphql.Null
 	}
 	return ec._TagEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTagFacet2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TagFacet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTagFacet2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTagFacet2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacet(ctx context.Context, sel ast.SelectionSet, v *model.TagFacet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TagFacet!")
+		return graphql.Null
+	}
+	return ec._TagFacet(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateItemInput2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐUpdateItemInput(ctx context.Context, v any) (model.UpdateItemInput, error) {
@@ -7926,6 +8931,41 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -8038,6 +9078,14 @@ func (ec *executionContext) unmarshalOTagFilter2ᚖgithubᚗcomᚋstoregraphᚋs
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputTagFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTagMatch2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagMatch(ctx context.Context, v any) (*model.TagMatch, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTagMatch(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -22,6 +22,23 @@ func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.Item
 	return r.Data.CountItems(ctx, obj.Filter)
 }
 
+// TagFacets is the resolver for the tagFacets field.
+func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error) {
+	n, err := facetCount(first)
+	if err != nil {
+		return nil, err
+	}
+	facets, err := r.Data.TagFacets(ctx, obj.Filter, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.TagFacet, len(facets))
+	for i, f := range facets {
+		out[i] = &model.TagFacet{Tag: (*model.Tag)(f.Tag), Count: f.Count}
+	}
+	return out, nil
+}
+
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error) {
 	user, err := auth.UserID(ctx)
@@ -88,8 +105,15 @@ func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateIte
 	if err != nil {
 		return nil, err
 	}
+	tagIDs, err := catalog.ParseIDs("tagIds", input.TagIds)
+	if err != nil {
+		return nil, err
+	}
 	item := &catalog.Item{StoreID: sid, Name: name, Price: price}
-	return (*model.Item)(item), r.Data.CreateItem(ctx, user, item)
+	if err := r.Data.CreateItem(ctx, user, item, tagIDs); err != nil {
+		return nil, err
+	}
+	return (*model.Item)(item), nil
 }
 
 // UpdateItem is the resolver for the updateItem field.
@@ -221,6 +245,48 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 		return nil, err
 	}
 	return &model.DeletePayload{ID: tid.String(), Message: "Tag deleted."}, nil
+}
+
+// SetItemTags is the resolver for the setItemTags field.
+func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	iid, err := catalog.ParseID(itemID)
+	if err != nil {
+		return nil, err
+	}
+	tids, err := catalog.ParseIDs("tagIds", tagIds)
+	if err != nil {
+		return nil, err
+	}
+	item, added, removed, err := r.Data.SetItemTags(ctx, user, iid, tids)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetItemTagsPayload{Message: "Tags set.", Item: (*model.Item)(item), Added: model.Tags(added), Removed: model.Tags(removed)}, nil
+}
+
+// SetTagItems is the resolver for the setTagItems field.
+func (r *mutationResolver) SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error) {
+	user, err := auth.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tid, err := catalog.ParseID(tagID)
+	if err != nil {
+		return nil, err
+	}
+	iids, err := catalog.ParseIDs("itemIds", itemIds)
+	if err != nil {
+		return nil, err
+	}
+	tag, added, removed, err := r.Data.SetTagItems(ctx, user, tid, iids)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetTagItemsPayload{Message: "Items set.", Tag: (*model.Tag)(tag), Added: model.Items(added), Removed: model.Items(removed)}, nil
 }
 
 // Register is the resolver for the register field.

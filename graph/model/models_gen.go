@@ -27,6 +27,8 @@ type CreateItemInput struct {
 	Name string `json:"name"`
 	// 0 to 9999999999.99, at most two decimal places.
 	Price float64 `json:"price"`
+	// Tags of the same store to link it with, at most 100; created and linked in one transaction.
+	TagIds []string `json:"tagIds,omitempty"`
 }
 
 // A new store.
@@ -79,6 +81,8 @@ type ItemFilter struct {
 	MinPrice *float64 `json:"minPrice,omitempty"`
 	// Only items priced at most this much.
 	MaxPrice *float64 `json:"maxPrice,omitempty"`
+	// Only items whose tags match.
+	Tags *TagMatch `json:"tags,omitempty"`
 }
 
 // Changes.
@@ -99,6 +103,30 @@ type PageInfo struct {
 
 // Reads. Everything here is public.
 type Query struct {
+}
+
+// The result of setItemTags.
+type SetItemTagsPayload struct {
+	// What happened, as a sentence to show.
+	Message string `json:"message"`
+	// The item, as it is now.
+	Item *Item `json:"item"`
+	// The tags linked by this call, by id.
+	Added []*Tag `json:"added"`
+	// The tags unlinked by this call, by id.
+	Removed []*Tag `json:"removed"`
+}
+
+// The result of setTagItems.
+type SetTagItemsPayload struct {
+	// What happened, as a sentence to show.
+	Message string `json:"message"`
+	// The tag, as it is now.
+	Tag *Tag `json:"tag"`
+	// The items linked by this call, by id.
+	Added []*Item `json:"added"`
+	// The items unlinked by this call, by id.
+	Removed []*Item `json:"removed"`
 }
 
 // A store and its cursor.
@@ -133,12 +161,33 @@ type TagEdge struct {
 	Node *Tag `json:"node"`
 }
 
+// How many of the matching items carry one tag.
+type TagFacet struct {
+	// The tag.
+	Tag *Tag `json:"tag"`
+	// How many of the matching items carry it.
+	Count int `json:"count"`
+}
+
 // Narrows the tags list. All given conditions apply.
 type TagFilter struct {
 	// Only tags of this store.
 	StoreID *string `json:"storeId,omitempty"`
 	// Only tags whose name contains this text, case-insensitively; `%`, `_` and `\` match literally.
 	NameContains *string `json:"nameContains,omitempty"`
+}
+
+// Matches items by the tags they carry. Every given list applies; an empty or absent list is
+// no condition. Each list holds at most 100 ids; duplicates count once. A tag id that names no
+// tag (or a tag of another store) is never an error: it matches no item in `all`, adds none
+// in `any` and excludes none in `none`.
+type TagMatch struct {
+	// Only items linked with every one of these tags.
+	All []string `json:"all,omitempty"`
+	// Only items linked with at least one of these tags.
+	Any []string `json:"any,omitempty"`
+	// Only items linked with none of these tags.
+	None []string `json:"none,omitempty"`
 }
 
 // New values for an item; absent fields keep their value.

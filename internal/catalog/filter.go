@@ -14,6 +14,43 @@ type ItemFilter struct {
 	NameLike string
 	MinPrice *float64
 	MaxPrice *float64
+	Tags     TagMatch
+}
+
+// TagMatch narrows items by their tags; each list is distinct ids, and an empty one does not
+// filter.
+type TagMatch struct {
+	All  []ID // linked with every one
+	Any  []ID // linked with at least one
+	None []ID // linked with none
+}
+
+// MaxIDList is how many distinct ids a list argument may hold.
+const MaxIDList = 100
+
+// ParseIDs parses a list of ids, keeping the first of each duplicate, in order. A nil list
+// gives nil; an empty one an empty, non-nil list.
+func ParseIDs(field string, list []string) ([]ID, error) {
+	if list == nil {
+		return nil, nil
+	}
+	out := make([]ID, 0, min(len(list), MaxIDList))
+	seen := make(map[ID]bool, len(list))
+	for _, s := range list {
+		id, err := ParseID(s)
+		if err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			continue
+		}
+		if len(out) == MaxIDList {
+			return nil, Errorf(BadUserInput, "%s can hold at most %d ids.", field, MaxIDList)
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // TagFilter narrows the tags list; zero fields do not filter.

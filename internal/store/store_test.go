@@ -108,7 +108,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		{
 			name: "CreateItemInMissingStore",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
-				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: missingID, Name: "Pen", Price: 150})
+				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: missingID, Name: "Pen", Price: 150}, nil)
 				return count(t, db, "SELECT count(*) FROM items"), err
 			},
 			want: catalog.NotFound,
@@ -118,7 +118,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
 				st := insertStore(t, db, "Corner")
 				insertItem(t, db, st, "Pen", "1.50")
-				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: st, Name: "Pen", Price: 200})
+				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: st, Name: "Pen", Price: 200}, nil)
 				return count(t, db, "SELECT count(*) - 1 FROM items"), err
 			},
 			want: catalog.Conflict,

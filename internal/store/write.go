@@ -83,13 +83,17 @@ func (s *Store) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 	return translate(err, "delete store")
 }
 
-// CreateItem inserts an item into its store.
-func (s *Store) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item) error {
+// CreateItem inserts an item into its store and links it with tagIDs, in one transaction:
+// a tag that is missing or of another store leaves no item.
+func (s *Store) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item, tagIDs []catalog.ID) error {
 	err := s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewInsert().Model(item).Returning("id").Exec(ctx)
+		if _, err := tx.NewInsert().Model(item).Returning("id").Exec(ctx); err != nil || len(tagIDs) == 0 {
+			return err
+		}
+		_, _, err := setLinks(ctx, tx, tagsOfItem, item.StoreID, item.ID, tagIDs)
 		return err
 	})
-	return translate(err, "create item")
+	return linkError(err, "create item")
 }
 
 // ItemChange holds the fields of an item to change; nil ones keep their value.
@@ -214,4 +218,150 @@ func (s *Store) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (
 		return nil, nil, translate(err, "unlink tag")
 	}
 	return item, tag, nil
+}
+
+// linkSet names the side of the join whose links a batch call sets: an item's tags or a
+// tag's items.
+type linkSet struct {
+	row     func(catalog.ID) owned // the row whose links are set
+	own     string                 // its columns, in linked's order
+	self    string                 // its column in items_tags
+	other   string                 // the other side's column
+	table   string                 // the other side's table
+	columns string                 // the other side's columns read back, in scanLinked's order
+	missing *catalog.Error         // for an id of the other side that names no row
+	foreign *catalog.Error         // for a row of the other side in another store
+}
+
+var (
+	tagsOfItem = linkSet{row: anItem, own: "id, store_id, name, price", self: "item_id", other: "tag_id", table: "tags",
+		columns: "o.id, o.store_id, o.name, 0::numeric AS price", missing: catalog.ErrNoTag, foreign: errCrossStore}
+	itemsOfTag = linkSet{row: aTag, own: "id, store_id, name, 0::numeric AS price", self: "tag_id", other: "item_id", table: "items",
+		columns: "o.id, o.store_id, o.name, o.price", missing: catalog.ErrNoItem,
+		foreign: catalog.Errorf(catalog.BadUserInput, "An item can only be linked with a tag of its own store.")}
+)
+
+// linked is one row the set statement added or removed, as read by scanLinked.
+type linked struct {
+	Missing int           `bun:"missing"`
+	Crossed int           `bun:"crossed"`
+	Added   bool          `bun:"added"`
+	ID      catalog.ID    `bun:"id"`
+	StoreID catalog.ID    `bun:"store_id"`
+	Name    string        `bun:"name"`
+	Price   catalog.Money `bun:"price"`
+}
+
+// setLinksSQL checks the wanted ids and changes the links in one statement, whatever their
+// number: the ids come as one array; the deletes and inserts run only when every id names a
+// row of the store, so a refusal changes nothing even before the rollback. The first row
+// counts the ids refused; each change adds a row, with id 0 when there is none. The other
+// side's rows are read through fenced laterals, one key probe per id: a plain join plans a
+// scan of the whole table for a handful of ids.
+const setLinksSQL = `
+WITH want AS (SELECT unnest(?0::bigint[]) AS id),
+bad AS (SELECT count(*) FILTER (WHERE o.id IS NULL) AS missing,
+               count(*) FILTER (WHERE o.store_id <> ?1) AS crossed
+        FROM want AS w LEFT JOIN LATERAL (SELECT x.id, x.store_id FROM ?3 AS x WHERE x.id = w.id OFFSET 0) AS o ON true),
+ok AS (SELECT 1 FROM bad WHERE missing = 0 AND crossed = 0),
+removed AS (DELETE FROM items_tags AS it
+            WHERE it.?4 = ?2 AND it.?5 <> ALL (?0::bigint[]) AND EXISTS (SELECT 1 FROM ok)
+            RETURNING it.?5 AS id),
+added AS (INSERT INTO items_tags (?4, ?5, store_id)
+          SELECT ?2, w.id, ?1 FROM want AS w WHERE EXISTS (SELECT 1 FROM ok)
+          ON CONFLICT (item_id, tag_id) DO NOTHING
+          RETURNING ?5 AS id),
+changed AS (SELECT true AS added, id FROM added UNION ALL SELECT false, id FROM removed)
+SELECT b.missing, b.crossed, coalesce(c.added, false) AS added, coalesce(c.id, 0) AS id,
+       coalesce(c.store_id, 0) AS store_id, coalesce(c.name, '') AS name, coalesce(c.price, 0) AS price
+FROM bad AS b LEFT JOIN (SELECT ch.added, ?6 FROM changed AS ch
+                         CROSS JOIN LATERAL (SELECT * FROM ?3 AS x WHERE x.id = ch.id OFFSET 0) AS o) AS c ON true
+ORDER BY c.id`
+
+// setLinks makes the links of row id (in store) exactly want, inside tx, and returns the
+// rows it added and removed, by id.
+func setLinks(ctx context.Context, tx bun.Tx, ls linkSet, store, id catalog.ID, want []catalog.ID) (added, removed []linked, err error) {
+	var rows []linked
+	err = tx.NewRaw(setLinksSQL, idArray(want), store, id, bun.Ident(ls.table), bun.Ident(ls.self), bun.Ident(ls.other),
+		bun.Safe(ls.columns)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	added, removed = []linked{}, []linked{}
+	for _, r := range rows {
+		switch {
+		case r.Missing > 0:
+			return nil, nil, ls.missing
+		case r.Crossed > 0:
+			return nil, nil, ls.foreign
+		case r.ID == 0:
+		case r.Added:
+			added = append(added, r)
+		default:
+			removed = append(removed, r)
+		}
+	}
+	return added, removed, nil
+}
+
+// SetLinks makes the links of the item (tagsOfItem) or tag (itemsOfTag) id exactly want, in
+// one transaction that locks the store as LinkTag does and then the row itself, so that two
+// calls for one row run one after the other and leave one of the two sets, never a mix.
+// The row is read as it is locked: the call changes links only, so that is how it stays.
+func (s *Store) setLinks(ctx context.Context, user catalog.ID, ls linkSet, id catalog.ID, want []catalog.ID) (self linked, added, removed []linked, err error) {
+	row := ls.row(id)
+	err = s.asOwner(ctx, user, row, lockShare, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewSelect().Table(row.table).ColumnExpr(ls.own).Where("id = ?", id).For("NO KEY UPDATE").Scan(ctx, &self)
+		if err != nil {
+			return notFoundIfNoRows(err, row.missing)
+		}
+		added, removed, err = setLinks(ctx, tx, ls, self.StoreID, id, want)
+		return err
+	})
+	return self, added, removed, linkError(err, "set links")
+}
+
+// linkError translates a batch link's failure; a row of the other side deleted since the
+// statement's check read it fails its foreign key.
+func linkError(err error, op string) error {
+	if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "items_tags_tag_fkey" {
+		return catalog.ErrNoTag
+	}
+	return translate(err, op)
+}
+
+// SetItemTags makes the item's tags exactly tagIDs and returns the item with the tags it
+// added and removed.
+func (s *Store) SetItemTags(ctx context.Context, user, itemID catalog.ID, tagIDs []catalog.ID) (*catalog.Item, []*catalog.Tag, []*catalog.Tag, error) {
+	self, a, r, err := s.setLinks(ctx, user, tagsOfItem, itemID, tagIDs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return itemsOf([]linked{self})[0], tagsOf(a), tagsOf(r), nil
+}
+
+// SetTagItems makes the tag's items exactly itemIDs and returns the tag with the items it
+// added and removed.
+func (s *Store) SetTagItems(ctx context.Context, user, tagID catalog.ID, itemIDs []catalog.ID) (*catalog.Tag, []*catalog.Item, []*catalog.Item, error) {
+	self, a, r, err := s.setLinks(ctx, user, itemsOfTag, tagID, itemIDs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return tagsOf([]linked{self})[0], itemsOf(a), itemsOf(r), nil
+}
+
+func tagsOf(rows []linked) []*catalog.Tag {
+	out := make([]*catalog.Tag, len(rows))
+	for i, r := range rows {
+		out[i] = &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}
+	}
+	return out
+}
+
+func itemsOf(rows []linked) []*catalog.Item {
+	out := make([]*catalog.Item, len(rows))
+	for i, r := range rows {
+		out[i] = &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price}
+	}
+	return out
 }
