@@ -88,8 +88,8 @@ func Load(getenv func(string) string) (Config, error) {
 		HashTime:         2,
 
 		AuthMaxPerRequest:   1,
-		RegisterMaxPerAddr:  10,
-		RegisterWindow:      time.Hour,
+		RegisterMaxPerAddr:  100,
+		RegisterWindow:      15 * time.Minute,
 		RefreshMaxPerSignIn: 30,
 		RefreshWindow:       15 * time.Minute,
 		RefreshSpentKept:    1000,

@@ -47,8 +47,8 @@ func TestLoadDefaults(t *testing.T) {
 		HashTime:         2,
 
 		AuthMaxPerRequest:   1,
-		RegisterMaxPerAddr:  10,
-		RegisterWindow:      time.Hour,
+		RegisterMaxPerAddr:  100,
+		RegisterWindow:      15 * time.Minute,
 		RefreshMaxPerSignIn: 30,
 		RefreshWindow:       15 * time.Minute,
 		RefreshSpentKept:    1000,
