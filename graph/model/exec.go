@@ -76,12 +76,15 @@ func resolveList[P, C any](ctx context.Context, rel *listRelation[P, C], parent 
 	if err != nil {
 		return list[C]{}, err
 	}
+	// One parent: its list loads on its own, without the maps a level of many parents needs.
 	l := loader.For(ctx)
-	id := rel.parent.id(parent)
-	if err := f.load(ctx, l, []*P{parent}, []catalog.ID{id}, false); err != nil {
+	rows, err := rel.batch(l, f.args).Load(ctx, rel.parent.id(parent))
+	if err != nil {
 		return list[C]{}, err
 	}
-	rows := f.values[id]
+	if err := f.sel.Load(ctx, l, rows, false); err != nil {
+		return list[C]{}, err
+	}
 	if f.sel.failing {
 		if err := firstArgError(ctx, fc.Path(), f.sel, rows); err != nil {
 			return list[C]{}, err
