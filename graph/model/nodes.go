@@ -16,17 +16,17 @@ type (
 )
 
 // The list methods read their arguments from the field, through the tables in tables.go,
-// as every nested list does, rather than from gqlgen's typed parameters: both paths read
-// them one way.
+// as every nested list does, rather than from gqlgen's typed parameters (named as the schema
+// names them only so that gqlgen binds the methods): both paths read them one way.
 
 // Items resolves Store.items.
-func (s *Store) Items(ctx context.Context, _ *int, _ *int, _ *ItemOrder) (ItemList, error) {
+func (s *Store) Items(ctx context.Context, first *int, offset *int, orderBy *ItemOrder) (ItemList, error) {
 	l, err := resolveList(ctx, storeItems, (*catalog.Store)(s))
 	return ItemList{l}, err
 }
 
 // Tags resolves Store.tags.
-func (s *Store) Tags(ctx context.Context, _ *int, _ *int, _ *TagOrder) (TagList, error) {
+func (s *Store) Tags(ctx context.Context, first *int, offset *int, orderBy *TagOrder) (TagList, error) {
 	l, err := resolveList(ctx, storeTags, (*catalog.Store)(s))
 	return TagList{l}, err
 }
@@ -48,7 +48,7 @@ func (i *Item) Store(ctx context.Context) (*Store, error) {
 }
 
 // Tags resolves Item.tags.
-func (i *Item) Tags(ctx context.Context, _ *int, _ *int, _ *TagOrder) (TagList, error) {
+func (i *Item) Tags(ctx context.Context, first *int, offset *int, orderBy *TagOrder) (TagList, error) {
 	l, err := resolveList(ctx, itemTags, (*catalog.Item)(i))
 	return TagList{l}, err
 }
@@ -65,7 +65,7 @@ func (t *Tag) Store(ctx context.Context) (*Store, error) {
 }
 
 // Items resolves Tag.items.
-func (t *Tag) Items(ctx context.Context, _ *int, _ *int, _ *ItemOrder) (ItemList, error) {
+func (t *Tag) Items(ctx context.Context, first *int, offset *int, orderBy *ItemOrder) (ItemList, error) {
 	l, err := resolveList(ctx, tagItems, (*catalog.Tag)(t))
 	return ItemList{l}, err
 }
