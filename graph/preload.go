@@ -20,36 +20,31 @@ import (
 // in its place.
 
 func preloadStores(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, stores []*catalog.Store) {
-	s, err := model.Compile(graphql.GetOperationContext(ctx), sel, "Store")
-	if err == nil {
-		err = s.LoadStores(ctx, loader.For(ctx), stores, true)
-	}
-	logPreload(ctx, log, err)
+	logPreload(ctx, log, preload(ctx, sel, stores))
 }
 
 func preloadItems(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, items []*catalog.Item) {
-	s, err := model.Compile(graphql.GetOperationContext(ctx), sel, "Item")
-	if err == nil {
-		err = s.LoadItems(ctx, loader.For(ctx), items, true)
-	}
-	logPreload(ctx, log, err)
+	logPreload(ctx, log, preload(ctx, sel, items))
 }
 
 func preloadTags(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, tags []*catalog.Tag) {
-	s, err := model.Compile(graphql.GetOperationContext(ctx), sel, "Tag")
-	if err == nil {
-		err = s.LoadTags(ctx, loader.For(ctx), tags, true)
+	logPreload(ctx, log, preload(ctx, sel, tags))
+}
+
+func preload[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context, sel ast.SelectionSet, rows []*T) error {
+	s, err := model.Compile[T](graphql.GetOperationContext(ctx), sel)
+	if err != nil {
+		return err
 	}
-	logPreload(ctx, log, err)
+	return s.Load(ctx, loader.For(ctx), rows, true)
 }
 
 // rootByID answers item(id) or tag(id). When the query selects a list of the row,
 // primeWithList reads the row with that list in one statement first; then the levels below
 // load as for any root field.
-func rootByID[T any](ctx context.Context, log *slog.Logger, id, typeName string, b *loader.Batch[*T], notFound error,
-	primeWithList func(context.Context, catalog.ID, catalog.ListArgs) error,
-	loadBelow func(*model.Selection, context.Context, *loader.Loaders, []*T, bool) error) (*T, error) {
-	sel, err := model.Compile(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, typeName)
+func rootByID[T catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, id string, b *loader.Batch[*T], notFound error,
+	primeWithList func(context.Context, catalog.ID, catalog.ListArgs) error) (*T, error) {
+	sel, err := model.Compile[T](graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
 		if args, ok := sel.FirstList(); ok {
 			logPreload(ctx, log, primeWithList(ctx, parsed, args))
@@ -60,7 +55,7 @@ func rootByID[T any](ctx context.Context, log *slog.Logger, id, typeName string,
 		return nil, lerr
 	}
 	if err == nil {
-		err = loadBelow(sel, ctx, loader.For(ctx), []*T{row}, true)
+		err = sel.Load(ctx, loader.For(ctx), []*T{row}, true)
 	}
 	logPreload(ctx, log, err)
 	return row, nil

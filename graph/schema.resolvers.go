@@ -340,7 +340,7 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 // Item is the resolver for the item field.
 func (r *queryResolver) Item(ctx context.Context, id string) (*model.Item, error) {
 	l := loader.For(ctx)
-	row, err := rootByID(ctx, r.Log, id, "Item", l.Item, catalog.ErrNoItem, l.PrimeItemWithTags, (*model.Selection).LoadItems)
+	row, err := rootByID(ctx, r.Log, id, l.Item, catalog.ErrNoItem, l.PrimeItemWithTags)
 	return (*model.Item)(row), err
 }
 
@@ -365,7 +365,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 // Tag is the resolver for the tag field.
 func (r *queryResolver) Tag(ctx context.Context, id string) (*model.Tag, error) {
 	l := loader.For(ctx)
-	row, err := rootByID(ctx, r.Log, id, "Tag", l.Tag, catalog.ErrNoTag, l.PrimeTagWithItems, (*model.Selection).LoadTags)
+	row, err := rootByID(ctx, r.Log, id, l.Tag, catalog.ErrNoTag, l.PrimeTagWithItems)
 	return (*model.Tag)(row), err
 }
 

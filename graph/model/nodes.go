@@ -15,30 +15,20 @@ type (
 	Tag   catalog.Tag
 )
 
+// The list methods read their arguments from the field, through the tables in tables.go,
+// as every nested list does, rather than from gqlgen's typed parameters (named as the schema
+// names them only so that gqlgen binds the methods): both paths read them one way.
+
 // Items resolves Store.items.
 func (s *Store) Items(ctx context.Context, first *int, offset *int, orderBy *ItemOrder) (ItemList, error) {
-	a, err := catalog.NewListArgs(first, offset, orderBy.order())
-	if err != nil {
-		return ItemList{}, err
-	}
-	items, err := loader.For(ctx).ItemsOfStore(a).Load(ctx, s.ID)
-	if err != nil {
-		return ItemList{}, err
-	}
-	return newItemList(ctx, items)
+	l, err := resolveList(ctx, storeItems, (*catalog.Store)(s))
+	return ItemList{l}, err
 }
 
 // Tags resolves Store.tags.
 func (s *Store) Tags(ctx context.Context, first *int, offset *int, orderBy *TagOrder) (TagList, error) {
-	a, err := catalog.NewListArgs(first, offset, orderBy.order())
-	if err != nil {
-		return TagList{}, err
-	}
-	tags, err := loader.For(ctx).TagsOfStore(a).Load(ctx, s.ID)
-	if err != nil {
-		return TagList{}, err
-	}
-	return newTagList(ctx, tags)
+	l, err := resolveList(ctx, storeTags, (*catalog.Store)(s))
+	return TagList{l}, err
 }
 
 // ItemCount resolves Store.itemCount.
@@ -59,15 +49,8 @@ func (i *Item) Store(ctx context.Context) (*Store, error) {
 
 // Tags resolves Item.tags.
 func (i *Item) Tags(ctx context.Context, first *int, offset *int, orderBy *TagOrder) (TagList, error) {
-	a, err := catalog.NewListArgs(first, offset, orderBy.order())
-	if err != nil {
-		return TagList{}, err
-	}
-	tags, err := loader.For(ctx).TagsOfItem(a).Load(ctx, i.ID)
-	if err != nil {
-		return TagList{}, err
-	}
-	return newTagList(ctx, tags)
+	l, err := resolveList(ctx, itemTags, (*catalog.Item)(i))
+	return TagList{l}, err
 }
 
 // TagCount resolves Item.tagCount.
@@ -83,40 +66,13 @@ func (t *Tag) Store(ctx context.Context) (*Store, error) {
 
 // Items resolves Tag.items.
 func (t *Tag) Items(ctx context.Context, first *int, offset *int, orderBy *ItemOrder) (ItemList, error) {
-	a, err := catalog.NewListArgs(first, offset, orderBy.order())
-	if err != nil {
-		return ItemList{}, err
-	}
-	items, err := loader.For(ctx).ItemsOfTag(a).Load(ctx, t.ID)
-	if err != nil {
-		return ItemList{}, err
-	}
-	return newItemList(ctx, items)
+	l, err := resolveList(ctx, tagItems, (*catalog.Tag)(t))
+	return ItemList{l}, err
 }
 
 // ItemCount resolves Tag.itemCount.
 func (t *Tag) ItemCount(ctx context.Context) (int, error) {
 	return loader.For(ctx).ItemCountOfTag.Load(ctx, t.ID)
-}
-
-func (o *ItemOrder) order() catalog.Order {
-	if o == nil {
-		return catalog.ByID
-	}
-	switch *o {
-	case ItemOrderName:
-		return catalog.ByName
-	case ItemOrderPrice:
-		return catalog.ByPrice
-	}
-	return catalog.ByID
-}
-
-func (o *TagOrder) order() catalog.Order {
-	if o != nil && *o == TagOrderName {
-		return catalog.ByName
-	}
-	return catalog.ByID
 }
 
 // Stores views catalog stores as GraphQL objects.

@@ -1,8 +1,6 @@
 package model
 
 import (
-	"unicode/utf8"
-
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
@@ -23,124 +21,47 @@ func addSize(a, b int64) int64 {
 }
 
 // frameSize is the size of the braces and the `"key":` and commas of s's fields.
-func (s *Selection) frameSize() int64 {
+func (s *Selection[T]) frameSize() int64 {
 	n := int64(2)
-	for i, f := range s.fields {
+	for i := range s.fields {
 		if i > 0 {
 			n++
 		}
-		n += int64(len(f.key))
+		n += int64(len(s.fields[i].key))
 	}
 	return n
 }
 
-func (s *Selection) memo(id catalog.ID, size func() int64) int64 {
+// rowSize is the size appendRow writes for r.
+func (s *Selection[T]) rowSize(r *T) int64 {
+	if r == nil {
+		return 4 // null
+	}
+	id := s.table.id(r)
 	if n, ok := s.sizes[id]; ok {
 		return n
+	}
+	n := s.frameSize()
+	for i := range s.fields {
+		f := &s.fields[i]
+		if f.rel != nil && f.argErr == nil {
+			n = addSize(n, f.rel.size(r, id))
+		} else {
+			n = addSize(n, f.size(r))
+		}
 	}
 	if s.sizes == nil {
 		s.sizes = make(map[catalog.ID]int64)
 	}
-	n := size()
 	s.sizes[id] = n
 	return n
 }
 
-func (s *Selection) storeSize(st *catalog.Store) int64 {
-	if st == nil {
-		return 4 // null
-	}
-	return s.memo(st.ID, func() int64 {
-		n := s.frameSize()
-		for _, f := range s.fields {
-			switch f.kind {
-			case kTypename:
-				n += int64(len(`"Store"`))
-			case kID:
-				n += idSize(st.ID)
-			case kName:
-				n += stringSize(st.Name)
-			case kItems:
-				n = addSize(n, f.sel.itemsSize(f.items[st.ID]))
-			case kTags:
-				n = addSize(n, f.sel.tagsSize(f.tags[st.ID]))
-			case kItemCount, kTagCount:
-				n += intSize(f.counts[st.ID])
-			default:
-				n += 4
-			}
-		}
-		return n
-	})
-}
-
-func (s *Selection) itemSize(it *catalog.Item) int64 {
-	return s.memo(it.ID, func() int64 {
-		n := s.frameSize()
-		for _, f := range s.fields {
-			switch f.kind {
-			case kTypename:
-				n += int64(len(`"Item"`))
-			case kID:
-				n += idSize(it.ID)
-			case kName:
-				n += stringSize(it.Name)
-			case kPrice:
-				var buf [32]byte
-				n += int64(len(it.Price.AppendJSON(buf[:0])))
-			case kStore:
-				n = addSize(n, f.sel.storeSize(f.stores[it.StoreID]))
-			case kTags:
-				n = addSize(n, f.sel.tagsSize(f.tags[it.ID]))
-			case kTagCount:
-				n += intSize(f.counts[it.ID])
-			default:
-				n += 4
-			}
-		}
-		return n
-	})
-}
-
-func (s *Selection) tagSize(t *catalog.Tag) int64 {
-	return s.memo(t.ID, func() int64 {
-		n := s.frameSize()
-		for _, f := range s.fields {
-			switch f.kind {
-			case kTypename:
-				n += int64(len(`"Tag"`))
-			case kID:
-				n += idSize(t.ID)
-			case kName:
-				n += stringSize(t.Name)
-			case kStore:
-				n = addSize(n, f.sel.storeSize(f.stores[t.StoreID]))
-			case kItems:
-				n = addSize(n, f.sel.itemsSize(f.items[t.ID]))
-			case kItemCount:
-				n += intSize(f.counts[t.ID])
-			default:
-				n += 4
-			}
-		}
-		return n
-	})
-}
-
-// itemsSize is the size appendItems writes for items.
-func (s *Selection) itemsSize(items []*catalog.Item) int64 {
-	n := listFrame(len(items))
-	for _, it := range items {
-		n = addSize(n, s.itemSize(it))
-	}
-	return n
-}
-
-// tagsSize is the size appendTags writes for tags.
-func (s *Selection) tagsSize(tags []*catalog.Tag) int64 {
-	n := listFrame(len(tags))
-	for _, t := range tags {
-		n = addSize(n, s.tagSize(t))
+// listSize is the size appendList writes for rows.
+func (s *Selection[T]) listSize(rows []*T) int64 {
+	n := listFrame(len(rows))
+	for _, r := range rows {
+		n = addSize(n, s.rowSize(r))
 	}
 	return n
 }
@@ -158,6 +79,11 @@ func idSize(id catalog.ID) int64 {
 	return int64(len(id.AppendJSON(buf[:0])))
 }
 
+func moneySize(m catalog.Money) int64 {
+	var buf [32]byte
+	return int64(len(m.AppendJSON(buf[:0])))
+}
+
 func intSize(v int) int64 {
 	n := int64(1)
 	if v < 0 {
@@ -173,18 +99,8 @@ func intSize(v int) int64 {
 // stringSize is the size appendString writes for s.
 func stringSize(s string) int64 {
 	n := int64(2)
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				n += 6 // \ufffd
-			} else {
-				n += int64(size)
-			}
-			i += size
-			continue
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
 			n += 2
 		case c < 0x20:
@@ -192,7 +108,6 @@ func stringSize(s string) int64 {
 		default:
 			n++
 		}
-		i++
 	}
 	return n
 }

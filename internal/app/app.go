@@ -22,6 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/storegraph/storegraph/graph"
+	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/auth"
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/database"
@@ -101,10 +102,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{
+	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &graph.Resolver{Data: st, Auth: authn, Log: log},
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
-	}))
+	})
+	// A field the relationship lists cannot write stops the start, not a request.
+	if err := model.CheckSchema(schema.Schema()); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
