@@ -1,6 +1,9 @@
 package graph
 
-import "github.com/storegraph/storegraph/graph/model"
+import (
+	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/catalog"
+)
 
 // Complexity estimates what a field costs: 1 for the field, plus, for a list, its
 // selection's cost times the rows it may return. That is `first` where given; a
@@ -28,6 +31,11 @@ func Complexity(defaultList int) ComplexityRoot {
 	c.User.Stores = func(child int, first, _ *int) int { return list(child, first) }
 	// tagFacets has a default first (10), so it is never without one.
 	c.ItemConnection.TagFacets = func(child int, first *int) int { return list(child, first) }
+	// A batch link adds at most the ids it was sent, and removes as many links as the row had.
+	added := func(child int) int { return listCost(child, catalog.MaxIDList) }
+	removed := func(child int) int { return list(child, nil) }
+	c.SetItemTagsPayload.Added, c.SetItemTagsPayload.Removed = added, removed
+	c.SetTagItemsPayload.Added, c.SetTagItemsPayload.Removed = added, removed
 	return c
 }
 

@@ -265,6 +265,7 @@ func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagId
 	if err != nil {
 		return nil, err
 	}
+	preloadLinkPayload(ctx, r.Log, "item", item, added, removed)
 	return &model.SetItemTagsPayload{Message: "Tags set.", Item: (*model.Item)(item), Added: model.Tags(added), Removed: model.Tags(removed)}, nil
 }
 
@@ -286,6 +287,7 @@ func (r *mutationResolver) SetTagItems(ctx context.Context, tagID string, itemId
 	if err != nil {
 		return nil, err
 	}
+	preloadLinkPayload(ctx, r.Log, "tag", tag, added, removed)
 	return &model.SetTagItemsPayload{Message: "Items set.", Tag: (*model.Tag)(tag), Added: model.Items(added), Removed: model.Items(removed)}, nil
 }
 
