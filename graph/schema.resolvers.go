@@ -19,6 +19,10 @@ import (
 
 // TotalCount is the resolver for the totalCount field.
 func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
+	if obj.Summary != nil && obj.Count {
+		sum, err := obj.Summary(ctx)
+		return sum.Count, err
+	}
 	return r.Data.CountItems(ctx, obj.Filter)
 }
 
@@ -28,7 +32,14 @@ func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemC
 	if err != nil {
 		return nil, err
 	}
-	facets, err := r.Data.TagFacets(ctx, obj.Filter, n)
+	var facets []store.TagFacet
+	if obj.Summary != nil && n <= obj.Facets {
+		var sum store.ItemSummary
+		sum, err = obj.Summary(ctx)
+		facets = sum.Facets[:min(n, len(sum.Facets))]
+	} else {
+		facets, err = r.Data.TagFacets(ctx, obj.Filter, n)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +370,9 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
-	return &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}, nil
+	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}
+	r.summarize(ctx, conn)
+	return conn, nil
 }
 
 // Tag is the resolver for the tag field.

@@ -2,7 +2,12 @@
 // payloads.
 package model
 
-import "github.com/storegraph/storegraph/internal/catalog"
+import (
+	"context"
+
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/store"
+)
 
 // StoreConnection is a page of stores; the filter stays with it for totalCount.
 type StoreConnection struct {
@@ -20,11 +25,16 @@ func (c *StoreConnection) Edges() []*StoreEdge {
 	return edges
 }
 
-// ItemConnection is a page of items; the filter stays with it for totalCount.
+// ItemConnection is a page of items; the filter stays with it for totalCount and tagFacets.
 type ItemConnection struct {
 	Nodes    []*Item
 	Filter   catalog.ItemFilter
 	PageInfo *PageInfo
+	// Summary, when set, reads the count and facets the query selects in one statement, once,
+	// for the fields to share; Facets is how many facets it reads.
+	Summary func(context.Context) (store.ItemSummary, error)
+	Count   bool
+	Facets  int
 }
 
 // Edges pairs each item with its cursor.

@@ -26,18 +26,25 @@ func (s *Store) CountStores(ctx context.Context, f catalog.StoreFilter) (int, er
 	return int(n), translate(err, "count stores")
 }
 
-// ListItems returns a page of items by id, and whether more follow.
+// ListItems returns a page of items by id, and whether more follow. The filter's values are
+// parameters, so each connection plans the statement once per filter shape.
 func (s *Store) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
-	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f))
-	err := page(q, "i.id", p).Scan(ctx)
+	var a params
+	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
+	if p.After > 0 {
+		q = q.Where("i.id > " + a.add(int64(p.After)))
+	}
+	err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
 }
 
 // CountItems counts the items that match f.
 func (s *Store) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
-	n, err := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f)).Count(ctx)
+	var a params
+	q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
+	n, err := q.Conn(s.bindParams(a)).Count(ctx)
 	return int(n), translate(err, "count items")
 }
 
@@ -79,24 +86,26 @@ func storeFilter(f catalog.StoreFilter) func(*bun.SelectQuery) *bun.SelectQuery 
 	}
 }
 
-func itemFilter(f catalog.ItemFilter) func(*bun.SelectQuery) *bun.SelectQuery {
+// itemFilter writes the filter's values as parameters of a, so the statement's text depends
+// only on which conditions are set.
+func itemFilter(f catalog.ItemFilter, a *params) func(*bun.SelectQuery) *bun.SelectQuery {
 	return func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.StoreID != 0 {
-			q = q.Where("i.store_id = ?", f.StoreID)
+			q = q.Where("i.store_id = " + a.add(int64(f.StoreID)))
 		}
 		if f.TagID != 0 {
-			q = q.Where("EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ?)", f.TagID)
+			q = q.Where("EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = " + a.add(int64(f.TagID)) + ")")
 		}
 		if f.NameLike != "" {
-			q = q.Where(`i.name ILIKE ? ESCAPE '\'`, f.NameLike)
+			q = q.Where(`i.name ILIKE ` + a.add(f.NameLike) + ` ESCAPE '\'`)
 		}
 		if f.MinPrice != nil {
-			q = q.Where("i.price >= ?::numeric", *f.MinPrice)
+			q = q.Where("i.price >= " + a.add(*f.MinPrice) + "::numeric")
 		}
 		if f.MaxPrice != nil {
-			q = q.Where("i.price <= ?::numeric", *f.MaxPrice)
+			q = q.Where("i.price <= " + a.add(*f.MaxPrice) + "::numeric")
 		}
-		return tagMatch(q, f.Tags)
+		return tagMatch(q, f.Tags, a)
 	}
 }
 
@@ -104,27 +113,30 @@ func itemFilter(f catalog.ItemFilter) func(*bun.SelectQuery) *bun.SelectQuery {
 // text has the same shape whatever the number of ids. The lists are distinct ids, so an
 // item linked with all n of them has n links among them; an id that names no tag is simply
 // never linked.
-func tagMatch(q *bun.SelectQuery, m catalog.TagMatch) *bun.SelectQuery {
+func tagMatch(q *bun.SelectQuery, m catalog.TagMatch, a *params) *bun.SelectQuery {
 	if len(m.All) > 0 {
-		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(?) GROUP BY it.item_id HAVING count(*) = ?)",
-			idArray(m.All), len(m.All))
+		all := a.add(int64s(m.All))
+		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(" + all +
+			") GROUP BY it.item_id HAVING count(*) = cardinality(" + all + "))")
 	}
 	if len(m.Any) > 0 {
-		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(?))", idArray(m.Any))
+		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(" + a.add(int64s(m.Any)) + "))")
 	}
 	if len(m.None) > 0 {
-		q = q.Where("NOT EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ANY(?))", idArray(m.None))
+		q = q.Where("NOT EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ANY(" + a.add(int64s(m.None)) + "))")
 	}
 	return q
 }
 
 // idArray passes ids as one bigint[] value.
-func idArray(ids []catalog.ID) any {
+func idArray(ids []catalog.ID) any { return pgdialect.Array(int64s(ids)) }
+
+func int64s(ids []catalog.ID) []int64 {
 	arr := make([]int64, len(ids))
 	for i, id := range ids {
 		arr[i] = int64(id)
 	}
-	return pgdialect.Array(arr)
+	return arr
 }
 
 // TagFacet is a tag with how many of the matching items carry it.
@@ -136,10 +148,29 @@ type TagFacet struct {
 // TagFacets counts, for each tag the items matching f carry, how many of them carry it, and
 // returns the first of those tags by count, most first, ties by id; one statement.
 func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) ([]TagFacet, error) {
-	if first == 0 {
-		return []TagFacet{}, nil
+	sum, err := s.ItemSummary(ctx, f, false, first)
+	return sum.Facets, err
+}
+
+// ItemSummary is what a filter's matching items add up to, whatever the page.
+type ItemSummary struct {
+	Count  int // when asked for
+	Facets []TagFacet
+}
+
+// ItemSummary reads the count of the items matching f, when count is set, and their first
+// facets (as TagFacets), in one statement that finds the matching items once for both.
+func (s *Store) ItemSummary(ctx context.Context, f catalog.ItemFilter, count bool, facets int) (ItemSummary, error) {
+	sum := ItemSummary{Facets: []TagFacet{}}
+	if !count && facets == 0 {
+		return sum, nil
 	}
-	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f))
+	var a params
+	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
+	total := "NULL::bigint"
+	if count {
+		total = "(SELECT count(*) FROM m)"
+	}
 	// Each matching item's links are read by its key, through a fenced lateral: a plain join
 	// plans a scan of all of items_tags for a store's few hundred items. A filter that does not
 	// narrow by store or tag keeps the plain join, as reading most links is what it takes.
@@ -147,32 +178,34 @@ func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) 
 	if f.StoreID == 0 && f.TagID == 0 && len(f.Tags.All) == 0 && len(f.Tags.Any) == 0 {
 		links = "JOIN items_tags AS lt ON lt.item_id = m.id"
 	}
-	counts := s.db.NewSelect().TableExpr("(?) AS m", matching).
-		Join(links).
-		ColumnExpr("lt.tag_id, count(*) AS n").
-		GroupExpr("lt.tag_id").
-		OrderExpr("n DESC, lt.tag_id").
-		Limit(int64(first))
+	// The matching ids are materialized so the count and the facets share them; the facets
+	// join on the count's one row, so a summary without facets still has that row. The fenced
+	// lateral reads each of the few tags by its key rather than joining all tags.
+	query := "WITH m AS MATERIALIZED (" + matching + ")\n" +
+		"SELECT c.total, t.id, t.store_id, t.name, f.n FROM (SELECT " + total + " AS total) AS c\n" +
+		"LEFT JOIN LATERAL (SELECT lt.tag_id, count(*) AS n FROM m " + links +
+		" GROUP BY lt.tag_id ORDER BY n DESC, lt.tag_id LIMIT " + a.add(int64(facets)) + ") AS f ON true\n" +
+		"LEFT JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t ON true\n" +
+		"ORDER BY f.n DESC, f.tag_id"
 	var rows []struct {
-		ID      catalog.ID `bun:"id"`
-		StoreID catalog.ID `bun:"store_id"`
-		Name    string     `bun:"name"`
-		N       int        `bun:"n"`
+		Total   *int64      `bun:"total"`
+		ID      *catalog.ID `bun:"id"`
+		StoreID *catalog.ID `bun:"store_id"`
+		Name    *string     `bun:"name"`
+		N       *int64      `bun:"n"`
 	}
-	// The fenced lateral reads each of the few tags by its key rather than joining all tags.
-	err := s.db.NewSelect().TableExpr("(?) AS f", counts).
-		Join("CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t").
-		ColumnExpr("t.id, t.store_id, t.name, f.n").
-		OrderExpr("f.n DESC, f.tag_id").
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, translate(err, "tag facets")
+	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+		return sum, translate(err, "item summary")
 	}
-	out := make([]TagFacet, len(rows))
-	for i, r := range rows {
-		out[i] = TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N}
+	for _, r := range rows {
+		if r.Total != nil {
+			sum.Count = int(*r.Total)
+		}
+		if r.ID != nil {
+			sum.Facets = append(sum.Facets, TagFacet{Tag: &catalog.Tag{ID: *r.ID, StoreID: *r.StoreID, Name: *r.Name}, Count: int(*r.N)})
+		}
 	}
-	return out, nil
+	return sum, nil
 }
 
 func tagFilter(f catalog.TagFilter) func(*bun.SelectQuery) *bun.SelectQuery {
