@@ -20,8 +20,7 @@ import (
 // TotalCount is the resolver for the totalCount field.
 func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
 	if obj.Summary != nil && obj.Count {
-		sum, err := obj.Summary(ctx)
-		return sum.Count, err
+		return obj.Summary.Count, nil
 	}
 	return r.Data.CountItems(ctx, obj.Filter)
 }
@@ -34,9 +33,7 @@ func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemC
 	}
 	var facets []store.TagFacet
 	if obj.Summary != nil && n <= obj.Facets {
-		var sum store.ItemSummary
-		sum, err = obj.Summary(ctx)
-		facets = sum.Facets[:min(n, len(sum.Facets))]
+		facets = obj.Summary.Facets[:min(n, len(obj.Summary.Facets))]
 	} else {
 		facets, err = r.Data.TagFacets(ctx, obj.Filter, n)
 	}
@@ -365,13 +362,25 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	if err != nil {
 		return nil, err
 	}
-	nodes, more, err := r.Data.ListItems(ctx, f, page)
+	// The count and facets the query selects are read with the page, as all need the
+	// matching items.
+	count, facets := summaryFields(ctx)
+	var nodes []*catalog.Item
+	var more bool
+	var sum store.ItemSummary
+	if count || facets > 0 {
+		nodes, more, sum, err = r.Data.ListItemsSummary(ctx, f, page, count, facets)
+	} else {
+		nodes, more, err = r.Data.ListItems(ctx, f, page)
+	}
 	if err != nil {
 		return nil, err
 	}
 	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
 	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}
-	r.summarize(ctx, conn)
+	if count || facets > 0 {
+		conn.Summary, conn.Count, conn.Facets = &sum, count, facets
+	}
 	return conn, nil
 }
 

@@ -3,43 +3,27 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-
-	"github.com/storegraph/storegraph/graph/model"
-	"github.com/storegraph/storegraph/internal/store"
 )
 
-// summarize gives an item connection one shared read of its count and facets when the query
-// selects more than one of them: each on its own finds the matching items again, which is
-// most of what a tag-set filter costs.
-func (r *Resolver) summarize(ctx context.Context, conn *model.ItemConnection) {
+// summaryFields tells whether an item connection's query selects totalCount, and the most
+// facets any of its tagFacets fields asks for.
+func summaryFields(ctx context.Context) (count bool, facets int) {
 	vars := graphql.GetOperationContext(ctx).Variables
-	reads := 0
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 		switch f.Name {
 		case "totalCount":
-			if !conn.Count {
-				conn.Count = true
-				reads++
-			}
+			count = true
 		case "tagFacets":
 			// A first that does not parse is left to the field's resolver, which reads on its
 			// own and reports it.
 			if n, ok := facetArg(f, vars); ok {
-				conn.Facets = max(conn.Facets, n)
-				reads++
+				facets = max(facets, n)
 			}
 		}
 	}
-	if reads < 2 {
-		conn.Count, conn.Facets = false, 0
-		return
-	}
-	filter, count, facets := conn.Filter, conn.Count, conn.Facets
-	once := sync.OnceValues(func() (store.ItemSummary, error) { return r.Data.ItemSummary(ctx, filter, count, facets) })
-	conn.Summary = func(context.Context) (store.ItemSummary, error) { return once() }
+	return count, facets
 }
 
 // facetArg is the valid first of a tagFacets field, its default when not given.

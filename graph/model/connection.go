@@ -3,8 +3,6 @@
 package model
 
 import (
-	"context"
-
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/store"
 )
@@ -30,9 +28,9 @@ type ItemConnection struct {
 	Nodes    []*Item
 	Filter   catalog.ItemFilter
 	PageInfo *PageInfo
-	// Summary, when set, reads the count and facets the query selects in one statement, once,
-	// for the fields to share; Facets is how many facets it reads.
-	Summary func(context.Context) (store.ItemSummary, error)
+	// Summary, when set, was read with the page: the count when Count is set, and the first
+	// Facets facets.
+	Summary *store.ItemSummary
 	Count   bool
 	Facets  int
 }

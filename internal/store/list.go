@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -148,29 +150,32 @@ type TagFacet struct {
 // TagFacets counts, for each tag the items matching f carry, how many of them carry it, and
 // returns the first of those tags by count, most first, ties by id; one statement.
 func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) ([]TagFacet, error) {
-	sum, err := s.ItemSummary(ctx, f, false, first)
-	return sum.Facets, err
-}
-
-// ItemSummary is what a filter's matching items add up to, whatever the page.
-type ItemSummary struct {
-	Count  int // when asked for
-	Facets []TagFacet
-}
-
-// ItemSummary reads the count of the items matching f, when count is set, and their first
-// facets (as TagFacets), in one statement that finds the matching items once for both.
-func (s *Store) ItemSummary(ctx context.Context, f catalog.ItemFilter, count bool, facets int) (ItemSummary, error) {
-	sum := ItemSummary{Facets: []TagFacet{}}
-	if !count && facets == 0 {
-		return sum, nil
+	if first == 0 {
+		return []TagFacet{}, nil
 	}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
-	total := "NULL::bigint"
-	if count {
-		total = "(SELECT count(*) FROM m)"
+	query := "SELECT t.id, t.store_id, t.name, f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
+		facetTags + "\nORDER BY f.n DESC, f.tag_id"
+	var rows []struct {
+		ID      catalog.ID `bun:"id"`
+		StoreID catalog.ID `bun:"store_id"`
+		Name    string     `bun:"name"`
+		N       int        `bun:"n"`
 	}
+	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+		return nil, translate(err, "tag facets")
+	}
+	out := make([]TagFacet, len(rows))
+	for i, r := range rows {
+		out[i] = TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N}
+	}
+	return out, nil
+}
+
+// facetCounts is a subquery f of the first tags the items of m carry (tag_id), by how many
+// of them carry each (n), most first.
+func facetCounts(f catalog.ItemFilter, m string, a *params, first int) string {
 	// Each matching item's links are read by its key, through a fenced lateral: a plain join
 	// plans a scan of all of items_tags for a store's few hundred items. A filter that does not
 	// narrow by store or tag keeps the plain join, as reading most links is what it takes.
@@ -178,34 +183,68 @@ func (s *Store) ItemSummary(ctx context.Context, f catalog.ItemFilter, count boo
 	if f.StoreID == 0 && f.TagID == 0 && len(f.Tags.All) == 0 && len(f.Tags.Any) == 0 {
 		links = "JOIN items_tags AS lt ON lt.item_id = m.id"
 	}
-	// The matching ids are materialized so the count and the facets share them; the facets
-	// join on the count's one row, so a summary without facets still has that row. The fenced
-	// lateral reads each of the few tags by its key rather than joining all tags.
+	return "(SELECT lt.tag_id, count(*) AS n FROM " + m + " " + links +
+		" GROUP BY lt.tag_id ORDER BY n DESC, lt.tag_id LIMIT " + a.add(int64(first)) + ") AS f"
+}
+
+// facetTags reads each of f's few tags by its key, through a fenced lateral, rather than
+// joining all tags.
+const facetTags = "CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t"
+
+// ItemSummary is what all the items matching a filter add up to, whatever the page.
+type ItemSummary struct {
+	Count  int // when asked for
+	Facets []TagFacet
+}
+
+// ListItemsSummary is ListItems with the count of the matching items, when count is set, and
+// their first facets (as TagFacets), in one statement that finds the matching items once for
+// all three.
+func (s *Store) ListItemsSummary(ctx context.Context, f catalog.ItemFilter, p catalog.Page, count bool, facets int) ([]*catalog.Item, bool, ItemSummary, error) {
+	sum := ItemSummary{Facets: []TagFacet{}}
+	var a params
+	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
+	// Each kind of row is one branch; the columns a kind does not use hold placeholders rather
+	// than NULL, so every row scans into the same struct. The page reads its items by key.
 	query := "WITH m AS MATERIALIZED (" + matching + ")\n" +
-		"SELECT c.total, t.id, t.store_id, t.name, f.n FROM (SELECT " + total + " AS total) AS c\n" +
-		"LEFT JOIN LATERAL (SELECT lt.tag_id, count(*) AS n FROM m " + links +
-		" GROUP BY lt.tag_id ORDER BY n DESC, lt.tag_id LIMIT " + a.add(int64(facets)) + ") AS f ON true\n" +
-		"LEFT JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t ON true\n" +
-		"ORDER BY f.n DESC, f.tag_id"
+		"SELECT 'page' AS kind, i.id, i.store_id, i.name, i.price, 0::bigint AS n FROM (SELECT id FROM m WHERE id > " +
+		a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ") AS p\n" +
+		"CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = p.id OFFSET 0) AS i"
+	if count {
+		query += "\nUNION ALL SELECT 'count', 0, 0, '', 0, count(*) FROM m"
+	}
+	if facets > 0 {
+		query += "\nUNION ALL SELECT 'facet', t.id, t.store_id, t.name, 0, f.n FROM " + facetCounts(f, "m", &a, facets) + "\n" + facetTags
+	}
 	var rows []struct {
-		Total   *int64      `bun:"total"`
-		ID      *catalog.ID `bun:"id"`
-		StoreID *catalog.ID `bun:"store_id"`
-		Name    *string     `bun:"name"`
-		N       *int64      `bun:"n"`
+		Kind    string        `bun:"kind"`
+		ID      catalog.ID    `bun:"id"`
+		StoreID catalog.ID    `bun:"store_id"`
+		Name    string        `bun:"name"`
+		Price   catalog.Money `bun:"price"`
+		N       int           `bun:"n"`
 	}
 	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
-		return sum, translate(err, "item summary")
+		return nil, false, sum, translate(err, "list items")
 	}
+	var items []*catalog.Item
 	for _, r := range rows {
-		if r.Total != nil {
-			sum.Count = int(*r.Total)
-		}
-		if r.ID != nil {
-			sum.Facets = append(sum.Facets, TagFacet{Tag: &catalog.Tag{ID: *r.ID, StoreID: *r.StoreID, Name: *r.Name}, Count: int(*r.N)})
+		switch r.Kind {
+		case "page":
+			items = append(items, &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price})
+		case "count":
+			sum.Count = r.N
+		case "facet":
+			sum.Facets = append(sum.Facets, TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N})
 		}
 	}
-	return sum, nil
+	// UNION ALL promises no order.
+	slices.SortFunc(items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortFunc(sum.Facets, func(x, y TagFacet) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Tag.ID, y.Tag.ID))
+	})
+	items, more := trim(items, p.First)
+	return items, more, sum, nil
 }
 
 func tagFilter(f catalog.TagFilter) func(*bun.SelectQuery) *bun.SelectQuery {
