@@ -363,23 +363,25 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	// The count and facets the query selects are read with the page, as all need the
-	// matching items.
-	count, facets := summaryFields(ctx)
-	var nodes []*catalog.Item
-	var more bool
-	var sum store.ItemSummary
-	if count || facets > 0 {
-		nodes, more, sum, err = r.Data.ListItemsSummary(ctx, f, page, count, facets)
+	// matching items, and so are the page's tags.
+	also := itemsAlso(ctx)
+	var pg store.ItemsPage
+	if also.Count || also.Facets > 0 {
+		pg, err = r.Data.ListItemsWith(ctx, f, page, also)
+		if err == nil && also.Tags != nil {
+			logPreload(ctx, r.Log, loader.For(ctx).PrimeTagsOfItems(ctx, *also.Tags, pg.Tags))
+		}
 	} else {
-		nodes, more, err = r.Data.ListItems(ctx, f, page)
+		pg.Items, pg.More, err = r.Data.ListItems(ctx, f, page)
 	}
 	if err != nil {
 		return nil, err
 	}
+	nodes := pg.Items
 	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
-	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}
-	if count || facets > 0 {
-		conn.Summary, conn.Count, conn.Facets = &sum, count, facets
+	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More)}
+	if also.Count || also.Facets > 0 {
+		conn.Summary, conn.Count, conn.Facets = &pg.Summary, also.Count, also.Facets
 	}
 	return conn, nil
 }

@@ -5,25 +5,37 @@ import (
 	"encoding/json"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/store"
 )
 
-// summaryFields tells whether an item connection's query selects totalCount, and the most
-// facets any of its tagFacets fields asks for.
-func summaryFields(ctx context.Context) (count bool, facets int) {
-	vars := graphql.GetOperationContext(ctx).Variables
+// itemsAlso is what an item connection's query selects that its page's statement can read
+// too: totalCount, the most facets any of its tagFacets fields asks for, and the first tags
+// list of its nodes.
+func itemsAlso(ctx context.Context) (also store.ItemsAlso) {
+	op := graphql.GetOperationContext(ctx)
+	vars := op.Variables
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 		switch f.Name {
+		case "nodes":
+			// A selection that does not compile is left to the preload, which reports it.
+			if sel, err := model.Compile(op, f.Selections, "Item"); err == nil {
+				if args, ok := sel.FirstList(); ok {
+					also.Tags = &args
+				}
+			}
 		case "totalCount":
-			count = true
+			also.Count = true
 		case "tagFacets":
 			// A first that does not parse is left to the field's resolver, which reads on its
 			// own and reports it.
 			if n, ok := facetArg(f, vars); ok {
-				facets = max(facets, n)
+				also.Facets = max(also.Facets, n)
 			}
 		}
 	}
-	return count, facets
+	return also
 }
 
 // facetArg is the valid first of a tagFacets field, its default when not given.

@@ -197,54 +197,100 @@ type ItemSummary struct {
 	Facets []TagFacet
 }
 
-// ListItemsSummary is ListItems with the count of the matching items, when count is set, and
-// their first facets (as TagFacets), in one statement that finds the matching items once for
-// all three.
-func (s *Store) ListItemsSummary(ctx context.Context, f catalog.ItemFilter, p catalog.Page, count bool, facets int) ([]*catalog.Item, bool, ItemSummary, error) {
-	sum := ItemSummary{Facets: []TagFacet{}}
+// ItemsAlso is what ListItemsWith reads besides the page: the count of the matching items
+// when Count is set, their first Facets facets (as TagFacets), and the tags of the page's
+// items (as TagsOfItems with *Tags) when Tags is set.
+type ItemsAlso struct {
+	Count  bool
+	Facets int
+	Tags   *catalog.ListArgs
+}
+
+// itemsRow is a row of ListItemsWith: an item, the count, a facet or a tag of an item.
+type itemsRow struct {
+	Kind    string        `bun:"kind"`
+	ID      catalog.ID    `bun:"id"`
+	StoreID catalog.ID    `bun:"store_id"`
+	Name    string        `bun:"name"`
+	Price   catalog.Money `bun:"price"`
+	N       int64         `bun:"n"`
+	RN      int64         `bun:"rn"`
+}
+
+// ItemsPage is a page of items with what ItemsAlso asked for.
+type ItemsPage struct {
+	Items   []*catalog.Item
+	More    bool
+	Summary ItemSummary
+	Tags    map[catalog.ID][]*catalog.Tag // by item, when asked for
+}
+
+// ListItemsWith is ListItems with what also asks for, in one statement that finds the
+// matching items once for all of it.
+func (s *Store) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p catalog.Page, also ItemsAlso) (ItemsPage, error) {
+	out := ItemsPage{Summary: ItemSummary{Facets: []TagFacet{}}}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
 	// Each kind of row is one branch; the columns a kind does not use hold placeholders rather
-	// than NULL, so every row scans into the same struct. The page reads its items by key.
-	query := "WITH m AS MATERIALIZED (" + matching + ")\n" +
-		"SELECT 'page' AS kind, i.id, i.store_id, i.name, i.price, 0::bigint AS n FROM (SELECT id FROM m WHERE id > " +
-		a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ") AS p\n" +
-		"CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = p.id OFFSET 0) AS i"
-	if count {
-		query += "\nUNION ALL SELECT 'count', 0, 0, '', 0, count(*) FROM m"
+	// than NULL, so every row scans into the same struct. Rows are read by key.
+	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
+		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
+		"SELECT 'page' AS kind, i.id, i.store_id, i.name, i.price, 0::bigint AS n, 0::bigint AS rn FROM pg\n" +
+		"CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = pg.id OFFSET 0) AS i"
+	if also.Count {
+		query += "\nUNION ALL SELECT 'count', 0, 0, '', 0, count(*), 0 FROM m"
 	}
-	if facets > 0 {
-		query += "\nUNION ALL SELECT 'facet', t.id, t.store_id, t.name, 0, f.n FROM " + facetCounts(f, "m", &a, facets) + "\n" + facetTags
+	if also.Facets > 0 {
+		query += "\nUNION ALL SELECT 'facet', t.id, t.store_id, t.name, 0, f.n, 0 FROM " + facetCounts(f, "m", &a, also.Facets) + "\n" + facetTags
 	}
-	var rows []struct {
-		Kind    string        `bun:"kind"`
-		ID      catalog.ID    `bun:"id"`
-		StoreID catalog.ID    `bun:"store_id"`
-		Name    string        `bun:"name"`
-		Price   catalog.Money `bun:"price"`
-		N       int           `bun:"n"`
+	if args := also.Tags; args != nil {
+		// n is the item, rn the tag's place in its list.
+		order := tagOrders[args.Order]
+		var limit any // NULL: no limit
+		if args.Limit >= 0 {
+			limit = int64(args.Limit)
+		}
+		query += "\nUNION ALL SELECT 'tag', t.id, t.store_id, t.name, 0, pg.id, t.rn FROM pg\n" +
+			"CROSS JOIN LATERAL (SELECT t.id, t.store_id, t.name, row_number() OVER (ORDER BY " + order + ") AS rn FROM " + tagsOfItems.fenced +
+			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
+		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
+	var rows []itemsRow
 	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
-		return nil, false, sum, translate(err, "list items")
+		return out, translate(err, "list items")
 	}
-	var items []*catalog.Item
+	// UNION ALL promises no order.
+	slices.SortFunc(rows, func(x, y itemsRow) int {
+		return cmp.Or(cmp.Compare(x.N, y.N), cmp.Compare(x.RN, y.RN))
+	})
 	for _, r := range rows {
 		switch r.Kind {
 		case "page":
-			items = append(items, &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price})
+			out.Items = append(out.Items, &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price})
 		case "count":
-			sum.Count = r.N
+			out.Summary.Count = int(r.N)
 		case "facet":
-			sum.Facets = append(sum.Facets, TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N})
+			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: int(r.N)})
+		case "tag":
+			out.Tags[catalog.ID(r.N)] = append(out.Tags[catalog.ID(r.N)], &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name})
 		}
 	}
-	// UNION ALL promises no order.
-	slices.SortFunc(items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(sum.Facets, func(x, y TagFacet) int {
+	slices.SortFunc(out.Items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortFunc(out.Summary.Facets, func(x, y TagFacet) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Tag.ID, y.Tag.ID))
 	})
-	items, more := trim(items, p.First)
-	return items, more, sum, nil
+	out.Items, out.More = trim(out.Items, p.First)
+	if out.Tags != nil {
+		// Only the page's items: the row past it told whether more follow.
+		tags := make(map[catalog.ID][]*catalog.Tag, len(out.Items))
+		for _, it := range out.Items {
+			if tags[it.ID] = out.Tags[it.ID]; tags[it.ID] == nil {
+				tags[it.ID] = []*catalog.Tag{}
+			}
+		}
+		out.Tags = tags
+	}
+	return out, nil
 }
 
 func tagFilter(f catalog.TagFilter) func(*bun.SelectQuery) *bun.SelectQuery {
