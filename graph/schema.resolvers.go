@@ -19,6 +19,9 @@ import (
 
 // TotalCount is the resolver for the totalCount field.
 func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
+	if obj.Summary != nil && obj.Count {
+		return obj.Summary.Count, nil
+	}
 	return r.Data.CountItems(ctx, obj.Filter)
 }
 
@@ -28,7 +31,12 @@ func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemC
 	if err != nil {
 		return nil, err
 	}
-	facets, err := r.Data.TagFacets(ctx, obj.Filter, n)
+	var facets []store.TagFacet
+	if obj.Summary != nil && n <= obj.Facets {
+		facets = obj.Summary.Facets[:min(n, len(obj.Summary.Facets))]
+	} else {
+		facets, err = r.Data.TagFacets(ctx, obj.Filter, n)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -356,12 +364,28 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	if err != nil {
 		return nil, err
 	}
-	nodes, more, err := r.Data.ListItems(ctx, f, page)
+	// The count and facets the query selects are read with the page, as all need the
+	// matching items, and so are the page's tags.
+	also := itemsAlso(ctx)
+	var pg store.ItemsPage
+	if also.Count || also.Facets > 0 {
+		pg, err = r.Data.ListItemsWith(ctx, f, page, also)
+		if err == nil && also.Tags != nil {
+			logPreload(ctx, r.Log, loader.For(ctx).PrimeTagsOfItems(ctx, *also.Tags, pg.Tags))
+		}
+	} else {
+		pg.Items, pg.More, err = r.Data.ListItems(ctx, f, page)
+	}
 	if err != nil {
 		return nil, err
 	}
+	nodes := pg.Items
 	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
-	return &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, more)}, nil
+	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More)}
+	if also.Count || also.Facets > 0 {
+		conn.Summary, conn.Count, conn.Facets = &pg.Summary, also.Count, also.Facets
+	}
+	return conn, nil
 }
 
 // Tag is the resolver for the tag field.

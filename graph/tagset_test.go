@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/storegraph/storegraph/internal/apitest"
+	"github.com/storegraph/storegraph/internal/catalog"
 )
 
 // tagSetQuery asks for everything a tag-set filter answers: the count, a page with each
@@ -288,7 +289,7 @@ func TestTagMatch(t *testing.T) {
 }
 
 // TestTagSetStatements checks that a tag-set query costs the same statements whatever the
-// rows and the ids: the page, its items' tags, the count and the facets, one each.
+// rows and the ids: one, for the page with its items' tags, the count and the facets.
 func TestTagSetStatements(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
@@ -317,8 +318,32 @@ func TestTagSetStatements(t *testing.T) {
 	if len(large.Data) <= len(small.Data) {
 		t.Fatalf("answers: %d bytes for the large run, %d for the small one; want more", len(large.Data), len(small.Data))
 	}
-	const want = 4
+	const want = 1
 	if smallCost != want || largeCost != want {
-		t.Errorf("statements: got %d and %d; want %d (page, tags of its items, count, facets)", smallCost, largeCost, want)
+		t.Errorf("statements: got %d and %d; want %d (page with its tags, count and facets)", smallCost, largeCost, want)
+	}
+}
+
+// TestItemsWithSummaryLists checks that the page read with its count and facets gives its
+// items the same tags lists, whatever their arguments, as the page read on its own.
+func TestItemsWithSummaryLists(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	seedStores(t, s, 3)
+	const nodes = `nodes { id a: tags(first: 2, offset: 1, orderBy: NAME) { id } b: tags { name } c: tags(first: 0) { id } }`
+	for _, vars := range []map[string]any{
+		{"first": 7, "after": nil},
+		{"first": 5, "after": catalog.Cursor(5)},
+		{"first": 100, "after": nil},
+	} {
+		var a, w struct{ Items struct{ Nodes []any } }
+		mustPost(t, s, `query($first: Int, $after: String) { items(first: $first, after: $after) { `+nodes+` } }`, vars, &a)
+		mustPost(t, s, `query($first: Int, $after: String) { items(first: $first, after: $after) { totalCount tagFacets(first: 3) { count } `+nodes+` } }`, vars, &w)
+		if len(a.Items.Nodes) == 0 {
+			t.Fatalf("%v: no items", vars)
+		}
+		if !reflect.DeepEqual(a.Items.Nodes, w.Items.Nodes) {
+			t.Errorf("%v: with the summary, nodes = %v; want %v", vars, w.Items.Nodes, a.Items.Nodes)
+		}
 	}
 }

@@ -2,7 +2,10 @@
 // payloads.
 package model
 
-import "github.com/storegraph/storegraph/internal/catalog"
+import (
+	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/store"
+)
 
 // StoreConnection is a page of stores; the filter stays with it for totalCount.
 type StoreConnection struct {
@@ -20,11 +23,16 @@ func (c *StoreConnection) Edges() []*StoreEdge {
 	return edges
 }
 
-// ItemConnection is a page of items; the filter stays with it for totalCount.
+// ItemConnection is a page of items; the filter stays with it for totalCount and tagFacets.
 type ItemConnection struct {
 	Nodes    []*Item
 	Filter   catalog.ItemFilter
 	PageInfo *PageInfo
+	// Summary, when set, was read with the page: the count when Count is set, and the first
+	// Facets facets.
+	Summary *store.ItemSummary
+	Count   bool
+	Facets  int
 }
 
 // Edges pairs each item with its cursor.

@@ -352,3 +352,20 @@ func For(ctx context.Context) *Loaders {
 	}
 	return l
 }
+
+// PrimeTagsOfItems puts the tags of items read by another statement into TagsOfItem(args),
+// within the request's row budget; over it, nothing is primed and the fields report it.
+func (l *Loaders) PrimeTagsOfItems(ctx context.Context, args catalog.ListArgs, tags map[catalog.ID][]*catalog.Tag) error {
+	n := 0
+	for _, ts := range tags {
+		n += len(ts)
+	}
+	if err := l.budget.read(n, nil); err != nil {
+		return err
+	}
+	b := l.TagsOfItem(args)
+	for id, ts := range tags {
+		b.seed(ctx, id, ts)
+	}
+	return nil
+}

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -26,18 +28,25 @@ func (s *Store) CountStores(ctx context.Context, f catalog.StoreFilter) (int, er
 	return int(n), translate(err, "count stores")
 }
 
-// ListItems returns a page of items by id, and whether more follow.
+// ListItems returns a page of items by id, and whether more follow. The filter's values are
+// parameters, so each connection plans the statement once per filter shape.
 func (s *Store) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
-	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f))
-	err := page(q, "i.id", p).Scan(ctx)
+	var a params
+	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
+	if p.After > 0 {
+		q = q.Where("i.id > " + a.add(int64(p.After)))
+	}
+	err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
 }
 
 // CountItems counts the items that match f.
 func (s *Store) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
-	n, err := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f)).Count(ctx)
+	var a params
+	q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
+	n, err := q.Conn(s.bindParams(a)).Count(ctx)
 	return int(n), translate(err, "count items")
 }
 
@@ -79,24 +88,26 @@ func storeFilter(f catalog.StoreFilter) func(*bun.SelectQuery) *bun.SelectQuery 
 	}
 }
 
-func itemFilter(f catalog.ItemFilter) func(*bun.SelectQuery) *bun.SelectQuery {
+// itemFilter writes the filter's values as parameters of a, so the statement's text depends
+// only on which conditions are set.
+func itemFilter(f catalog.ItemFilter, a *params) func(*bun.SelectQuery) *bun.SelectQuery {
 	return func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.StoreID != 0 {
-			q = q.Where("i.store_id = ?", f.StoreID)
+			q = q.Where("i.store_id = " + a.add(int64(f.StoreID)))
 		}
 		if f.TagID != 0 {
-			q = q.Where("EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ?)", f.TagID)
+			q = q.Where("EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = " + a.add(int64(f.TagID)) + ")")
 		}
 		if f.NameLike != "" {
-			q = q.Where(`i.name ILIKE ? ESCAPE '\'`, f.NameLike)
+			q = q.Where(`i.name ILIKE ` + a.add(f.NameLike) + ` ESCAPE '\'`)
 		}
 		if f.MinPrice != nil {
-			q = q.Where("i.price >= ?::numeric", *f.MinPrice)
+			q = q.Where("i.price >= " + a.add(*f.MinPrice) + "::numeric")
 		}
 		if f.MaxPrice != nil {
-			q = q.Where("i.price <= ?::numeric", *f.MaxPrice)
+			q = q.Where("i.price <= " + a.add(*f.MaxPrice) + "::numeric")
 		}
-		return tagMatch(q, f.Tags)
+		return tagMatch(q, f.Tags, a)
 	}
 }
 
@@ -104,27 +115,30 @@ func itemFilter(f catalog.ItemFilter) func(*bun.SelectQuery) *bun.SelectQuery {
 // text has the same shape whatever the number of ids. The lists are distinct ids, so an
 // item linked with all n of them has n links among them; an id that names no tag is simply
 // never linked.
-func tagMatch(q *bun.SelectQuery, m catalog.TagMatch) *bun.SelectQuery {
+func tagMatch(q *bun.SelectQuery, m catalog.TagMatch, a *params) *bun.SelectQuery {
 	if len(m.All) > 0 {
-		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(?) GROUP BY it.item_id HAVING count(*) = ?)",
-			idArray(m.All), len(m.All))
+		all := a.add(int64s(m.All))
+		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(" + all +
+			") GROUP BY it.item_id HAVING count(*) = cardinality(" + all + "))")
 	}
 	if len(m.Any) > 0 {
-		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(?))", idArray(m.Any))
+		q = q.Where("i.id IN (SELECT it.item_id FROM items_tags AS it WHERE it.tag_id = ANY(" + a.add(int64s(m.Any)) + "))")
 	}
 	if len(m.None) > 0 {
-		q = q.Where("NOT EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ANY(?))", idArray(m.None))
+		q = q.Where("NOT EXISTS (SELECT 1 FROM items_tags AS it WHERE it.item_id = i.id AND it.tag_id = ANY(" + a.add(int64s(m.None)) + "))")
 	}
 	return q
 }
 
 // idArray passes ids as one bigint[] value.
-func idArray(ids []catalog.ID) any {
+func idArray(ids []catalog.ID) any { return pgdialect.Array(int64s(ids)) }
+
+func int64s(ids []catalog.ID) []int64 {
 	arr := make([]int64, len(ids))
 	for i, id := range ids {
 		arr[i] = int64(id)
 	}
-	return pgdialect.Array(arr)
+	return arr
 }
 
 // TagFacet is a tag with how many of the matching items carry it.
@@ -139,7 +153,29 @@ func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) 
 	if first == 0 {
 		return []TagFacet{}, nil
 	}
-	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f))
+	var a params
+	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
+	query := "SELECT t.id, t.store_id, t.name, f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
+		facetTags + "\nORDER BY f.n DESC, f.tag_id"
+	var rows []struct {
+		ID      catalog.ID `bun:"id"`
+		StoreID catalog.ID `bun:"store_id"`
+		Name    string     `bun:"name"`
+		N       int        `bun:"n"`
+	}
+	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+		return nil, translate(err, "tag facets")
+	}
+	out := make([]TagFacet, len(rows))
+	for i, r := range rows {
+		out[i] = TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N}
+	}
+	return out, nil
+}
+
+// facetCounts is a subquery f of the first tags the items of m carry (tag_id), by how many
+// of them carry each (n), most first.
+func facetCounts(f catalog.ItemFilter, m string, a *params, first int) string {
 	// Each matching item's links are read by its key, through a fenced lateral: a plain join
 	// plans a scan of all of items_tags for a store's few hundred items. A filter that does not
 	// narrow by store or tag keeps the plain join, as reading most links is what it takes.
@@ -147,30 +183,112 @@ func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) 
 	if f.StoreID == 0 && f.TagID == 0 && len(f.Tags.All) == 0 && len(f.Tags.Any) == 0 {
 		links = "JOIN items_tags AS lt ON lt.item_id = m.id"
 	}
-	counts := s.db.NewSelect().TableExpr("(?) AS m", matching).
-		Join(links).
-		ColumnExpr("lt.tag_id, count(*) AS n").
-		GroupExpr("lt.tag_id").
-		OrderExpr("n DESC, lt.tag_id").
-		Limit(int64(first))
-	var rows []struct {
-		ID      catalog.ID `bun:"id"`
-		StoreID catalog.ID `bun:"store_id"`
-		Name    string     `bun:"name"`
-		N       int        `bun:"n"`
+	return "(SELECT lt.tag_id, count(*) AS n FROM " + m + " " + links +
+		" GROUP BY lt.tag_id ORDER BY n DESC, lt.tag_id LIMIT " + a.add(int64(first)) + ") AS f"
+}
+
+// facetTags reads each of f's few tags by its key, through a fenced lateral, rather than
+// joining all tags.
+const facetTags = "CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t"
+
+// ItemSummary is what all the items matching a filter add up to, whatever the page.
+type ItemSummary struct {
+	Count  int // when asked for
+	Facets []TagFacet
+}
+
+// ItemsAlso is what ListItemsWith reads besides the page: the count of the matching items
+// when Count is set, their first Facets facets (as TagFacets), and the tags of the page's
+// items (as TagsOfItems with *Tags) when Tags is set.
+type ItemsAlso struct {
+	Count  bool
+	Facets int
+	Tags   *catalog.ListArgs
+}
+
+// itemsRow is a row of ListItemsWith: an item, the count, a facet or a tag of an item.
+type itemsRow struct {
+	Kind    string        `bun:"kind"`
+	ID      catalog.ID    `bun:"id"`
+	StoreID catalog.ID    `bun:"store_id"`
+	Name    string        `bun:"name"`
+	Price   catalog.Money `bun:"price"`
+	N       int64         `bun:"n"`
+	RN      int64         `bun:"rn"`
+}
+
+// ItemsPage is a page of items with what ItemsAlso asked for.
+type ItemsPage struct {
+	Items   []*catalog.Item
+	More    bool
+	Summary ItemSummary
+	Tags    map[catalog.ID][]*catalog.Tag // by item, when asked for
+}
+
+// ListItemsWith is ListItems with what also asks for, in one statement that finds the
+// matching items once for all of it.
+func (s *Store) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p catalog.Page, also ItemsAlso) (ItemsPage, error) {
+	out := ItemsPage{Summary: ItemSummary{Facets: []TagFacet{}}}
+	var a params
+	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
+	// Each kind of row is one branch; the columns a kind does not use hold placeholders rather
+	// than NULL, so every row scans into the same struct. Rows are read by key.
+	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
+		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
+		"SELECT 'page' AS kind, i.id, i.store_id, i.name, i.price, 0::bigint AS n, 0::bigint AS rn FROM pg\n" +
+		"CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = pg.id OFFSET 0) AS i"
+	if also.Count {
+		query += "\nUNION ALL SELECT 'count', 0, 0, '', 0, count(*), 0 FROM m"
 	}
-	// The fenced lateral reads each of the few tags by its key rather than joining all tags.
-	err := s.db.NewSelect().TableExpr("(?) AS f", counts).
-		Join("CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t").
-		ColumnExpr("t.id, t.store_id, t.name, f.n").
-		OrderExpr("f.n DESC, f.tag_id").
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, translate(err, "tag facets")
+	if also.Facets > 0 {
+		query += "\nUNION ALL SELECT 'facet', t.id, t.store_id, t.name, 0, f.n, 0 FROM " + facetCounts(f, "m", &a, also.Facets) + "\n" + facetTags
 	}
-	out := make([]TagFacet, len(rows))
-	for i, r := range rows {
-		out[i] = TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N}
+	if args := also.Tags; args != nil {
+		// n is the item, rn the tag's place in its list.
+		order := tagOrders[args.Order]
+		var limit any // NULL: no limit
+		if args.Limit >= 0 {
+			limit = int64(args.Limit)
+		}
+		query += "\nUNION ALL SELECT 'tag', t.id, t.store_id, t.name, 0, pg.id, t.rn FROM pg\n" +
+			"CROSS JOIN LATERAL (SELECT t.id, t.store_id, t.name, row_number() OVER (ORDER BY " + order + ") AS rn FROM " + tagsOfItems.fenced +
+			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
+		out.Tags = make(map[catalog.ID][]*catalog.Tag)
+	}
+	var rows []itemsRow
+	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+		return out, translate(err, "list items")
+	}
+	// UNION ALL promises no order.
+	slices.SortFunc(rows, func(x, y itemsRow) int {
+		return cmp.Or(cmp.Compare(x.N, y.N), cmp.Compare(x.RN, y.RN))
+	})
+	for _, r := range rows {
+		switch r.Kind {
+		case "page":
+			out.Items = append(out.Items, &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price})
+		case "count":
+			out.Summary.Count = int(r.N)
+		case "facet":
+			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: int(r.N)})
+		case "tag":
+			out.Tags[catalog.ID(r.N)] = append(out.Tags[catalog.ID(r.N)], &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name})
+		}
+	}
+	slices.SortFunc(out.Items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortFunc(out.Summary.Facets, func(x, y TagFacet) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Tag.ID, y.Tag.ID))
+	})
+	out.Items, out.More = trim(out.Items, p.First)
+	if out.Tags != nil {
+		// Only the page's items: the row past it told whether more follow.
+		tags := make(map[catalog.ID][]*catalog.Tag, len(out.Items))
+		for _, it := range out.Items {
+			if tags[it.ID] = out.Tags[it.ID]; tags[it.ID] == nil {
+				tags[it.ID] = []*catalog.Tag{}
+			}
+		}
+		out.Tags = tags
 	}
 	return out, nil
 }

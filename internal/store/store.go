@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -95,12 +96,22 @@ var _ bun.IConn = bound{}
 
 // bind returns a connection for a statement whose $1 is ids.
 func (s *Store) bind(ids []catalog.ID) bound {
-	arr := make([]int64, len(ids))
-	for i, id := range ids {
-		arr[i] = int64(id)
-	}
 	// The pool's default is the simple protocol, for Bun's own statements; these are prepared.
-	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, arr}}
+	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, int64s(ids)}}
+}
+
+// params collects a statement's parameters as the text that names them is written.
+type params []any
+
+// add appends v and returns its placeholder.
+func (a *params) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// bindParams returns a connection for a statement whose parameters are a.
+func (s *Store) bindParams(a params) bound {
+	return bound{db: s.db.DB, args: append([]any{pgx.QueryExecModeCacheStatement}, a...)}
 }
 
 func (b bound) QueryContext(ctx context.Context, query string, _ ...any) (*sql.Rows, error) {

@@ -1,0 +1,63 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/store"
+)
+
+// itemsAlso is what an item connection's query selects that its page's statement can read
+// too: totalCount, the most facets any of its tagFacets fields asks for, and the first tags
+// list of its nodes.
+func itemsAlso(ctx context.Context) (also store.ItemsAlso) {
+	op := graphql.GetOperationContext(ctx)
+	vars := op.Variables
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "nodes":
+			// A selection that does not compile is left to the preload, which reports it.
+			if sel, err := model.Compile(op, f.Selections, "Item"); err == nil {
+				if args, ok := sel.FirstList(); ok {
+					also.Tags = &args
+				}
+			}
+		case "totalCount":
+			also.Count = true
+		case "tagFacets":
+			// A first that does not parse is left to the field's resolver, which reads on its
+			// own and reports it.
+			if n, ok := facetArg(f, vars); ok {
+				also.Facets = max(also.Facets, n)
+			}
+		}
+	}
+	return also
+}
+
+// facetArg is the valid first of a tagFacets field, its default when not given.
+func facetArg(f graphql.CollectedField, vars map[string]any) (int, bool) {
+	var first *int
+	switch v := f.ArgumentMap(vars)["first"].(type) {
+	case nil:
+	case int:
+		first = &v
+	case int64:
+		n := int(v)
+		first = &n
+	case json.Number:
+		x, err := v.Int64()
+		if err != nil {
+			return 0, false
+		}
+		n := int(x)
+		first = &n
+	default:
+		return 0, false
+	}
+	n, err := facetCount(first)
+	return n, err == nil
+}
