@@ -7,6 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/store"
 )
 
@@ -20,7 +21,7 @@ func itemsAlso(ctx context.Context) (also store.ItemsAlso) {
 		switch f.Name {
 		case "nodes":
 			// A selection that does not compile is left to the preload, which reports it.
-			if sel, err := model.Compile(op, f.Selections, "Item"); err == nil {
+			if sel, err := model.Compile[catalog.Item](op, f.Selections); err == nil {
 				if args, ok := sel.FirstList(); ok {
 					also.Tags = &args
 				}
