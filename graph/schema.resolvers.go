@@ -371,7 +371,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	if also.Count || also.Facets > 0 {
 		pg, err = r.Data.ListItemsWith(ctx, f, page, also)
 		if err == nil && also.Tags != nil {
-			logPreload(ctx, r.Log, loader.For(ctx).PrimeTagsOfItems(ctx, *also.Tags, pg.Tags))
+			loader.For(ctx).PrimeTagsOfItems(ctx, *also.Tags, pg.Tags)
 		}
 	} else {
 		pg.Items, pg.More, err = r.Data.ListItems(ctx, f, page)

@@ -21,46 +21,23 @@ import (
 type Batch[V any] struct {
 	fetch   func(context.Context, []catalog.ID) (map[catalog.ID]V, error)
 	missing func(catalog.ID) (V, error) // the value or error for an id the fetch did not return
-	rows    func(V) int                 // the rows a value holds, for the budget
-	budget  *budget
 	loader  *dataloader.Loader[catalog.ID, V]
 
 	mu    sync.Mutex
 	known map[catalog.ID]V // what Prefetch has put in the loader's cache
 }
 
-func newBatch[V any](wait time.Duration, bud *budget, fetch func(context.Context, []catalog.ID) (map[catalog.ID]V, error),
-	missing func(catalog.ID) (V, error), rows func(V) int) *Batch[V] {
-	b := &Batch[V]{fetch: fetch, missing: missing, rows: rows, budget: bud, known: make(map[catalog.ID]V)}
+func newBatch[V any](wait time.Duration, fetch func(context.Context, []catalog.ID) (map[catalog.ID]V, error),
+	missing func(catalog.ID) (V, error)) *Batch[V] {
+	b := &Batch[V]{fetch: fetch, missing: missing, known: make(map[catalog.ID]V)}
 	b.loader = dataloader.NewBatchedLoader(b.batch, dataloader.WithWait[catalog.ID, V](wait))
 	return b
-}
-
-func one[V any](V) int { return 1 }
-
-func length[T any](v []*T) int { return len(v) }
-
-// fetchCounted runs the fetch within the request's row budget.
-func (b *Batch[V]) fetchCounted(ctx context.Context, ids []catalog.ID) (map[catalog.ID]V, error) {
-	ctx, err := b.budget.readContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	found, err := b.fetch(ctx, ids)
-	n := 0
-	for _, v := range found {
-		n += b.rows(v)
-	}
-	if err := b.budget.read(n, err); err != nil {
-		return nil, err
-	}
-	return found, nil
 }
 
 // batch answers the dataloader: one result per key, at the key's index.
 func (b *Batch[V]) batch(ctx context.Context, keys []catalog.ID) []*dataloader.Result[V] {
 	results := make([]*dataloader.Result[V], len(keys))
-	found, err := b.fetchCounted(ctx, keys)
+	found, err := b.fetch(ctx, keys)
 	for i, k := range keys {
 		r := &dataloader.Result[V]{}
 		if err != nil {
@@ -115,7 +92,7 @@ func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) (values []V, 
 
 	var found map[catalog.ID]V
 	if len(need) > 0 {
-		if found, err = b.fetchCounted(ctx, need); err != nil {
+		if found, err = b.fetch(ctx, need); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -186,13 +163,13 @@ func (p *byArgs[V]) get(a catalog.ListArgs) *Batch[V] {
 	return b
 }
 
-func newByArgs[V any](wait time.Duration, bud *budget, fetch func(context.Context, []catalog.ID, catalog.ListArgs) (map[catalog.ID][]*V, error)) *byArgs[[]*V] {
+func newByArgs[V any](wait time.Duration, fetch func(context.Context, []catalog.ID, catalog.ListArgs) (map[catalog.ID][]*V, error)) *byArgs[[]*V] {
 	return &byArgs[[]*V]{
 		batches: make(map[catalog.ListArgs]*Batch[[]*V]),
 		make: func(a catalog.ListArgs) *Batch[[]*V] {
-			return newBatch(wait, bud,
+			return newBatch(wait,
 				func(ctx context.Context, ids []catalog.ID) (map[catalog.ID][]*V, error) { return fetch(ctx, ids, a) },
-				func(catalog.ID) ([]*V, error) { return []*V{}, nil }, length[V])
+				func(catalog.ID) ([]*V, error) { return []*V{}, nil })
 		},
 	}
 }
@@ -238,12 +215,8 @@ func (l *Loaders) PrimeTagWithItems(ctx context.Context, id catalog.ID, args cat
 
 func primePoint[R, C any](ctx context.Context, id catalog.ID, args catalog.ListArgs,
 	read func(context.Context, catalog.ID, catalog.ListArgs) (*R, []*C, error), root *Batch[*R], list *Batch[[]*C]) error {
-	ctx, err := root.budget.readContext(ctx)
-	if err != nil {
-		return err
-	}
 	row, children, err := read(ctx, id, args)
-	if err := root.budget.read(1+len(children), err); err != nil || row == nil {
+	if err != nil || row == nil {
 		return err
 	}
 	root.seed(ctx, id, row)
@@ -278,29 +251,29 @@ func NewLimited(st *store.Store, wait time.Duration, limits Limits) *Loaders {
 
 func newLoaders(st *store.Store, wait time.Duration, bud *budget) *Loaders {
 	counts := func(c store.Count) *Batch[int] {
-		return newBatch(wait, bud,
+		return newBatch(wait,
 			func(ctx context.Context, ids []catalog.ID) (map[catalog.ID]int, error) { return st.Counts(ctx, c, ids) },
-			func(catalog.ID) (int, error) { return 0, nil }, one[int])
+			func(catalog.ID) (int, error) { return 0, nil })
 	}
 	return &Loaders{
 		st:     st,
 		wait:   wait,
 		budget: bud,
-		Store:  newBatch(wait, bud, byID(st.StoresByID, func(s *catalog.Store) catalog.ID { return s.ID }), notFound[*catalog.Store](catalog.ErrNoStore), one[*catalog.Store]),
-		Item:   newBatch(wait, bud, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem), one[*catalog.Item]),
-		Tag:    newBatch(wait, bud, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag), one[*catalog.Tag]),
+		Store:  newBatch(wait, byID(st.StoresByID, func(s *catalog.Store) catalog.ID { return s.ID }), notFound[*catalog.Store](catalog.ErrNoStore)),
+		Item:   newBatch(wait, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem)),
+		Tag:    newBatch(wait, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag)),
 
 		ItemCountOfStore: counts(store.ItemCountOfStores),
 		TagCountOfStore:  counts(store.TagCountOfStores),
 		TagCountOfItem:   counts(store.TagCountOfItems),
 		ItemCountOfTag:   counts(store.ItemCountOfTags),
 
-		itemsOfStore: newByArgs(wait, bud, st.ItemsOfStores),
-		tagsOfStore:  newByArgs(wait, bud, st.TagsOfStores),
-		tagsOfItem:   newByArgs(wait, bud, st.TagsOfItems),
-		itemsOfTag:   newByArgs(wait, bud, st.ItemsOfTags),
+		itemsOfStore: newByArgs(wait, st.ItemsOfStores),
+		tagsOfStore:  newByArgs(wait, st.TagsOfStores),
+		tagsOfItem:   newByArgs(wait, st.TagsOfItems),
+		itemsOfTag:   newByArgs(wait, st.ItemsOfTags),
 
-		storesOfOwner: newByArgs(wait, bud, st.StoresOfOwners),
+		storesOfOwner: newByArgs(wait, st.StoresOfOwners),
 	}
 }
 
@@ -327,10 +300,14 @@ func notFound[V any](err error) func(catalog.ID) (V, error) {
 
 type ctxKey struct{}
 
-// Middleware gives every request its own loaders, held to limits.
+// Middleware gives every request its own loaders, held to limits; its reads, through the
+// loaders or not, take their rows from one store.RowBudget.
 func Middleware(st *store.Store, wait time.Duration, limits Limits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), ctxKey{}, NewLimited(st, wait, limits))
+		if limits.MaxRows > 0 {
+			ctx = store.WithRowBudget(ctx, store.NewRowBudget(limits.MaxRows))
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -353,19 +330,10 @@ func For(ctx context.Context) *Loaders {
 	return l
 }
 
-// PrimeTagsOfItems puts the tags of items read by another statement into TagsOfItem(args),
-// within the request's row budget; over it, nothing is primed and the fields report it.
-func (l *Loaders) PrimeTagsOfItems(ctx context.Context, args catalog.ListArgs, tags map[catalog.ID][]*catalog.Tag) error {
-	n := 0
-	for _, ts := range tags {
-		n += len(ts)
-	}
-	if err := l.budget.read(n, nil); err != nil {
-		return err
-	}
+// PrimeTagsOfItems puts the tags of items read by another statement into TagsOfItem(args).
+func (l *Loaders) PrimeTagsOfItems(ctx context.Context, args catalog.ListArgs, tags map[catalog.ID][]*catalog.Tag) {
 	b := l.TagsOfItem(args)
 	for id, ts := range tags {
 		b.seed(ctx, id, ts)
 	}
-	return nil
 }

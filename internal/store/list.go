@@ -208,13 +208,37 @@ type ItemsAlso struct {
 
 // itemsRow is a row of ListItemsWith: an item, the count, a facet or a tag of an item.
 type itemsRow struct {
-	Kind    string        `bun:"kind"`
-	ID      catalog.ID    `bun:"id"`
-	StoreID catalog.ID    `bun:"store_id"`
-	Name    string        `bun:"name"`
-	Price   catalog.Money `bun:"price"`
-	N       int64         `bun:"n"`
-	RN      int64         `bun:"rn"`
+	Kind        string
+	ID, StoreID catalog.ID
+	Name        string
+	Price       catalog.Money
+	N, RN       int64
+}
+
+// scanItemsRows reads the rows of q, each taken from the request's row budget as it is
+// read: the page's tags have no limit of their own.
+func scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) {
+	budget := rowBudget(ctx)
+	if err := budget.open(); err != nil {
+		return nil, err
+	}
+	rs, err := q.Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var rows []itemsRow
+	for rs.Next() {
+		if err := budget.take(1); err != nil {
+			return nil, err
+		}
+		var r itemsRow
+		if err := rs.Scan(&r.Kind, &r.ID, &r.StoreID, &r.Name, &r.Price, &r.N, &r.RN); err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, rs.Err()
 }
 
 // ItemsPage is a page of items with what ItemsAlso asked for.
@@ -255,8 +279,8 @@ func (s *Store) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p catal
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
-	var rows []itemsRow
-	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+	rows, err := scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
+	if err != nil {
 		return out, translate(err, "list items")
 	}
 	// UNION ALL promises no order.

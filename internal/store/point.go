@@ -57,7 +57,10 @@ func (s *Store) TagWithItems(ctx context.Context, id catalog.ID, args catalog.Li
 
 func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
 	order := p.list.orders[args.Order]
-	limit := newRowLimit(ctx)
+	budget := rowBudget(ctx)
+	if err := budget.open(); err != nil {
+		return nil, nil, err
+	}
 	rows, err := s.db.NewSelect().
 		TableExpr(p.from).
 		ColumnExpr(p.columns).
@@ -77,7 +80,7 @@ func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalo
 	var out *R
 	list := []*C{}
 	for rows.Next() {
-		if err := limit.take(); err != nil {
+		if err := budget.take(1); err != nil {
 			return nil, nil, err
 		}
 		if err := rows.Scan(dest...); err != nil {

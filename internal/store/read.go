@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -14,21 +13,30 @@ import (
 // StoresByID returns the stores with these ids, in no particular order.
 func (s *Store) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
 	var rows []*catalog.Store
-	err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
+	err := counted(ctx, func() (int, error) {
+		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
+		return len(rows), err
+	})
 	return rows, translate(err, "stores by id")
 }
 
 // ItemsByID returns the items with these ids, in no particular order.
 func (s *Store) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
 	var rows []*catalog.Item
-	err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
+	err := counted(ctx, func() (int, error) {
+		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
+		return len(rows), err
+	})
 	return rows, translate(err, "items by id")
 }
 
 // TagsByID returns the tags with these ids, in no particular order.
 func (s *Store) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
 	var rows []*catalog.Tag
-	err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
+	err := counted(ctx, func() (int, error) {
+		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
+		return len(rows), err
+	})
 	return rows, translate(err, "tags by id")
 }
 
@@ -115,42 +123,13 @@ func (s *Store) relationQuery(r relation, parents []catalog.ID, args catalog.Lis
 	return outer.Conn(s.bind(parents))
 }
 
-// ErrTooManyRows is returned by a read that stopped at the limit WithMaxRows set.
-var ErrTooManyRows = errors.New("store: read stopped at the row limit")
-
-type maxRowsKey struct{}
-
-// WithMaxRows returns ctx under which a relationship read stops, with ErrTooManyRows, at
-// its (n+1)th row, so that one statement cannot hold more of a request's rows than it has
-// left.
-func WithMaxRows(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, maxRowsKey{}, n)
-}
-
-// rowLimit counts the rows a read has scanned against the limit in ctx, if any.
-type rowLimit struct{ left int }
-
-func newRowLimit(ctx context.Context) rowLimit {
-	if n, ok := ctx.Value(maxRowsKey{}).(int); ok {
-		return rowLimit{left: n + 1}
-	}
-	return rowLimit{left: -1}
-}
-
-func (l *rowLimit) take() error {
-	if l.left < 0 {
-		return nil
-	}
-	if l.left--; l.left == 0 {
-		return ErrTooManyRows
-	}
-	return nil
-}
-
 // scanChildren runs q and groups its rows by parent, keeping their order. A child that
 // several parents share (a tag on many items) is read into one struct.
 func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool, scan rowScanner[T]) (map[catalog.ID][]*T, error) {
-	limit := newRowLimit(ctx)
+	budget := rowBudget(ctx)
+	if err := budget.open(); err != nil {
+		return nil, err
+	}
 	rows, err := q.Rows(ctx)
 	if err != nil {
 		return nil, err
@@ -164,7 +143,7 @@ func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool,
 		dest = append(dest, &r.rn)
 	}
 	for rows.Next() {
-		if err := limit.take(); err != nil {
+		if err := budget.take(1); err != nil {
 			return nil, err
 		}
 		// Plain int64 and RawBytes destinations take database/sql's fast paths, and the
@@ -258,12 +237,15 @@ func (s *Store) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[cata
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
 	}
-	err := s.db.NewSelect().Conn(s.bind(ids)).
-		TableExpr(c.table).
-		ColumnExpr(c.parent+" AS parent, count(*) AS n").
-		Where(c.parent+" = ANY($1)").
-		GroupExpr(c.parent).
-		Scan(ctx, &rows)
+	err := counted(ctx, func() (int, error) {
+		err := s.db.NewSelect().Conn(s.bind(ids)).
+			TableExpr(c.table).
+			ColumnExpr(c.parent+" AS parent, count(*) AS n").
+			Where(c.parent+" = ANY($1)").
+			GroupExpr(c.parent).
+			Scan(ctx, &rows)
+		return len(rows), err
+	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("count %s by %s", c.table, c.parent))
 	}

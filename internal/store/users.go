@@ -61,7 +61,11 @@ func (s *Store) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catal
 		Parent        catalog.ID `bun:"parent"`
 		RN            int64      `bun:"rn"` // read only when first or offset are given
 	}
-	if err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows); err != nil {
+	err := counted(ctx, func() (int, error) {
+		err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows)
+		return len(rows), err
+	})
+	if err != nil {
 		return nil, translate(err, "stores of owners")
 	}
 	out := make(map[catalog.ID][]*catalog.Store)
