@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -39,25 +38,16 @@ func itemsAlso(ctx context.Context) (also store.ItemsAlso) {
 	return also
 }
 
-// facetArg is the valid first of a tagFacets field, its default when not given.
+// facetArg is the valid first of a tagFacets field, its default when not given, read as
+// the field's resolver reads it.
 func facetArg(f graphql.CollectedField, vars map[string]any) (int, bool) {
 	var first *int
-	switch v := f.ArgumentMap(vars)["first"].(type) {
-	case nil:
-	case int:
-		first = &v
-	case int64:
-		n := int(v)
-		first = &n
-	case json.Number:
-		x, err := v.Int64()
+	if v := f.ArgumentMap(vars)["first"]; v != nil {
+		n, err := model.UnmarshalInt(v)
 		if err != nil {
 			return 0, false
 		}
-		n := int(x)
 		first = &n
-	default:
-		return 0, false
 	}
 	n, err := facetCount(first)
 	return n, err == nil
