@@ -84,19 +84,3 @@ func preloadConnection(ctx context.Context, edgeType string, preload func(ast.Se
 		}
 	}
 }
-
-// preloadLinkPayload preloads what a batch-link payload selects below its row (rowField)
-// and its added and removed lists, so that their lists and counts are read in a fixed
-// number of statements instead of waiting on batch windows that many rows may outlast.
-func preloadLinkPayload[R, C catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, rowField string, row *R, added, removed []*C) {
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
-		switch f.Name {
-		case rowField:
-			logPreload(ctx, log, preload(ctx, f.Selections, []*R{row}))
-		case "added":
-			logPreload(ctx, log, preload(ctx, f.Selections, added))
-		case "removed":
-			logPreload(ctx, log, preload(ctx, f.Selections, removed))
-		}
-	}
-}

@@ -257,45 +257,19 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 
 // SetItemTags is the resolver for the setItemTags field.
 func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error) {
-	user, err := auth.UserID(ctx)
+	item, added, removed, err := setLinks(ctx, r.Log, "item", itemID, "tagIds", tagIds, r.Data.SetItemTags)
 	if err != nil {
 		return nil, err
 	}
-	iid, err := catalog.ParseID(itemID)
-	if err != nil {
-		return nil, err
-	}
-	tids, err := catalog.ParseIDs("tagIds", tagIds)
-	if err != nil {
-		return nil, err
-	}
-	item, added, removed, err := r.Data.SetItemTags(ctx, user, iid, tids)
-	if err != nil {
-		return nil, err
-	}
-	preloadLinkPayload(ctx, r.Log, "item", item, added, removed)
 	return &model.SetItemTagsPayload{Message: "Tags set.", Item: (*model.Item)(item), Added: model.Tags(added), Removed: model.Tags(removed)}, nil
 }
 
 // SetTagItems is the resolver for the setTagItems field.
 func (r *mutationResolver) SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error) {
-	user, err := auth.UserID(ctx)
+	tag, added, removed, err := setLinks(ctx, r.Log, "tag", tagID, "itemIds", itemIds, r.Data.SetTagItems)
 	if err != nil {
 		return nil, err
 	}
-	tid, err := catalog.ParseID(tagID)
-	if err != nil {
-		return nil, err
-	}
-	iids, err := catalog.ParseIDs("itemIds", itemIds)
-	if err != nil {
-		return nil, err
-	}
-	tag, added, removed, err := r.Data.SetTagItems(ctx, user, tid, iids)
-	if err != nil {
-		return nil, err
-	}
-	preloadLinkPayload(ctx, r.Log, "tag", tag, added, removed)
 	return &model.SetTagItemsPayload{Message: "Items set.", Tag: (*model.Tag)(tag), Added: model.Items(added), Removed: model.Items(removed)}, nil
 }
 
