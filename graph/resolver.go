@@ -6,14 +6,14 @@ import (
 	"log/slog"
 
 	"github.com/storegraph/storegraph/internal/auth"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // Resolver holds what the resolvers need; it is built once, in main.
 type Resolver struct {
-	Data *store.Store
-	Auth *auth.Service
-	Log  *slog.Logger
+	Catalog *postgres.Catalog
+	Auth    *auth.Service
+	Log     *slog.Logger
 }
 
 var _ ResolverRoot = (*Resolver)(nil)

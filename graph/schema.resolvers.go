@@ -13,7 +13,7 @@ import (
 	"github.com/storegraph/storegraph/internal/auth"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -22,7 +22,7 @@ func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.Item
 	if obj.Summary != nil && obj.Count {
 		return obj.Summary.Count, nil
 	}
-	return r.Data.CountItems(ctx, obj.Filter)
+	return r.Catalog.CountItems(ctx, obj.Filter)
 }
 
 // TagFacets is the resolver for the tagFacets field.
@@ -31,11 +31,11 @@ func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemC
 	if err != nil {
 		return nil, err
 	}
-	var facets []store.TagFacet
+	var facets []postgres.TagFacet
 	if obj.Summary != nil && n <= obj.Facets {
 		facets = obj.Summary.Facets[:min(n, len(obj.Summary.Facets))]
 	} else {
-		facets, err = r.Data.TagFacets(ctx, obj.Filter, n)
+		facets, err = r.Catalog.TagFacets(ctx, obj.Filter, n)
 	}
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateSt
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Data.CreateStore(ctx, user, name)
+	s, err := r.Catalog.CreateStore(ctx, user, name)
 	return (*model.Store)(s), err
 }
 
@@ -75,7 +75,7 @@ func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input mod
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Data.UpdateStore(ctx, user, sid, name)
+	s, err := r.Catalog.UpdateStore(ctx, user, sid, name)
 	return (*model.Store)(s), err
 }
 
@@ -89,7 +89,7 @@ func (r *mutationResolver) DeleteStore(ctx context.Context, id string) (*model.D
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Data.DeleteStore(ctx, user, sid); err != nil {
+	if err := r.Catalog.DeleteStore(ctx, user, sid); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: sid.String(), Message: "Store deleted."}, nil
@@ -118,7 +118,7 @@ func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateIte
 		return nil, err
 	}
 	item := &catalog.Item{StoreID: sid, Name: name, Price: price}
-	if err := r.Data.CreateItem(ctx, user, item, tagIDs); err != nil {
+	if err := r.Catalog.CreateItem(ctx, user, item, tagIDs); err != nil {
 		return nil, err
 	}
 	return (*model.Item)(item), nil
@@ -134,7 +134,7 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input mode
 	if err != nil {
 		return nil, err
 	}
-	var ch store.ItemChange
+	var ch postgres.ItemChange
 	if input.Name != nil {
 		name, err := catalog.Name("item", *input.Name)
 		if err != nil {
@@ -149,7 +149,7 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input mode
 		}
 		ch.Price = &price
 	}
-	item, err := r.Data.UpdateItem(ctx, user, iid, ch)
+	item, err := r.Catalog.UpdateItem(ctx, user, iid, ch)
 	return (*model.Item)(item), err
 }
 
@@ -163,7 +163,7 @@ func (r *mutationResolver) DeleteItem(ctx context.Context, id string) (*model.De
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Data.DeleteItem(ctx, user, iid); err != nil {
+	if err := r.Catalog.DeleteItem(ctx, user, iid); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: iid.String(), Message: "Item deleted."}, nil
@@ -184,7 +184,7 @@ func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagI
 		return nil, err
 	}
 	tag := &catalog.Tag{StoreID: sid, Name: name}
-	return (*model.Tag)(tag), r.Data.CreateTag(ctx, user, tag)
+	return (*model.Tag)(tag), r.Catalog.CreateTag(ctx, user, tag)
 }
 
 // UpdateTag is the resolver for the updateTag field.
@@ -201,7 +201,7 @@ func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model
 	if err != nil {
 		return nil, err
 	}
-	tag, err := r.Data.UpdateTag(ctx, user, tid, name)
+	tag, err := r.Catalog.UpdateTag(ctx, user, tid, name)
 	return (*model.Tag)(tag), err
 }
 
@@ -215,7 +215,7 @@ func (r *mutationResolver) LinkTag(ctx context.Context, itemID string, tagID str
 	if err != nil {
 		return nil, err
 	}
-	item, tag, err := r.Data.LinkTag(ctx, user, iid, tid)
+	item, tag, err := r.Catalog.LinkTag(ctx, user, iid, tid)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID string, tagID s
 	if err != nil {
 		return nil, err
 	}
-	item, tag, err := r.Data.UnlinkTag(ctx, user, iid, tid)
+	item, tag, err := r.Catalog.UnlinkTag(ctx, user, iid, tid)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Data.DeleteTag(ctx, user, tid); err != nil {
+	if err := r.Catalog.DeleteTag(ctx, user, tid); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: tid.String(), Message: "Tag deleted."}, nil
@@ -257,7 +257,7 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.Del
 
 // SetItemTags is the resolver for the setItemTags field.
 func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error) {
-	item, added, removed, err := setLinks(ctx, r.Log, "item", itemID, "tagIds", tagIds, r.Data.SetItemTags)
+	item, added, removed, err := setLinks(ctx, r.Log, "item", itemID, "tagIds", tagIds, r.Catalog.SetItemTags)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagId
 
 // SetTagItems is the resolver for the setTagItems field.
 func (r *mutationResolver) SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error) {
-	tag, added, removed, err := setLinks(ctx, r.Log, "tag", tagID, "itemIds", itemIds, r.Data.SetTagItems)
+	tag, added, removed, err := setLinks(ctx, r.Log, "tag", tagID, "itemIds", itemIds, r.Catalog.SetTagItems)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	nodes, more, err := r.Data.ListStores(ctx, f, page)
+	nodes, more, err := r.Catalog.ListStores(ctx, f, page)
 	if err != nil {
 		return nil, err
 	}
@@ -341,14 +341,14 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	// The count and facets the query selects are read with the page, as all need the
 	// matching items, and so are the page's tags.
 	also := itemsAlso(ctx)
-	var pg store.ItemsPage
+	var pg postgres.ItemsPage
 	if also.Count || also.Facets > 0 {
-		pg, err = r.Data.ListItemsWith(ctx, f, page, also)
+		pg, err = r.Catalog.ListItemsWith(ctx, f, page, also)
 		if err == nil && also.Tags != nil {
 			loader.For(ctx).PrimeTagsOfItems(ctx, *also.Tags, pg.Tags)
 		}
 	} else {
-		pg.Items, pg.More, err = r.Data.ListItems(ctx, f, page)
+		pg.Items, pg.More, err = r.Catalog.ListItems(ctx, f, page)
 	}
 	if err != nil {
 		return nil, err
@@ -379,7 +379,7 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	if err != nil {
 		return nil, err
 	}
-	nodes, more, err := r.Data.ListTags(ctx, f, page)
+	nodes, more, err := r.Catalog.ListTags(ctx, f, page)
 	if err != nil {
 		return nil, err
 	}
@@ -399,12 +399,12 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 
 // TotalCount is the resolver for the totalCount field.
 func (r *storeConnectionResolver) TotalCount(ctx context.Context, obj *model.StoreConnection) (int, error) {
-	return r.Data.CountStores(ctx, obj.Filter)
+	return r.Catalog.CountStores(ctx, obj.Filter)
 }
 
 // TotalCount is the resolver for the totalCount field.
 func (r *tagConnectionResolver) TotalCount(ctx context.Context, obj *model.TagConnection) (int, error) {
-	return r.Data.CountTags(ctx, obj.Filter)
+	return r.Catalog.CountTags(ctx, obj.Filter)
 }
 
 // ItemConnection returns ItemConnectionResolver implementation.

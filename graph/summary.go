@@ -7,13 +7,13 @@ import (
 
 	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // itemsAlso is what an item connection's query selects that its page's statement can read
 // too: totalCount, the most facets any of its tagFacets fields asks for, and the first tags
 // list of its nodes.
-func itemsAlso(ctx context.Context) (also store.ItemsAlso) {
+func itemsAlso(ctx context.Context) (also postgres.ItemsAlso) {
 	op := graphql.GetOperationContext(ctx)
 	vars := op.Variables
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {

@@ -4,7 +4,7 @@ package model
 
 import (
 	"github.com/storegraph/storegraph/internal/catalog"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // StoreConnection is a page of stores; the filter stays with it for totalCount.
@@ -30,7 +30,7 @@ type ItemConnection struct {
 	PageInfo *PageInfo
 	// Summary, when set, was read with the page: the count when Count is set, and the first
 	// Facets facets.
-	Summary *store.ItemSummary
+	Summary *postgres.ItemSummary
 	Count   bool
 	Facets  int
 }

@@ -28,16 +28,17 @@ import (
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/httpserver"
 	"github.com/storegraph/storegraph/internal/loader"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // App is a ready-to-serve storegraph.
 type App struct {
-	DB      *bun.DB
-	Store   *store.Store
-	Queries *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
-	Handler http.Handler
-	Hashing auth.Argon2 // the cost of new password hashes
+	DB       *bun.DB
+	Catalog  *postgres.Catalog
+	Accounts *postgres.Accounts
+	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
+	Handler  http.Handler
+	Hashing  auth.Argon2 // the cost of new password hashes
 
 	// DrainDelay is how long Serve keeps serving, with /readyz failing, before it closes
 	// the listener at shutdown, so load balancers stop sending requests first.
@@ -68,7 +69,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		_ = db.Close()
 		return nil, err
 	}
-	st := store.New(db)
+	cat, accounts := postgres.NewCatalog(db), postgres.NewAccounts(db)
 
 	secret := cfg.JWTSecret
 	switch {
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	tokens := auth.NewTokens(secret, cfg.AccessTokenTTL)
 	hashing := auth.Argon2{Time: uint32(cfg.HashTime), Memory: uint32(cfg.HashMemoryKiB), Threads: 1}
-	authn, err := auth.NewService(st, tokens, auth.Options{
+	authn, err := auth.NewService(accounts, tokens, auth.Options{
 		AccessTTL:             cfg.AccessTokenTTL,
 		RefreshTTL:            cfg.RefreshTokenTTL,
 		MaxFailuresPerEmail:   cfg.LoginMaxFailures,
@@ -92,7 +93,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		MaxPerRequest:         cfg.AuthMaxPerRequest,
 		RegisterPerAddress:    cfg.RegisterMaxPerAddr,
 		RegisterWindow:        cfg.RegisterWindow,
-		Rotation: store.RotationLimits{
+		Rotation: postgres.RotationLimits{
 			Max: cfg.RefreshMaxPerSignIn, Window: cfg.RefreshWindow, SpentKept: cfg.RefreshSpentKept,
 		},
 		Argon2: hashing,
@@ -103,7 +104,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Data: st, Auth: authn, Log: log},
+		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log},
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
@@ -130,10 +131,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Store: st, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
-			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(st, cfg.LoaderWait, loader.Limits{
+			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
 				MaxRows:          cfg.QueryMaxRows,
 				MaxResponseBytes: cfg.QueryMaxResponse,
 			}, gql)))),

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/storegraph/storegraph/internal/catalog"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // Options tune the service.
@@ -27,16 +27,16 @@ type Options struct {
 	MaxPerRequest         int           // register, login and refreshToken fields in one request
 	RegisterPerAddress    int           // registrations from one client address per window
 	RegisterWindow        time.Duration // how long registrations count
-	Rotation              store.RotationLimits
+	Rotation              postgres.RotationLimits
 	Argon2                Argon2
 }
 
 // Service registers users and manages their sessions.
 type Service struct {
-	st     *store.Store
-	tokens *Tokens
-	opts   Options
-	now    func() time.Time
+	accounts *postgres.Accounts
+	tokens   *Tokens
+	opts     Options
+	now      func() time.Time
 	// A hash to verify against when the email is unknown, so that a login takes about
 	// as long for an unknown email as for a wrong password.
 	dummyHash string
@@ -46,13 +46,13 @@ type Service struct {
 	hashing chan struct{}
 }
 
-// NewService returns a Service over st signing access tokens with tokens.
-func NewService(st *store.Store, tokens *Tokens, opts Options) (*Service, error) {
+// NewService returns a Service over accounts signing access tokens with tokens.
+func NewService(accounts *postgres.Accounts, tokens *Tokens, opts Options) (*Service, error) {
 	dummy, err := opts.Argon2.Hash("not the password of anyone")
 	if err != nil {
 		return nil, err
 	}
-	return &Service{st: st, tokens: tokens, opts: opts, now: time.Now, dummyHash: dummy,
+	return &Service{accounts: accounts, tokens: tokens, opts: opts, now: time.Now, dummyHash: dummy,
 		hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
@@ -103,7 +103,7 @@ func (s *Service) Register(ctx context.Context, email, password, clientAddr stri
 	}
 	if s.opts.RegisterPerAddress > 0 {
 		now := s.now()
-		ok, until, err := s.st.Hit(ctx, "register:"+addressKey(clientAddr), s.opts.RegisterPerAddress, s.opts.RegisterWindow, now)
+		ok, until, err := s.accounts.Hit(ctx, "register:"+addressKey(clientAddr), s.opts.RegisterPerAddress, s.opts.RegisterWindow, now)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +116,7 @@ func (s *Service) Register(ctx context.Context, email, password, clientAddr stri
 		return nil, err
 	}
 	u := &catalog.User{Email: email, PasswordHash: hash}
-	if err := s.st.CreateUser(ctx, u); err != nil {
+	if err := s.accounts.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
 	return s.newSession(ctx, u)
@@ -152,10 +152,10 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		// attempt is forgotten when its window closes.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = s.st.SettleLogin(ctx, keys, failed, clear)
+		_ = s.accounts.SettleLogin(ctx, keys, failed, clear)
 	}()
 
-	u, err := s.st.UserByEmail(ctx, email)
+	u, err := s.accounts.UserByEmail(ctx, email)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) reserveLogin(ctx context.Context, keys []string, limits []int)
 	giveUp := s.now().Add(loginWait)
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
 		now := s.now()
-		a, err := s.st.ReserveLogin(ctx, keys, limits, s.opts.FailureWindow, now)
+		a, err := s.accounts.ReserveLogin(ctx, keys, limits, s.opts.FailureWindow, now)
 		if err != nil {
 			return err
 		}
@@ -223,16 +223,16 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		return nil, err
 	}
 	now := s.now()
-	userID, err := s.st.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL), s.opts.Rotation)
+	userID, err := s.accounts.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL), s.opts.Rotation)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.st.UserByID(ctx, userID)
+	u, err := s.accounts.UserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	if u == nil {
-		return nil, store.ErrRefreshUnknown
+		return nil, postgres.ErrRefreshUnknown
 	}
 	access, err := s.tokens.Issue(u.ID)
 	if err != nil {
@@ -244,12 +244,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 // Logout revokes a refresh token and the rest of its sign-in, even given a token already
 // spent; it reports whether that sign-in was live.
 func (s *Service) Logout(ctx context.Context, refreshToken string) (bool, error) {
-	return s.st.RevokeRefreshToken(ctx, HashRefreshToken(refreshToken), s.now())
+	return s.accounts.RevokeRefreshToken(ctx, HashRefreshToken(refreshToken), s.now())
 }
 
 // User returns the account with this id; nil when there is none.
 func (s *Service) User(ctx context.Context, id catalog.ID) (*catalog.User, error) {
-	return s.st.UserByID(ctx, id)
+	return s.accounts.UserByID(ctx, id)
 }
 
 func (s *Service) newSession(ctx context.Context, u *catalog.User) (*Session, error) {
@@ -261,7 +261,7 @@ func (s *Service) newSession(ctx context.Context, u *catalog.User) (*Session, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.st.SaveRefreshToken(ctx, u.ID, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
+	if _, err := s.accounts.SaveRefreshToken(ctx, u.ID, hash, s.now().Add(s.opts.RefreshTTL)); err != nil {
 		return nil, err
 	}
 	return &Session{AccessToken: access, RefreshToken: refresh, User: u}, nil

@@ -12,7 +12,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/storegraph/storegraph/internal/catalog"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // Batch loads values of one kind by parent id, in one statement per batch. Values can also
@@ -176,7 +176,7 @@ func newByArgs[V any](wait time.Duration, fetch func(context.Context, []catalog.
 
 // Loaders are the dataloaders of one request.
 type Loaders struct {
-	st     *store.Store
+	st     *postgres.Catalog
 	wait   time.Duration
 	budget *budget
 
@@ -240,17 +240,17 @@ func (l *Loaders) ItemsOfTag(a catalog.ListArgs) *Batch[[]*catalog.Item] { retur
 
 // New returns the loaders for one request, without limits. wait is how long a batch waits
 // for more keys when its keys were not prefetched.
-func New(st *store.Store, wait time.Duration) *Loaders {
+func New(st *postgres.Catalog, wait time.Duration) *Loaders {
 	return newLoaders(st, wait, &budget{})
 }
 
 // NewLimited is New for a request held to limits.
-func NewLimited(st *store.Store, wait time.Duration, limits Limits) *Loaders {
+func NewLimited(st *postgres.Catalog, wait time.Duration, limits Limits) *Loaders {
 	return newLoaders(st, wait, &budget{Limits: limits})
 }
 
-func newLoaders(st *store.Store, wait time.Duration, bud *budget) *Loaders {
-	counts := func(c store.Count) *Batch[int] {
+func newLoaders(st *postgres.Catalog, wait time.Duration, bud *budget) *Loaders {
+	counts := func(c postgres.Count) *Batch[int] {
 		return newBatch(wait,
 			func(ctx context.Context, ids []catalog.ID) (map[catalog.ID]int, error) { return st.Counts(ctx, c, ids) },
 			func(catalog.ID) (int, error) { return 0, nil })
@@ -263,10 +263,10 @@ func newLoaders(st *store.Store, wait time.Duration, bud *budget) *Loaders {
 		Item:   newBatch(wait, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem)),
 		Tag:    newBatch(wait, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag)),
 
-		ItemCountOfStore: counts(store.ItemCountOfStores),
-		TagCountOfStore:  counts(store.TagCountOfStores),
-		TagCountOfItem:   counts(store.TagCountOfItems),
-		ItemCountOfTag:   counts(store.ItemCountOfTags),
+		ItemCountOfStore: counts(postgres.ItemCountOfStores),
+		TagCountOfStore:  counts(postgres.TagCountOfStores),
+		TagCountOfItem:   counts(postgres.TagCountOfItems),
+		ItemCountOfTag:   counts(postgres.ItemCountOfTags),
 
 		itemsOfStore: newByArgs(wait, st.ItemsOfStores),
 		tagsOfStore:  newByArgs(wait, st.TagsOfStores),
@@ -301,12 +301,12 @@ func notFound[V any](err error) func(catalog.ID) (V, error) {
 type ctxKey struct{}
 
 // Middleware gives every request its own loaders, held to limits; its reads, through the
-// loaders or not, take their rows from one store.RowBudget.
-func Middleware(st *store.Store, wait time.Duration, limits Limits, next http.Handler) http.Handler {
+// loaders or not, take their rows from one postgres.RowBudget.
+func Middleware(st *postgres.Catalog, wait time.Duration, limits Limits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), ctxKey{}, NewLimited(st, wait, limits))
 		if limits.MaxRows > 0 {
-			ctx = store.WithRowBudget(ctx, store.NewRowBudget(limits.MaxRows))
+			ctx = postgres.WithRowBudget(ctx, postgres.NewRowBudget(limits.MaxRows))
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

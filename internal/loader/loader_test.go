@@ -14,7 +14,7 @@ import (
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/dbtest"
 	"github.com/storegraph/storegraph/internal/loader"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // wait is the batch window of the loaders under test: long enough for a LoadAll to queue all
@@ -32,7 +32,7 @@ const missingID catalog.ID = 999_999
 //	store Empty: nothing
 //	links: Pen-red, Pen-blue, Pen-green, Pen-amber, Apple-blue, Zebra-red, Zebra-green, Book-paper
 type fixture struct {
-	store   *store.Store
+	store   *postgres.Catalog
 	queries *database.QueryCounter
 
 	alpha, beta, empty                     catalog.ID
@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 
-	f := &fixture{store: store.New(db), queries: queries}
+	f := &fixture{store: postgres.NewCatalog(db), queries: queries}
 	f.alpha = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Alpha")
 	f.beta = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Beta")
 	f.empty = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Empty")

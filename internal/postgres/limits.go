@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // Hit counts one use of key against limit uses per window, the window starting at the
 // key's first use. It reports whether the use fits in the limit, and when the window
 // closes. The count lives in PostgreSQL, so every replica shares it.
-func (s *Store) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, time.Time, error) {
+func (s *Accounts) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, time.Time, error) {
 	return hit(ctx, s.db, key, limit, window, now)
 }
 

@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 var errEmailTaken = catalog.Errorf(catalog.Conflict, "An account with that email already exists.")
 
 // CreateUser inserts an account; its email must be free whatever its case.
-func (s *Store) CreateUser(ctx context.Context, u *catalog.User) error {
+func (s *Accounts) CreateUser(ctx context.Context, u *catalog.User) error {
 	_, err := s.db.NewInsert().Model(u).Returning("id, created_at").Exec(ctx)
 	if code, constraint := pgCode(err); code == uniqueViolation && constraint == "users_email_key" {
 		return errEmailTaken
@@ -27,7 +27,7 @@ func (s *Store) CreateUser(ctx context.Context, u *catalog.User) error {
 }
 
 // UserByEmail finds an account by email, whatever its case; nil when there is none.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*catalog.User, error) {
+func (s *Accounts) UserByEmail(ctx context.Context, email string) (*catalog.User, error) {
 	u := new(catalog.User)
 	err := s.db.NewSelect().Model(u).Where("lower(u.email) = lower(?)", email).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -37,7 +37,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*catalog.User, e
 }
 
 // UserByID finds an account; nil when there is none.
-func (s *Store) UserByID(ctx context.Context, id catalog.ID) (*catalog.User, error) {
+func (s *Accounts) UserByID(ctx context.Context, id catalog.ID) (*catalog.User, error) {
 	u := &catalog.User{ID: id}
 	err := s.db.NewSelect().Model(u).WherePK().Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -55,7 +55,7 @@ var storesOfOwners = relation{
 }
 
 // StoresOfOwners returns the stores each user owns, by id, with first/offset per user.
-func (s *Store) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catalog.ListArgs) (map[catalog.ID][]*catalog.Store, error) {
+func (s *Catalog) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catalog.ListArgs) (map[catalog.ID][]*catalog.Store, error) {
 	var rows []struct {
 		catalog.Store `bun:",extend"`
 		Parent        catalog.ID `bun:"parent"`
@@ -107,7 +107,7 @@ type RotationLimits struct {
 
 // SaveRefreshToken stores the hash of the first refresh token of a new sign-in and returns
 // its family.
-func (s *Store) SaveRefreshToken(ctx context.Context, user catalog.ID, hash []byte, expires time.Time) (int64, error) {
+func (s *Accounts) SaveRefreshToken(ctx context.Context, user catalog.ID, hash []byte, expires time.Time) (int64, error) {
 	f := &tokenFamily{UserID: user, ExpiresAt: expires}
 	if _, err := s.db.NewInsert().Model(f).Returning("id").Exec(ctx); err != nil {
 		return 0, translate(err, "new token family")
@@ -176,7 +176,7 @@ func revokeFamily(ctx context.Context, tx bun.Tx, family int64, now time.Time) e
 // RotateRefreshToken spends the refresh token with hash old and stores next in its family,
 // in one transaction. A token used a second time, or revoked, revokes its whole family:
 // whoever holds a copy of it can no longer refresh. It returns the token's user.
-func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time, lim RotationLimits) (catalog.ID, error) {
+func (s *Accounts) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time, lim RotationLimits) (catalog.ID, error) {
 	var user catalog.ID
 	var refused error // an answer that must wait for the revocation to commit
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -229,7 +229,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old, next []byte, now, e
 
 // RevokeRefreshToken revokes the family of the refresh token with this hash, spent or
 // not: the sign-in it came from ends. It reports whether that sign-in was live.
-func (s *Store) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
+func (s *Accounts) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
 	var live bool
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		rt, f, err := lockFamily(ctx, tx, hash)
@@ -262,7 +262,7 @@ type LoginAttempt struct {
 // failures and the logins already under way reach that key's limit: then it counts
 // nothing. A key whose window has closed starts a new one. The keys' rows stay locked
 // from reading to counting, so replicas reserving at once cannot overshoot a limit.
-func (s *Store) ReserveLogin(ctx context.Context, keys []string, limits []int, window time.Duration, now time.Time) (LoginAttempt, error) {
+func (s *Accounts) ReserveLogin(ctx context.Context, keys []string, limits []int, window time.Duration, now time.Time) (LoginAttempt, error) {
 	keys = slices.Clone(keys)
 	limits = slices.Clone(limits)
 	// Locks are taken in key order, the same in every transaction, so none deadlock.
@@ -319,7 +319,7 @@ func (s *Store) ReserveLogin(ctx context.Context, keys []string, limits []int, w
 
 // SettleLogin ends a login ReserveLogin counted as under way: a failure counts for every
 // key; a success forgets the failures of clearKey.
-func (s *Store) SettleLogin(ctx context.Context, keys []string, failed bool, clearKey string) error {
+func (s *Accounts) SettleLogin(ctx context.Context, keys []string, failed bool, clearKey string) error {
 	// The rows are locked in key order, as ReserveLogin locks them, so the two never deadlock.
 	_, err := s.db.NewRaw(`UPDATE login_failures AS lf SET pending = greatest(lf.pending - 1, 0),
 			failures = CASE WHEN ? THEN lf.failures + 1 WHEN lf.key = ? THEN 0 ELSE lf.failures END

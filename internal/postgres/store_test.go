@@ -1,4 +1,4 @@
-package store_test
+package postgres_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/dbtest"
-	"github.com/storegraph/storegraph/internal/store"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // missingID names no row of any table.
@@ -21,8 +21,8 @@ const missingID catalog.ID = 999_999
 // test are the owner's, so that only the refusal being tested can stop them.
 const ownerEmail = "owner@example.com"
 
-// open returns a fresh, migrated database with one user, a Store over it and the user's id.
-func open(t *testing.T) (*bun.DB, *store.Store, catalog.ID) {
+// open returns a fresh, migrated database with one user, a Catalog over it and the user's id.
+func open(t *testing.T) (*bun.DB, *postgres.Catalog, catalog.ID) {
 	t.Helper()
 	db, err := database.Open(dbtest.New(t), database.Options{MaxConns: 4}, database.NewQueryCounter(nil))
 	if err != nil {
@@ -30,7 +30,7 @@ func open(t *testing.T) (*bun.DB, *store.Store, catalog.ID) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	user := insert(t, db, "INSERT INTO users (email, password_hash) VALUES (?, 'x') RETURNING id", ownerEmail)
-	return db, store.New(db), user
+	return db, postgres.NewCatalog(db), user
 }
 
 func insert(t *testing.T, db *bun.DB, query string, args ...any) catalog.ID {
@@ -93,12 +93,12 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		name string
 		// run sets up rows and makes a write the database refuses; it returns a count of the
 		// rows the write would have added, which must stay 0, and the write's error.
-		run  func(context.Context, *testing.T, *bun.DB, *store.Store, catalog.ID) (int, error)
+		run  func(context.Context, *testing.T, *bun.DB, *postgres.Catalog, catalog.ID) (int, error)
 		want catalog.Code
 	}{
 		{
 			name: "CreateStoreDuplicateName",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				insertStore(t, db, "Corner")
 				_, err := s.CreateStore(ctx, user, "Corner")
 				return count(t, db, "SELECT count(*) - 1 FROM stores WHERE name = 'Corner'"), err
@@ -107,7 +107,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "CreateItemInMissingStore",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: missingID, Name: "Pen", Price: 150}, nil)
 				return count(t, db, "SELECT count(*) FROM items"), err
 			},
@@ -115,7 +115,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "CreateItemDuplicateNameInStore",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				st := insertStore(t, db, "Corner")
 				insertItem(t, db, st, "Pen", "1.50")
 				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: st, Name: "Pen", Price: 200}, nil)
@@ -125,7 +125,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "CreateTagInMissingStore",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				err := s.CreateTag(ctx, user, &catalog.Tag{StoreID: missingID, Name: "red"})
 				return count(t, db, "SELECT count(*) FROM tags"), err
 			},
@@ -133,7 +133,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "CreateTagDuplicateNameInStore",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				st := insertStore(t, db, "Corner")
 				insertTag(t, db, st, "red")
 				err := s.CreateTag(ctx, user, &catalog.Tag{StoreID: st, Name: "red"})
@@ -143,7 +143,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "UpdateStoreToTakenName",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				insertStore(t, db, "Corner")
 				other := insertStore(t, db, "Market")
 				_, err := s.UpdateStore(ctx, user, other, "Corner")
@@ -153,7 +153,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "LinkTagAcrossStores",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				a, b := insertStore(t, db, "Corner"), insertStore(t, db, "Market")
 				item := insertItem(t, db, a, "Pen", "1.50")
 				tag := insertTag(t, db, b, "red")
@@ -164,7 +164,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "LinkTagMissingItem",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				tag := insertTag(t, db, insertStore(t, db, "Corner"), "red")
 				_, _, err := s.LinkTag(ctx, user, missingID, tag)
 				return count(t, db, "SELECT count(*) FROM items_tags"), err
@@ -173,7 +173,7 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		},
 		{
 			name: "LinkTagMissingTag",
-			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *store.Store, user catalog.ID) (int, error) {
+			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				item := insertItem(t, db, insertStore(t, db, "Corner"), "Pen", "1.50")
 				_, _, err := s.LinkTag(ctx, user, item, missingID)
 				return count(t, db, "SELECT count(*) FROM items_tags"), err
@@ -305,7 +305,7 @@ func TestUpdateItem(t *testing.T) {
 		db, s, user := open(t)
 		st := insertStore(t, db, "Corner")
 		id := insertItem(t, db, st, "Pen", "1.50")
-		got, err := s.UpdateItem(context.Background(), user, id, store.ItemChange{})
+		got, err := s.UpdateItem(context.Background(), user, id, postgres.ItemChange{})
 		if err != nil {
 			t.Fatalf("UpdateItem(no change) error: %v", err)
 		}
@@ -325,7 +325,7 @@ func TestUpdateItem(t *testing.T) {
 		st := insertStore(t, db, "Corner")
 		id := insertItem(t, db, st, "Pen", "1.50")
 		price := catalog.Money(1999)
-		got, err := s.UpdateItem(ctx, user, id, store.ItemChange{Price: &price})
+		got, err := s.UpdateItem(ctx, user, id, postgres.ItemChange{Price: &price})
 		if err != nil {
 			t.Fatalf("UpdateItem(price 19.99) error: %v", err)
 		}
@@ -333,7 +333,7 @@ func TestUpdateItem(t *testing.T) {
 			t.Errorf("UpdateItem(price 19.99) = %q at %s in store %d; want \"Pen\" at 19.99 in store %d", got.Name, got.Price, got.StoreID, st)
 		}
 		name := "Fountain pen"
-		got, err = s.UpdateItem(ctx, user, id, store.ItemChange{Name: &name})
+		got, err = s.UpdateItem(ctx, user, id, postgres.ItemChange{Name: &name})
 		if err != nil {
 			t.Fatalf("UpdateItem(name) error: %v", err)
 		}
@@ -352,7 +352,7 @@ func TestUpdateItem(t *testing.T) {
 		insertItem(t, db, st, "Pen", "1.50")
 		cup := insertItem(t, db, st, "Cup", "3.00")
 		name := "Pen"
-		_, err := s.UpdateItem(context.Background(), user, cup, store.ItemChange{Name: &name})
+		_, err := s.UpdateItem(context.Background(), user, cup, postgres.ItemChange{Name: &name})
 		wantCode(t, "UpdateItem(rename to taken name)", err, catalog.Conflict)
 		if n := count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = 'Cup'", cup); n != 1 {
 			t.Errorf("after a refused rename: %d rows still named Cup; want 1", n)
@@ -362,12 +362,12 @@ func TestUpdateItem(t *testing.T) {
 	name, price := "Pen", catalog.Money(100)
 	missing := []struct {
 		name   string
-		change store.ItemChange
+		change postgres.ItemChange
 	}{
-		{"MissingNoChange", store.ItemChange{}},
-		{"MissingName", store.ItemChange{Name: &name}},
-		{"MissingPrice", store.ItemChange{Price: &price}},
-		{"MissingBoth", store.ItemChange{Name: &name, Price: &price}},
+		{"MissingNoChange", postgres.ItemChange{}},
+		{"MissingName", postgres.ItemChange{Name: &name}},
+		{"MissingPrice", postgres.ItemChange{Price: &price}},
+		{"MissingBoth", postgres.ItemChange{Name: &name, Price: &price}},
 	}
 	for _, tt := range missing {
 		t.Run(tt.name+"IsNotFound", func(t *testing.T) {
@@ -383,7 +383,8 @@ func TestUpdateItem(t *testing.T) {
 // tables do not grow with every email ever tried and every refresh ever made.
 func TestAuthTablesDropDeadRows(t *testing.T) {
 	t.Parallel()
-	db, st, user := open(t)
+	db, _, user := open(t)
+	st := postgres.NewAccounts(db)
 	ctx := context.Background()
 	rows := func(table string) int {
 		t.Helper()
@@ -441,7 +442,7 @@ func TestAuthTablesDropDeadRows(t *testing.T) {
 				return err
 			}
 			var plan []string
-			if err := tx.NewRaw("EXPLAIN "+store.ExpiredTokensQuery, user, user).Scan(ctx, &plan); err != nil {
+			if err := tx.NewRaw("EXPLAIN "+postgres.ExpiredTokensQuery, user, user).Scan(ctx, &plan); err != nil {
 				return err
 			}
 			bounded := 0

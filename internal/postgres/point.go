@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"context"
@@ -43,19 +43,19 @@ var (
 
 // ItemWithTags returns the item with this id and its tags as TagsOfItems would with args;
 // a nil item when there is none.
-func (s *Store) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Item, []*catalog.Tag, error) {
+func (s *Catalog) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Item, []*catalog.Tag, error) {
 	item, tags, err := readPoint(ctx, s, itemWithTags, id, args)
 	return item, tags, translate(err, "item with tags")
 }
 
 // TagWithItems returns the tag with this id and the items it labels as ItemsOfTags would
 // with args; a nil tag when there is none.
-func (s *Store) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Tag, []*catalog.Item, error) {
+func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Tag, []*catalog.Item, error) {
 	tag, items, err := readPoint(ctx, s, tagWithItems, id, args)
 	return tag, items, translate(err, "tag with items")
 }
 
-func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
+func readPoint[R, C any](ctx context.Context, s *Catalog, p point[R, C], id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
 	order := p.list.orders[args.Order]
 	budget := rowBudget(ctx)
 	if err := budget.open(); err != nil {
@@ -99,7 +99,7 @@ func readPoint[R, C any](ctx context.Context, s *Store, p point[R, C], id catalo
 // bindPoint binds the row's id as $1, the list's LIMIT as $2 (NULL for none) and its OFFSET
 // as $3. One id, not an array of them: the generic plan then expects one row, as the plan
 // for the actual value does, so PostgreSQL keeps it instead of planning every execution.
-func (s *Store) bindPoint(id catalog.ID, args catalog.ListArgs) bound {
+func (s *Catalog) bindPoint(id catalog.ID, args catalog.ListArgs) bound {
 	var limit *int64
 	if args.Limit >= 0 {
 		n := int64(args.Limit)

@@ -1,6 +1,6 @@
-// Package store keeps stores, items, tags and their links in PostgreSQL through Bun, and
-// turns the database's refusals into catalog errors.
-package store
+// Package postgres keeps the catalog (stores, items, tags and their links) and the accounts in
+// PostgreSQL through Bun, and turns the database's refusals into catalog errors.
+package postgres
 
 import (
 	"context"
@@ -16,13 +16,21 @@ import (
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
-// Store reads and writes the catalog's rows.
-type Store struct {
+// Catalog reads and writes stores, items, tags and their links.
+type Catalog struct {
 	db *bun.DB
 }
 
-// New returns a Store over db.
-func New(db *bun.DB) *Store { return &Store{db: db} }
+// NewCatalog returns a Catalog over db.
+func NewCatalog(db *bun.DB) *Catalog { return &Catalog{db: db} }
+
+// Accounts reads and writes users, their refresh tokens and sign-in attempts.
+type Accounts struct {
+	db *bun.DB
+}
+
+// NewAccounts returns Accounts over db.
+func NewAccounts(db *bun.DB) *Accounts { return &Accounts{db: db} }
 
 // SQLSTATE codes the store translates.
 const (
@@ -95,7 +103,7 @@ type bound struct {
 var _ bun.IConn = bound{}
 
 // bind returns a connection for a statement whose $1 is ids.
-func (s *Store) bind(ids []catalog.ID) bound {
+func (s *Catalog) bind(ids []catalog.ID) bound {
 	// The pool's default is the simple protocol, for Bun's own statements; these are prepared.
 	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, int64s(ids)}}
 }
@@ -110,7 +118,7 @@ func (a *params) add(v any) string {
 }
 
 // bindParams returns a connection for a statement whose parameters are a.
-func (s *Store) bindParams(a params) bound {
+func (s *Catalog) bindParams(a params) bound {
 	return bound{db: s.db.DB, args: append([]any{pgx.QueryExecModeCacheStatement}, a...)}
 }
 

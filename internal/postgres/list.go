@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"cmp"
@@ -14,7 +14,7 @@ import (
 // Each list reads one row more than the page holds, to tell whether another page follows.
 
 // ListStores returns a page of stores by id, and whether more follow.
-func (s *Store) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
+func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
 	var rows []*catalog.Store
 	q := s.db.NewSelect().Model(&rows).Apply(storeFilter(f))
 	err := page(q, "s.id", p).Scan(ctx)
@@ -23,14 +23,14 @@ func (s *Store) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog
 }
 
 // CountStores counts the stores that match f.
-func (s *Store) CountStores(ctx context.Context, f catalog.StoreFilter) (int, error) {
+func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, error) {
 	n, err := s.db.NewSelect().Model((*catalog.Store)(nil)).Apply(storeFilter(f)).Count(ctx)
 	return int(n), translate(err, "count stores")
 }
 
 // ListItems returns a page of items by id, and whether more follow. The filter's values are
 // parameters, so each connection plans the statement once per filter shape.
-func (s *Store) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
+func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
 	var a params
 	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
@@ -43,7 +43,7 @@ func (s *Store) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.P
 }
 
 // CountItems counts the items that match f.
-func (s *Store) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
+func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
 	var a params
 	q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
 	n, err := q.Conn(s.bindParams(a)).Count(ctx)
@@ -51,7 +51,7 @@ func (s *Store) CountItems(ctx context.Context, f catalog.ItemFilter) (int, erro
 }
 
 // ListTags returns a page of tags by id, and whether more follow.
-func (s *Store) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
+func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
 	q := s.db.NewSelect().Model(&rows).Apply(tagFilter(f))
 	err := page(q, "t.id", p).Scan(ctx)
@@ -60,7 +60,7 @@ func (s *Store) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Pag
 }
 
 // CountTags counts the tags that match f.
-func (s *Store) CountTags(ctx context.Context, f catalog.TagFilter) (int, error) {
+func (s *Catalog) CountTags(ctx context.Context, f catalog.TagFilter) (int, error) {
 	n, err := s.db.NewSelect().Model((*catalog.Tag)(nil)).Apply(tagFilter(f)).Count(ctx)
 	return int(n), translate(err, "count tags")
 }
@@ -149,7 +149,7 @@ type TagFacet struct {
 
 // TagFacets counts, for each tag the items matching f carry, how many of them carry it, and
 // returns the first of those tags by count, most first, ties by id; one statement.
-func (s *Store) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) ([]TagFacet, error) {
+func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int) ([]TagFacet, error) {
 	if first == 0 {
 		return []TagFacet{}, nil
 	}
@@ -251,7 +251,7 @@ type ItemsPage struct {
 
 // ListItemsWith is ListItems with what also asks for, in one statement that finds the
 // matching items once for all of it.
-func (s *Store) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p catalog.Page, also ItemsAlso) (ItemsPage, error) {
+func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p catalog.Page, also ItemsAlso) (ItemsPage, error) {
 	out := ItemsPage{Summary: ItemSummary{Facets: []TagFacet{}}}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()

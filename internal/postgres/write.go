@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func aTag(id catalog.ID) owned   { return owned{"tags", id, catalog.ErrNoTag} }
 
 // asOwner runs change in a transaction after locking the store of row and checking that
 // user owns it; one statement finds, locks and reads the store.
-func (s *Store) asOwner(ctx context.Context, user catalog.ID, row owned, lock string, change func(ctx context.Context, tx bun.Tx) error) error {
+func (s *Catalog) asOwner(ctx context.Context, user catalog.ID, row owned, lock string, change func(ctx context.Context, tx bun.Tx) error) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewSelect().Table("stores").Column("owner_id").For(lock)
 		if row.table == "stores" {
@@ -58,14 +58,14 @@ func (s *Store) asOwner(ctx context.Context, user catalog.ID, row owned, lock st
 }
 
 // CreateStore inserts a store owned by user; its name must be free.
-func (s *Store) CreateStore(ctx context.Context, user catalog.ID, name string) (*catalog.Store, error) {
+func (s *Catalog) CreateStore(ctx context.Context, user catalog.ID, name string) (*catalog.Store, error) {
 	st := &catalog.Store{Name: name, OwnerID: &user}
 	_, err := s.db.NewInsert().Model(st).Returning("id").Exec(ctx)
 	return st, translate(err, "create store")
 }
 
 // UpdateStore renames a store.
-func (s *Store) UpdateStore(ctx context.Context, user, id catalog.ID, name string) (*catalog.Store, error) {
+func (s *Catalog) UpdateStore(ctx context.Context, user, id catalog.ID, name string) (*catalog.Store, error) {
 	st := &catalog.Store{ID: id}
 	err := s.asOwner(ctx, user, aStore(id), lockUpdate, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewUpdate().Model(st).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
@@ -75,7 +75,7 @@ func (s *Store) UpdateStore(ctx context.Context, user, id catalog.ID, name strin
 
 // DeleteStore deletes a store; the schema's cascades remove its items, tags and links in the
 // same statement.
-func (s *Store) DeleteStore(ctx context.Context, user, id catalog.ID) error {
+func (s *Catalog) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 	err := s.asOwner(ctx, user, aStore(id), lockUpdate, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewDelete().Model((*catalog.Store)(nil)).Where("id = ?", id).Exec(ctx)
 		return err
@@ -85,7 +85,7 @@ func (s *Store) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 
 // CreateItem inserts an item into its store and links it with tagIDs, in one transaction:
 // a tag that is missing or of another store leaves no item.
-func (s *Store) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item, tagIDs []catalog.ID) error {
+func (s *Catalog) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item, tagIDs []catalog.ID) error {
 	err := s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(item).Returning("id").Exec(ctx); err != nil || len(tagIDs) == 0 {
 			return err
@@ -103,7 +103,7 @@ type ItemChange struct {
 }
 
 // UpdateItem changes an item's name or price.
-func (s *Store) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemChange) (*catalog.Item, error) {
+func (s *Catalog) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemChange) (*catalog.Item, error) {
 	item := &catalog.Item{ID: id}
 	err := s.asOwner(ctx, user, anItem(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		if ch.Name == nil && ch.Price == nil {
@@ -122,7 +122,7 @@ func (s *Store) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemChan
 }
 
 // DeleteItem deletes an item; its links go with it.
-func (s *Store) DeleteItem(ctx context.Context, user, id catalog.ID) error {
+func (s *Catalog) DeleteItem(ctx context.Context, user, id catalog.ID) error {
 	err := s.asOwner(ctx, user, anItem(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		var deleted catalog.ID
 		return tx.NewDelete().Model((*catalog.Item)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
@@ -131,7 +131,7 @@ func (s *Store) DeleteItem(ctx context.Context, user, id catalog.ID) error {
 }
 
 // CreateTag inserts a tag into its store.
-func (s *Store) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag) error {
+func (s *Catalog) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag) error {
 	err := s.asOwner(ctx, user, aStore(tag.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(tag).Returning("id").Exec(ctx)
 		return err
@@ -140,7 +140,7 @@ func (s *Store) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag
 }
 
 // UpdateTag renames a tag.
-func (s *Store) UpdateTag(ctx context.Context, user, id catalog.ID, name string) (*catalog.Tag, error) {
+func (s *Catalog) UpdateTag(ctx context.Context, user, id catalog.ID, name string) (*catalog.Tag, error) {
 	tag := &catalog.Tag{ID: id}
 	err := s.asOwner(ctx, user, aTag(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewUpdate().Model(tag).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
@@ -152,7 +152,7 @@ var errTagInUse = catalog.Errorf(catalog.Conflict, "That tag is still linked wit
 
 // DeleteTag deletes a tag that no item uses. The database checks the links itself, so a
 // link made at the same moment either lands first and stops the delete, or fails.
-func (s *Store) DeleteTag(ctx context.Context, user, id catalog.ID) error {
+func (s *Catalog) DeleteTag(ctx context.Context, user, id catalog.ID) error {
 	err := s.asOwner(ctx, user, aTag(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
 		var deleted catalog.ID
 		return tx.NewDelete().Model((*catalog.Tag)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
@@ -180,7 +180,7 @@ func pair(ctx context.Context, db bun.IDB, itemID, tagID catalog.ID) (*catalog.I
 
 // LinkTag links a tag with an item of the same store; linking a linked pair changes nothing.
 // The composite foreign keys refuse a cross-store link even if this check were bypassed.
-func (s *Store) LinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
+func (s *Catalog) LinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
 	item, tag, err := pair(ctx, s.db, itemID, tagID)
 	if err != nil {
 		return nil, nil, err
@@ -204,7 +204,7 @@ func (s *Store) LinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*c
 
 // UnlinkTag removes the link between a tag and an item; unlinking an unlinked pair changes
 // nothing.
-func (s *Store) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
+func (s *Catalog) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (*catalog.Item, *catalog.Tag, error) {
 	item, tag, err := pair(ctx, s.db, itemID, tagID)
 	if err != nil {
 		return nil, nil, err
@@ -308,7 +308,7 @@ func setLinks(ctx context.Context, tx bun.Tx, ls linkSet, store, id catalog.ID, 
 // one transaction that locks the store as LinkTag does and then the row itself, so that two
 // calls for one row run one after the other and leave one of the two sets, never a mix.
 // The row is read as it is locked: the call changes links only, so that is how it stays.
-func (s *Store) setLinks(ctx context.Context, user catalog.ID, ls linkSet, id catalog.ID, want []catalog.ID) (self linked, added, removed []linked, err error) {
+func (s *Catalog) setLinks(ctx context.Context, user catalog.ID, ls linkSet, id catalog.ID, want []catalog.ID) (self linked, added, removed []linked, err error) {
 	row := ls.row(id)
 	err = s.asOwner(ctx, user, row, lockShare, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().Table(row.table).ColumnExpr(ls.own).Where("id = ?", id).For("NO KEY UPDATE").Scan(ctx, &self)
@@ -332,7 +332,7 @@ func linkError(err error, op string) error {
 
 // SetItemTags makes the item's tags exactly tagIDs and returns the item with the tags it
 // added and removed.
-func (s *Store) SetItemTags(ctx context.Context, user, itemID catalog.ID, tagIDs []catalog.ID) (*catalog.Item, []*catalog.Tag, []*catalog.Tag, error) {
+func (s *Catalog) SetItemTags(ctx context.Context, user, itemID catalog.ID, tagIDs []catalog.ID) (*catalog.Item, []*catalog.Tag, []*catalog.Tag, error) {
 	self, a, r, err := s.setLinks(ctx, user, tagsOfItem, itemID, tagIDs)
 	if err != nil {
 		return nil, nil, nil, err
@@ -342,7 +342,7 @@ func (s *Store) SetItemTags(ctx context.Context, user, itemID catalog.ID, tagIDs
 
 // SetTagItems makes the tag's items exactly itemIDs and returns the tag with the items it
 // added and removed.
-func (s *Store) SetTagItems(ctx context.Context, user, tagID catalog.ID, itemIDs []catalog.ID) (*catalog.Tag, []*catalog.Item, []*catalog.Item, error) {
+func (s *Catalog) SetTagItems(ctx context.Context, user, tagID catalog.ID, itemIDs []catalog.ID) (*catalog.Tag, []*catalog.Item, []*catalog.Item, error) {
 	self, a, r, err := s.setLinks(ctx, user, itemsOfTag, tagID, itemIDs)
 	if err != nil {
 		return nil, nil, nil, err

@@ -1,4 +1,4 @@
-package store
+package postgres
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // StoresByID returns the stores with these ids, in no particular order.
-func (s *Store) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
+func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
 	var rows []*catalog.Store
 	err := counted(ctx, func() (int, error) {
 		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
@@ -21,7 +21,7 @@ func (s *Store) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.St
 }
 
 // ItemsByID returns the items with these ids, in no particular order.
-func (s *Store) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
+func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
 	var rows []*catalog.Item
 	err := counted(ctx, func() (int, error) {
 		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
@@ -31,7 +31,7 @@ func (s *Store) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Ite
 }
 
 // TagsByID returns the tags with these ids, in no particular order.
-func (s *Store) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
+func (s *Catalog) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
 	var rows []*catalog.Tag
 	err := counted(ctx, func() (int, error) {
 		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
@@ -99,7 +99,7 @@ const fewParents = 100
 // relationQuery builds the one statement that reads the relation for every parent at once, with
 // first/offset applied per parent by row_number() when they are given. Rows come back as
 // (parent, child columns...), sorted so that each parent's rows are in list order.
-func (s *Store) relationQuery(r relation, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
+func (s *Catalog) relationQuery(r relation, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
 	order := r.orders[args.Order]
 	from := r.from
 	if r.fenced != "" && len(parents) <= fewParents {
@@ -194,25 +194,25 @@ var (
 func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offset > 0 }
 
 // ItemsOfStores returns the items of each store, by store id.
-func (s *Store) ItemsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
+func (s *Catalog) ItemsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
 	m, err := scanChildren(ctx, s.relationQuery(itemsOfStores, ids, args), windowed(args), scanItem)
 	return m, translate(err, "items of stores")
 }
 
 // TagsOfStores returns the tags of each store, by store id.
-func (s *Store) TagsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
+func (s *Catalog) TagsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
 	m, err := scanChildren(ctx, s.relationQuery(tagsOfStores, ids, args), windowed(args), scanTag)
 	return m, translate(err, "tags of stores")
 }
 
 // TagsOfItems returns the tags linked with each item, by item id.
-func (s *Store) TagsOfItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
+func (s *Catalog) TagsOfItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
 	m, err := scanChildren(ctx, s.relationQuery(tagsOfItems, ids, args), windowed(args), scanTag)
 	return m, translate(err, "tags of items")
 }
 
 // ItemsOfTags returns the items each tag labels, by tag id.
-func (s *Store) ItemsOfTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
+func (s *Catalog) ItemsOfTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
 	m, err := scanChildren(ctx, s.relationQuery(itemsOfTags, ids, args), windowed(args), scanItem)
 	return m, translate(err, "items of tags")
 }
@@ -232,7 +232,7 @@ var (
 )
 
 // Counts returns the count c for each parent; parents with no rows are missing from the map.
-func (s *Store) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[catalog.ID]int, error) {
+func (s *Catalog) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[catalog.ID]int, error) {
 	var rows []struct {
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
