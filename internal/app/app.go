@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,16 +30,22 @@ import (
 	"github.com/storegraph/storegraph/internal/httpserver"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
+	"github.com/storegraph/storegraph/internal/replica"
 )
 
 // App is a ready-to-serve storegraph.
 type App struct {
-	DB       *bun.DB
+	DB       *bun.DB // the primary
 	Catalog  *postgres.Catalog
 	Accounts *postgres.Accounts
 	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
-	Handler  http.Handler
-	Hashing  auth.Argon2 // the cost of new password hashes
+	// The statements each server ran: the primary, and the replicas in DATABASE_REPLICA_URLS' order.
+	PrimaryQueries *database.QueryCounter
+	ReplicaQueries []*database.QueryCounter
+	Replicas       *replica.Set
+	replicaDBs     []*bun.DB
+	Handler        http.Handler
+	Hashing        auth.Argon2 // the cost of new password hashes
 
 	// DrainDelay is how long Serve keeps serving, with /readyz failing, before it closes
 	// the listener at shutdown, so load balancers stop sending requests first.
@@ -58,10 +65,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	metrics := httpserver.NewMetrics(reg)
 	queries := database.NewQueryCounter(metrics.DBQueries)
 
-	db, err := database.Open(cfg.DatabaseURL, database.Options{
-		MaxConns:         cfg.DBMaxConns,
-		StatementTimeout: cfg.StatementTimeout,
-	}, queries)
+	dbOpts := database.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout}
+	primaryQueries := database.NewQueryCounter(nil)
+	db, err := database.Open(cfg.DatabaseURL, dbOpts, queries, primaryQueries)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +75,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		_ = db.Close()
 		return nil, err
 	}
-	cat, accounts := postgres.NewCatalog(db), postgres.NewAccounts(db)
+	a := &App{DB: db, Queries: queries, PrimaryQueries: primaryQueries, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	var servers []replica.Server
+	for _, u := range cfg.ReplicaURLs {
+		counter := database.NewQueryCounter(nil)
+		rdb, err := database.Open(u, dbOpts, queries, counter)
+		if err != nil {
+			_ = a.Close()
+			return nil, fmt.Errorf("DATABASE_REPLICA_URLS: %w", err)
+		}
+		a.replicaDBs = append(a.replicaDBs, rdb)
+		a.ReplicaQueries = append(a.ReplicaQueries, counter)
+		servers = append(servers, replica.Server{Name: database.Describe(u), DB: rdb})
+	}
+	if len(servers) > 0 {
+		a.Replicas = replica.New(ctx, db, servers, cfg.ReplicaMaxLag, log)
+	}
+	cat := postgres.NewCatalog(db, postgres.Options{Replicas: a.Replicas, UnnamedStatements: !cfg.PreparedStatements})
+	accounts := postgres.NewAccounts(db)
+	a.Catalog, a.Accounts = cat, accounts
 
 	secret := cfg.JWTSecret
 	switch {
@@ -99,7 +123,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Argon2: hashing,
 	})
 	if err != nil {
-		_ = db.Close()
+		_ = a.Close()
 		return nil, err
 	}
 
@@ -109,7 +133,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
 	if err := model.CheckSchema(schema.Schema()); err != nil {
-		_ = db.Close()
+		_ = a.Close()
 		return nil, err
 	}
 	gql := handler.New(schema)
@@ -122,22 +146,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	gql.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		if graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
-			ctx = loader.Fresh(ctx)
+			ctx = replica.OnPrimary(loader.Fresh(ctx))
 		}
 		return next(ctx)
 	})
+	if a.Replicas.Replicas() {
+		gql.AroundResponses(commitPosition(a.Replicas, log))
+	}
 	gql.Use(httpserver.GraphQLObserver{})
 	gql.Use(httpserver.GETQueriesOnly{})
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a.Hashing = hashing
 	a.Handler = httpserver.New(httpserver.Options{
-		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
+		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
 				MaxRows:          cfg.QueryMaxRows,
 				MaxResponseBytes: cfg.QueryMaxResponse,
-			}, gql)))),
+			}, gql))))),
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return httpserver.ErrDraining
@@ -153,8 +180,42 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	return a, nil
 }
 
-// Close releases the database pool.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the replica checks and releases the database pools.
+func (a *App) Close() error {
+	if a.Replicas != nil {
+		a.Replicas.Close()
+	}
+	errs := []error{a.DB.Close()}
+	for _, db := range a.replicaDBs {
+		errs = append(errs, db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// commitPosition gives a mutation's response the WAL position its writes reached, in
+// extensions.lsn and in replica.Header, for the client to send back with its next
+// requests, which then read from a replica only once it has replayed that far.
+func commitPosition(set *replica.Set, log *slog.Logger) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || !graphql.HasOperationContext(ctx) || graphql.GetOperationContext(ctx).Operation == nil ||
+			graphql.GetOperationContext(ctx).Operation.Operation != ast.Mutation {
+			return resp
+		}
+		// Every field of the mutation has committed or rolled back by now.
+		lsn, err := set.Position(ctx)
+		if err != nil {
+			log.WarnContext(ctx, "no WAL position for the mutation's response", "err", err)
+			return resp
+		}
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["lsn"] = lsn.String()
+		replica.Respond(ctx, lsn)
+		return resp
+	}
+}
 
 // Serve runs the HTTP server on addr until ctx ends, then shuts it down gracefully: /readyz
 // fails for DrainDelay while requests are still served, then new connections are refused and

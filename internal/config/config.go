@@ -12,6 +12,9 @@ import (
 // Config holds every setting, with its default applied.
 type Config struct {
 	DatabaseURL        string        // DATABASE_URL
+	ReplicaURLs        []string      // DATABASE_REPLICA_URLS, comma-separated: streaming replicas that serve reads
+	ReplicaMaxLag      time.Duration // REPLICA_MAX_LAG: a replica further behind serves no reads
+	PreparedStatements bool          // DB_PREPARED_STATEMENTS: false behind a pooler that cannot keep them
 	Port               string        // PORT
 	CORSAllowedOrigins []string      // CORS_ALLOWED_ORIGINS, comma-separated
 	DBMaxConns         int           // DB_MAX_CONNS
@@ -69,6 +72,8 @@ func Load(getenv func(string) string) (Config, error) {
 		Port:               or(getenv("PORT"), "8080"),
 		LogFormat:          or(getenv("LOG_FORMAT"), "text"),
 		PprofAddr:          getenv("PPROF_ADDR"),
+		ReplicaMaxLag:      5 * time.Second,
+		PreparedStatements: true,
 		DBMaxConns:         10,
 		StatementTimeout:   30 * time.Second,
 		LoaderWait:         2 * time.Millisecond,
@@ -117,6 +122,11 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	for _, u := range strings.Split(getenv("DATABASE_REPLICA_URLS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.ReplicaURLs = append(c.ReplicaURLs, u)
+		}
+	}
 	var errs []string
 	parse := func(name string, set func(string) error) {
 		if v := getenv(name); v != "" {
@@ -125,6 +135,8 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	parse("REPLICA_MAX_LAG", duration(&c.ReplicaMaxLag))
+	parse("DB_PREPARED_STATEMENTS", boolean(&c.PreparedStatements))
 	parse("DB_MAX_CONNS", positiveInt(&c.DBMaxConns))
 	parse("DB_STATEMENT_TIMEOUT", duration(&c.StatementTimeout))
 	parse("LOADER_WAIT", duration(&c.LoaderWait))
@@ -181,7 +193,7 @@ func Load(getenv func(string) string) (Config, error) {
 		name string
 		v    time.Duration
 	}{{"ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"LOGIN_FAILURE_WINDOW", c.LoginWindow},
-		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow}} {
+		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow}, {"REPLICA_MAX_LAG", c.ReplicaMaxLag}} {
 		if d.v <= 0 {
 			errs = append(errs, d.name+": must be longer than 0")
 		}

@@ -57,6 +57,15 @@ func Open(url string, opts Options, hooks ...bun.QueryHook) (*bun.DB, error) {
 	return db, nil
 }
 
+// Describe names the server and database of url for the log, without its credentials.
+func Describe(url string) string {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	return fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+}
+
 // DefaultConnectTimeout bounds opening one connection when DATABASE_URL has no connect_timeout.
 const DefaultConnectTimeout = 5 * time.Second
 
@@ -122,20 +131,19 @@ const migrationLockKey = 0x5707e6a9
 
 // Migrate applies the migrations that have not run yet. Replicas starting together take
 // turns through a PostgreSQL advisory lock, which, unlike a lock row, goes away with a
-// process that dies mid-way.
+// process that dies mid-way. The lock belongs to a transaction kept open meanwhile, not to
+// the session: behind a pooler in transaction mode, a session lock would stay with whichever
+// server connection took it, and its unlock could go to another.
 func Migrate(ctx context.Context, db *bun.DB, log *slog.Logger) error {
-	conn, err := db.Conn(ctx)
+	lock, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+	// Ending the transaction releases the lock; database/sql ends it too when ctx ends.
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", migrationLockKey); err != nil {
 		return fmt.Errorf("migrate: take lock: %w", err)
 	}
-	defer func() {
-		// A fresh context: the lock must go even when ctx is already cancelled.
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey)
-	}()
 
 	m := migrate.NewMigrator(db, migrations.Migrations, migrate.WithMarkAppliedOnSuccess(true))
 	if err := m.Init(ctx); err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
+
+	"github.com/storegraph/storegraph/internal/replica"
 )
 
 // ErrDraining is what Options.Ready returns once the server is shutting down.
@@ -65,8 +67,10 @@ func New(o Options) http.Handler {
 		AllowOriginFunc: allowNoOrigin(o.AllowedOrigins),
 		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Accept", "Content-Type", "Authorization", "Apollo-Require-Preflight", "X-Apollo-Operation-Name",
-			"Apollographql-Client-Name", "Apollographql-Client-Version"}, // Apollo Client's name and version options
-		MaxAge: 600,
+			"Apollographql-Client-Name", "Apollographql-Client-Version", // Apollo Client's name and version options
+			replica.Header},
+		ExposedHeaders: []string{replica.Header}, // a page keeps its mutations' position for its next reads
+		MaxAge:         600,
 	})
 	return recoverer(o.Log, observe(o.Log, o.Metrics, c.Handler(mux)))
 }

@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net/http"
 	"time"
+
+	"github.com/storegraph/storegraph/internal/replica"
 )
 
 // CodeBadRequest is the extensions.code of a request refused before GraphQL sees it.
@@ -183,4 +185,23 @@ func objectOrNull(v json.RawMessage) bool {
 func isJSONObject(b []byte) bool {
 	var m map[string]any
 	return json.Unmarshal(b, &m) == nil
+}
+
+// ReadAfter reads the WAL position a client has seen from replica.Header, so that the
+// request's reads go to a replica only once it has replayed that far; a header that is no
+// position is refused.
+func ReadAfter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var after replica.LSN
+		if v := r.Header.Get(replica.Header); v != "" {
+			lsn, err := replica.ParseLSN(v)
+			if err != nil {
+				writeError(w, r, http.StatusBadRequest, CodeBadRequest,
+					"The "+replica.Header+" header must be a WAL position as a mutation's response gives it, such as 16/B374D848.")
+				return
+			}
+			after = lsn
+		}
+		next.ServeHTTP(w, r.WithContext(replica.WithRequest(r.Context(), after, w.Header())))
+	})
 }

@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 
-	f := &fixture{store: postgres.NewCatalog(db), queries: queries}
+	f := &fixture{store: postgres.NewCatalog(db, postgres.Options{}), queries: queries}
 	f.alpha = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Alpha")
 	f.beta = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Beta")
 	f.empty = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Empty")

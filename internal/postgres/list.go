@@ -16,15 +16,21 @@ import (
 // ListStores returns a page of stores by id, and whether more follow.
 func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
 	var rows []*catalog.Store
-	q := s.db.NewSelect().Model(&rows).Apply(storeFilter(f))
-	err := page(q, "s.id", p).Scan(ctx)
+	err := s.read(ctx, func(s *Catalog) error {
+		rows = nil
+		return page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
+	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list stores")
 }
 
 // CountStores counts the stores that match f.
 func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, error) {
-	n, err := s.db.NewSelect().Model((*catalog.Store)(nil)).Apply(storeFilter(f)).Count(ctx)
+	var n int64
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		n, err = s.db.NewSelect().Model((*catalog.Store)(nil)).Apply(storeFilter(f)).Count(ctx)
+		return err
+	})
 	return int(n), translate(err, "count stores")
 }
 
@@ -32,36 +38,49 @@ func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, 
 // parameters, so each connection plans the statement once per filter shape.
 func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
-	var a params
-	q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
-	if p.After > 0 {
-		q = q.Where("i.id > " + a.add(int64(p.After)))
-	}
-	err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+	err := s.read(ctx, func(s *Catalog) error {
+		rows = nil
+		var a params
+		q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
+		if p.After > 0 {
+			q = q.Where("i.id > " + a.add(int64(p.After)))
+		}
+		return q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
 }
 
 // CountItems counts the items that match f.
 func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
-	var a params
-	q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
-	n, err := q.Conn(s.bindParams(a)).Count(ctx)
+	var n int64
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		var a params
+		q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
+		n, err = q.Conn(s.bindParams(a)).Count(ctx)
+		return err
+	})
 	return int(n), translate(err, "count items")
 }
 
 // ListTags returns a page of tags by id, and whether more follow.
 func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
-	q := s.db.NewSelect().Model(&rows).Apply(tagFilter(f))
-	err := page(q, "t.id", p).Scan(ctx)
+	err := s.read(ctx, func(s *Catalog) error {
+		rows = nil
+		return page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
+	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list tags")
 }
 
 // CountTags counts the tags that match f.
 func (s *Catalog) CountTags(ctx context.Context, f catalog.TagFilter) (int, error) {
-	n, err := s.db.NewSelect().Model((*catalog.Tag)(nil)).Apply(tagFilter(f)).Count(ctx)
+	var n int64
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		n, err = s.db.NewSelect().Model((*catalog.Tag)(nil)).Apply(tagFilter(f)).Count(ctx)
+		return err
+	})
 	return int(n), translate(err, "count tags")
 }
 
@@ -163,7 +182,11 @@ func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int
 		Name    string     `bun:"name"`
 		N       int        `bun:"n"`
 	}
-	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+	err := s.read(ctx, func(s *Catalog) error {
+		rows = nil
+		return s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows)
+	})
+	if err != nil {
 		return nil, translate(err, "tag facets")
 	}
 	out := make([]TagFacet, len(rows))
@@ -279,7 +302,11 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
-	rows, err := scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
+	var rows []itemsRow
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		rows, err = scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
+		return err
+	})
 	if err != nil {
 		return out, translate(err, "list items")
 	}

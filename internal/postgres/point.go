@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
@@ -44,14 +42,24 @@ var (
 // ItemWithTags returns the item with this id and its tags as TagsOfItems would with args;
 // a nil item when there is none.
 func (s *Catalog) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Item, []*catalog.Tag, error) {
-	item, tags, err := readPoint(ctx, s, itemWithTags, id, args)
+	var item *catalog.Item
+	var tags []*catalog.Tag
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		item, tags, err = readPoint(ctx, s, itemWithTags, id, args)
+		return err
+	})
 	return item, tags, translate(err, "item with tags")
 }
 
 // TagWithItems returns the tag with this id and the items it labels as ItemsOfTags would
 // with args; a nil tag when there is none.
 func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Tag, []*catalog.Item, error) {
-	tag, items, err := readPoint(ctx, s, tagWithItems, id, args)
+	var tag *catalog.Tag
+	var items []*catalog.Item
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		tag, items, err = readPoint(ctx, s, tagWithItems, id, args)
+		return err
+	})
 	return tag, items, translate(err, "tag with items")
 }
 
@@ -105,5 +113,5 @@ func (s *Catalog) bindPoint(id catalog.ID, args catalog.ListArgs) bound {
 		n := int64(args.Limit)
 		limit = &n
 	}
-	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, int64(id), limit, int64(args.Offset)}}
+	return bound{db: s.db.DB, args: []any{s.prepare, int64(id), limit, int64(args.Offset)}}
 }

@@ -13,9 +13,12 @@ import (
 // StoresByID returns the stores with these ids, in no particular order.
 func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
 	var rows []*catalog.Store
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
-		return len(rows), err
+	err := s.read(ctx, func(s *Catalog) error {
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
+			return len(rows), err
+		})
 	})
 	return rows, translate(err, "stores by id")
 }
@@ -23,9 +26,12 @@ func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.
 // ItemsByID returns the items with these ids, in no particular order.
 func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
 	var rows []*catalog.Item
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
-		return len(rows), err
+	err := s.read(ctx, func(s *Catalog) error {
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
+			return len(rows), err
+		})
 	})
 	return rows, translate(err, "items by id")
 }
@@ -33,9 +39,12 @@ func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.I
 // TagsByID returns the tags with these ids, in no particular order.
 func (s *Catalog) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
 	var rows []*catalog.Tag
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
-		return len(rows), err
+	err := s.read(ctx, func(s *Catalog) error {
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
+			return len(rows), err
+		})
 	})
 	return rows, translate(err, "tags by id")
 }
@@ -193,28 +202,34 @@ var (
 
 func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offset > 0 }
 
+// readChildren reads relation r of the parents ids with scanChildren.
+func readChildren[T any](ctx context.Context, s *Catalog, r relation, ids []catalog.ID, args catalog.ListArgs, scan rowScanner[T], op string) (map[catalog.ID][]*T, error) {
+	var m map[catalog.ID][]*T
+	err := s.read(ctx, func(s *Catalog) (err error) {
+		m, err = scanChildren(ctx, s.relationQuery(r, ids, args), windowed(args), scan)
+		return err
+	})
+	return m, translate(err, op)
+}
+
 // ItemsOfStores returns the items of each store, by store id.
 func (s *Catalog) ItemsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
-	m, err := scanChildren(ctx, s.relationQuery(itemsOfStores, ids, args), windowed(args), scanItem)
-	return m, translate(err, "items of stores")
+	return readChildren(ctx, s, itemsOfStores, ids, args, scanItem, "items of stores")
 }
 
 // TagsOfStores returns the tags of each store, by store id.
 func (s *Catalog) TagsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
-	m, err := scanChildren(ctx, s.relationQuery(tagsOfStores, ids, args), windowed(args), scanTag)
-	return m, translate(err, "tags of stores")
+	return readChildren(ctx, s, tagsOfStores, ids, args, scanTag, "tags of stores")
 }
 
 // TagsOfItems returns the tags linked with each item, by item id.
 func (s *Catalog) TagsOfItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
-	m, err := scanChildren(ctx, s.relationQuery(tagsOfItems, ids, args), windowed(args), scanTag)
-	return m, translate(err, "tags of items")
+	return readChildren(ctx, s, tagsOfItems, ids, args, scanTag, "tags of items")
 }
 
 // ItemsOfTags returns the items each tag labels, by tag id.
 func (s *Catalog) ItemsOfTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
-	m, err := scanChildren(ctx, s.relationQuery(itemsOfTags, ids, args), windowed(args), scanItem)
-	return m, translate(err, "items of tags")
+	return readChildren(ctx, s, itemsOfTags, ids, args, scanItem, "items of tags")
 }
 
 // Count names a count of related rows per parent.
@@ -237,14 +252,17 @@ func (s *Catalog) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[ca
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
 	}
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).
-			TableExpr(c.table).
-			ColumnExpr(c.parent+" AS parent, count(*) AS n").
-			Where(c.parent+" = ANY($1)").
-			GroupExpr(c.parent).
-			Scan(ctx, &rows)
-		return len(rows), err
+	err := s.read(ctx, func(s *Catalog) error {
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := s.db.NewSelect().Conn(s.bind(ids)).
+				TableExpr(c.table).
+				ColumnExpr(c.parent+" AS parent, count(*) AS n").
+				Where(c.parent+" = ANY($1)").
+				GroupExpr(c.parent).
+				Scan(ctx, &rows)
+			return len(rows), err
+		})
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("count %s by %s", c.table, c.parent))

@@ -14,15 +14,50 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/replica"
 )
 
 // Catalog reads and writes stores, items, tags and their links.
 type Catalog struct {
-	db *bun.DB
+	db      *bun.DB           // the primary
+	reads   *replica.Set      // where reads go, when not to db
+	prepare pgx.QueryExecMode // how parameterized statements are sent
 }
 
-// NewCatalog returns a Catalog over db.
-func NewCatalog(db *bun.DB) *Catalog { return &Catalog{db: db} }
+// Options say where a Catalog reads and how it sends statements.
+type Options struct {
+	// Replicas serve the reads that need not see the request's own writes; nil reads
+	// everything from the primary.
+	Replicas *replica.Set
+	// UnnamedStatements sends parameterized statements unnamed, with their result
+	// descriptions cached, rather than as named prepared statements: for a pooler in
+	// transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or
+	// with max_prepared_statements = 0).
+	UnnamedStatements bool
+}
+
+// NewCatalog returns a Catalog that writes to db, the primary.
+func NewCatalog(db *bun.DB, opts Options) *Catalog {
+	c := &Catalog{db: db, reads: opts.Replicas, prepare: pgx.QueryExecModeCacheStatement}
+	if opts.UnnamedStatements {
+		c.prepare = pgx.QueryExecModeCacheDescribe
+	}
+	return c
+}
+
+// read runs fn with a Catalog on the server that serves ctx's reads: a replica, or the
+// primary (see replica.Set.Read). fn may run more than once.
+func (s *Catalog) read(ctx context.Context, fn func(s *Catalog) error) error {
+	if !s.reads.Replicas() {
+		return fn(s)
+	}
+	return s.reads.Read(ctx, func(db *bun.DB) error {
+		if db == s.db {
+			return fn(s)
+		}
+		return fn(&Catalog{db: db, prepare: s.prepare})
+	})
+}
 
 // Accounts reads and writes users, their refresh tokens and sign-in attempts.
 type Accounts struct {
@@ -105,7 +140,7 @@ var _ bun.IConn = bound{}
 // bind returns a connection for a statement whose $1 is ids.
 func (s *Catalog) bind(ids []catalog.ID) bound {
 	// The pool's default is the simple protocol, for Bun's own statements; these are prepared.
-	return bound{db: s.db.DB, args: []any{pgx.QueryExecModeCacheStatement, int64s(ids)}}
+	return bound{db: s.db.DB, args: []any{s.prepare, int64s(ids)}}
 }
 
 // params collects a statement's parameters as the text that names them is written.
@@ -119,7 +154,7 @@ func (a *params) add(v any) string {
 
 // bindParams returns a connection for a statement whose parameters are a.
 func (s *Catalog) bindParams(a params) bound {
-	return bound{db: s.db.DB, args: append([]any{pgx.QueryExecModeCacheStatement}, a...)}
+	return bound{db: s.db.DB, args: append([]any{s.prepare}, a...)}
 }
 
 func (b bound) QueryContext(ctx context.Context, query string, _ ...any) (*sql.Rows, error) {

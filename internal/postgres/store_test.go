@@ -30,7 +30,7 @@ func open(t *testing.T) (*bun.DB, *postgres.Catalog, catalog.ID) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	user := insert(t, db, "INSERT INTO users (email, password_hash) VALUES (?, 'x') RETURNING id", ownerEmail)
-	return db, postgres.NewCatalog(db), user
+	return db, postgres.NewCatalog(db, postgres.Options{}), user
 }
 
 func insert(t *testing.T, db *bun.DB, query string, args ...any) catalog.ID {

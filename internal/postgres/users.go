@@ -61,9 +61,12 @@ func (s *Catalog) StoresOfOwners(ctx context.Context, owners []catalog.ID, a cat
 		Parent        catalog.ID `bun:"parent"`
 		RN            int64      `bun:"rn"` // read only when first or offset are given
 	}
-	err := counted(ctx, func() (int, error) {
-		err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows)
-		return len(rows), err
+	err := s.read(ctx, func(s *Catalog) error {
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows)
+			return len(rows), err
+		})
 	})
 	if err != nil {
 		return nil, translate(err, "stores of owners")
