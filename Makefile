@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/storegraph
 export DATABASE_URL ?= postgres:///storegraph
 
-.PHONY: run test check generate bench db build
+.PHONY: run test check generate bench db pgbouncer build
 
 ## run: make PostgreSQL usable, build, load the demo data and serve on $PORT (8080)
 run: db build
@@ -11,7 +11,7 @@ run: db build
 	exec $(BIN)
 
 ## test: every test, with the race detector, against the local PostgreSQL
-test: db
+test: db pgbouncer
 	$(GO) test -race -count=1 ./...
 
 ## check: formatting, vet, and generated code up to date
@@ -32,6 +32,10 @@ bench: db
 ## db: start PostgreSQL and create a role for this user when needed
 db:
 	@.ci/ensure-postgres
+
+## pgbouncer: install PgBouncer when missing, for the tests that run behind it
+pgbouncer:
+	@.ci/ensure-pgbouncer
 
 build:
 	$(GO) build -o $(BIN) .

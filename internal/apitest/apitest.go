@@ -109,9 +109,11 @@ func (s *Server) DB() *bun.DB { return s.App.DB }
 
 // Response is a GraphQL response.
 type Response struct {
-	Status int
-	Data   json.RawMessage
-	Errors []Error
+	Status     int
+	Header     http.Header
+	Data       json.RawMessage
+	Errors     []Error
+	Extensions map[string]any
 }
 
 // Error is one GraphQL error.
@@ -192,13 +194,14 @@ func (s *Server) Send(ctx context.Context, query string, vars map[string]any, he
 		return nil, fmt.Errorf("read response: %w", err)
 	}
 	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []Error         `json:"errors"`
+		Data       json.RawMessage `json:"data"`
+		Errors     []Error         `json:"errors"`
+		Extensions map[string]any  `json:"extensions"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, fmt.Errorf("response is not JSON (status %d): %s", res.StatusCode, raw)
 	}
-	return &Response{Status: res.StatusCode, Data: out.Data, Errors: out.Errors}, nil
+	return &Response{Status: res.StatusCode, Header: res.Header, Data: out.Data, Errors: out.Errors, Extensions: out.Extensions}, nil
 }
 
 // MustPost is Post that fails the test on any error, and decodes the data into v.
