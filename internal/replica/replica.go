@@ -139,22 +139,39 @@ func (s *Set) Read(ctx context.Context, read func(db *bun.DB) error) error {
 	}
 }
 
-// pick chooses the replica for a read, nil for the primary.
+// onPrimary pins a request to the primary.
+var onPrimary = &member{}
+
+// pick chooses the server for a read: nil for the primary. A request keeps to the server
+// its first read chose, while that one may serve it, so that its reads see one moment.
 func (s *Set) pick(req *request, tried []*member) *member {
-	var after LSN
-	if req != nil {
-		after = req.after
-		if m := req.pinned.Load(); m != nil && s.serves(m, after, tried) {
+	if req == nil {
+		return s.choose(0, tried)
+	}
+	for {
+		pinned := req.pinned.Load()
+		if pinned == onPrimary {
+			return nil
+		}
+		if pinned != nil && s.serves(pinned, req.after, tried) {
+			return pinned
+		}
+		m, pin := s.choose(req.after, tried), onPrimary
+		if m != nil {
+			pin = m
+		}
+		if req.pinned.CompareAndSwap(pinned, pin) {
 			return m
 		}
 	}
+}
+
+// choose returns the next replica in turn that may serve a read needing position after,
+// nil when none may.
+func (s *Set) choose(after LSN, tried []*member) *member {
 	start := s.next.Add(1)
 	for i := range uint64(len(s.replicas)) {
-		m := s.replicas[(start+i)%uint64(len(s.replicas))]
-		if s.serves(m, after, tried) {
-			if req != nil {
-				req.pinned.Store(m)
-			}
+		if m := s.replicas[(start+i)%uint64(len(s.replicas))]; s.serves(m, after, tried) {
 			return m
 		}
 	}

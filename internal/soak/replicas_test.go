@@ -27,6 +27,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the checks
 
 	"github.com/storegraph/storegraph/internal/dbtest"
+	"github.com/storegraph/storegraph/internal/pgtest"
 )
 
 // replica is one storegraph process started by the test.
@@ -182,19 +183,48 @@ func freshDatabaseURL(t *testing.T) string {
 // balancer would, with the clients spread over both: the same rules must hold, a token from
 // one must work on the other, and failed logins must count across both.
 func TestSoakReplicas(t *testing.T) {
+	const maxConns = 5
+	dbURL := freshDatabaseURL(t)
+	soakTwoProcesses(t, dbURL, dbURL, map[string]string{"DB_MAX_CONNS": strconv.Itoa(maxConns)}, 2*maxConns)
+}
+
+// TestSoakPgBouncer runs the two server processes through PgBouncer in transaction pooling
+// mode, which gives their ten connections four of PostgreSQL's: the same rules must hold,
+// with migrations, sign-in limits and refresh-token rotation taking turns through
+// transactions rather than sessions.
+func TestSoakPgBouncer(t *testing.T) {
+	const poolSize = 4
+	dbURL := freshDatabaseURL(t)
+	b, err := pgtest.StartPgBouncer(context.Background(), pgtest.PgBouncerOptions{PoolSize: poolSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Stop(); err != nil {
+			t.Errorf("stop PgBouncer: %v", err)
+		}
+	})
+	t.Logf("PgBouncer %s, prepared statements kept: %v", b.Version(), b.PreparedStatements())
+	soakTwoProcesses(t, b.URL(dbURL), dbURL, map[string]string{
+		"DB_MAX_CONNS":           "5",
+		"DB_PREPARED_STATEMENTS": strconv.FormatBool(b.PreparedStatements()),
+	}, poolSize)
+}
+
+// soakTwoProcesses starts two server processes at once on serverURL, a database that does
+// not exist yet, runs the clients over both, and checks the database through directURL:
+// its rules, and that it never had more than maxSessions sessions. extra adds settings.
+func soakTwoProcesses(t *testing.T, serverURL, directURL string, extra map[string]string, maxSessions int) {
 	d := duration(t)
 	seed := seed(t)
 	bin := buildServer(t)
-	dbURL := freshDatabaseURL(t)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	const maxConns = 5
 	env := map[string]string{
-		"DATABASE_URL":             dbURL,
+		"DATABASE_URL":             serverURL,
 		"PORT":                     "0",
 		"JWT_SECRET":               hex.EncodeToString(secret),
 		"STOREGRAPH_ENV":           "production",
-		"DB_MAX_CONNS":             strconv.Itoa(maxConns),
 		"LOG_FORMAT":               "json",
 		"LOG_LEVEL":                "INFO",
 		"LOGIN_MAX_FAILURES":       "3",
@@ -203,6 +233,9 @@ func TestSoakReplicas(t *testing.T) {
 		"REGISTER_MAX_PER_ADDRESS": "1000000",
 		"REFRESH_MAX_PER_SIGN_IN":  "1000000",
 		"PPROF_ADDR":               "", // two processes cannot share its port
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	// Both start at once on a database that does not exist yet.
 	replicas := make([]*replica, 2)
@@ -245,24 +278,27 @@ func TestSoakReplicas(t *testing.T) {
 			t.Errorf("replica %s has %d goroutines after the clients stopped; want at most %d as before they started", c.url, now, before[i])
 		}
 	}
-	db, err := sql.Open("pgx", dbURL)
+	db, err := sql.Open("pgx", directURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	checkSessions(t, db, 2*maxConns)
+	checkSessions(t, db, maxSessions)
 	checkInvariants(t, db, servers, w)
 
 	for _, r := range replicas {
 		r.stop(t)
 	}
+	// Through a pooler, the server connections outlive the processes, idle in its pool.
+	pooled := serverURL != directURL
 	var left int
 	if !settle(func() bool {
-		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&left)
+		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+			AND (NOT $1 OR state <> 'idle')`, pooled).Scan(&left)
 		return err == nil && left == 0
 	}) {
-		t.Errorf("%d database sessions left after both replicas exited; want 0", left)
+		t.Errorf("%d database sessions left (besides the pooler's idle ones) after both replicas exited; want 0", left)
 	}
 	for _, r := range replicas {
 		for _, line := range strings.Split(r.logText(), "\n") {
