@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		}
 		return next(ctx)
 	})
-	if a.Replicas.Replicas() {
+	if a.Replicas.HasReplicas() {
 		gql.AroundResponses(commitPosition(a.Replicas, log))
 	}
 	gql.Use(httpserver.GraphQLObserver{})

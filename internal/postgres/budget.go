@@ -12,8 +12,10 @@ import (
 // root fields of a query do) share one budget, instead of each reading what was left when
 // it started.
 type RowBudget struct {
-	max  int
-	left atomic.Int64
+	max    int
+	left   atomic.Int64
+	parent *RowBudget   // of a share: the budget it takes from
+	took   atomic.Int64 // of a share: what it has taken
 }
 
 // NewRowBudget returns a budget of max rows.
@@ -36,8 +38,28 @@ func rowBudget(ctx context.Context) *RowBudget {
 	return b
 }
 
+// share returns a budget that takes from b and can give back what it took, for a read
+// that may fail part way and run again.
+func (b *RowBudget) share() *RowBudget {
+	if b == nil {
+		return nil
+	}
+	return &RowBudget{max: b.max, parent: b}
+}
+
+// giveBack returns what a share took to its budget.
+func (b *RowBudget) giveBack() {
+	if b != nil && b.parent != nil {
+		b.parent.left.Add(b.took.Swap(0))
+	}
+}
+
 // take counts n more rows read, and refuses them past the budget: the read stops there.
 func (b *RowBudget) take(n int) error {
+	if b != nil && b.parent != nil {
+		b.took.Add(int64(n))
+		return b.parent.take(n)
+	}
 	if b == nil || b.left.Add(-int64(n)) >= 0 {
 		return nil
 	}

@@ -16,7 +16,7 @@ import (
 // ListStores returns a page of stores by id, and whether more follow.
 func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
 	var rows []*catalog.Store
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		rows = nil
 		return page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
 	})
@@ -27,7 +27,7 @@ func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catal
 // CountStores counts the stores that match f.
 func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, error) {
 	var n int64
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		n, err = s.db.NewSelect().Model((*catalog.Store)(nil)).Apply(storeFilter(f)).Count(ctx)
 		return err
 	})
@@ -38,7 +38,7 @@ func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, 
 // parameters, so each connection plans the statement once per filter shape.
 func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		rows = nil
 		var a params
 		q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
@@ -54,7 +54,7 @@ func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog
 // CountItems counts the items that match f.
 func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
 	var n int64
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		var a params
 		q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
 		n, err = q.Conn(s.bindParams(a)).Count(ctx)
@@ -66,7 +66,7 @@ func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, er
 // ListTags returns a page of tags by id, and whether more follow.
 func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		rows = nil
 		return page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
 	})
@@ -77,7 +77,7 @@ func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.P
 // CountTags counts the tags that match f.
 func (s *Catalog) CountTags(ctx context.Context, f catalog.TagFilter) (int, error) {
 	var n int64
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		n, err = s.db.NewSelect().Model((*catalog.Tag)(nil)).Apply(tagFilter(f)).Count(ctx)
 		return err
 	})
@@ -182,7 +182,7 @@ func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int
 		Name    string     `bun:"name"`
 		N       int        `bun:"n"`
 	}
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		rows = nil
 		return s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows)
 	})
@@ -303,7 +303,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
 	var rows []itemsRow
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		rows, err = scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
 		return err
 	})

@@ -44,7 +44,7 @@ var (
 func (s *Catalog) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Item, []*catalog.Tag, error) {
 	var item *catalog.Item
 	var tags []*catalog.Tag
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		item, tags, err = readPoint(ctx, s, itemWithTags, id, args)
 		return err
 	})
@@ -56,7 +56,7 @@ func (s *Catalog) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.
 func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Tag, []*catalog.Item, error) {
 	var tag *catalog.Tag
 	var items []*catalog.Item
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		tag, items, err = readPoint(ctx, s, tagWithItems, id, args)
 		return err
 	})

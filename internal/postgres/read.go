@@ -13,7 +13,7 @@ import (
 // StoresByID returns the stores with these ids, in no particular order.
 func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
 	var rows []*catalog.Store
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		return counted(ctx, func() (int, error) {
 			rows = nil
 			err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
@@ -26,7 +26,7 @@ func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.
 // ItemsByID returns the items with these ids, in no particular order.
 func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
 	var rows []*catalog.Item
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		return counted(ctx, func() (int, error) {
 			rows = nil
 			err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
@@ -39,7 +39,7 @@ func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.I
 // TagsByID returns the tags with these ids, in no particular order.
 func (s *Catalog) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
 	var rows []*catalog.Tag
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		return counted(ctx, func() (int, error) {
 			rows = nil
 			err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
@@ -205,7 +205,7 @@ func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offse
 // readChildren reads relation r of the parents ids with scanChildren.
 func readChildren[T any](ctx context.Context, s *Catalog, r relation, ids []catalog.ID, args catalog.ListArgs, scan rowScanner[T], op string) (map[catalog.ID][]*T, error) {
 	var m map[catalog.ID][]*T
-	err := s.read(ctx, func(s *Catalog) (err error) {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
 		m, err = scanChildren(ctx, s.relationQuery(r, ids, args), windowed(args), scan)
 		return err
 	})
@@ -252,7 +252,7 @@ func (s *Catalog) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[ca
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
 	}
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		return counted(ctx, func() (int, error) {
 			rows = nil
 			err := s.db.NewSelect().Conn(s.bind(ids)).

@@ -46,16 +46,24 @@ func NewCatalog(db *bun.DB, opts Options) *Catalog {
 }
 
 // read runs fn with a Catalog on the server that serves ctx's reads: a replica, or the
-// primary (see replica.Set.Read). fn may run more than once.
-func (s *Catalog) read(ctx context.Context, fn func(s *Catalog) error) error {
-	if !s.reads.Replicas() {
-		return fn(s)
+// primary (see replica.Set.Read). fn may run more than once: the rows a failed run took
+// from the request's budget are given back, as the next run reads them again.
+func (s *Catalog) read(ctx context.Context, fn func(ctx context.Context, s *Catalog) error) error {
+	if !s.reads.HasReplicas() {
+		return fn(ctx, s)
 	}
 	return s.reads.Read(ctx, func(db *bun.DB) error {
-		if db == s.db {
-			return fn(s)
+		on := s
+		if db != s.db {
+			on = &Catalog{db: db, prepare: s.prepare}
 		}
-		return fn(&Catalog{db: db, prepare: s.prepare})
+		run := rowBudget(ctx).share()
+		err := fn(WithRowBudget(ctx, run), on)
+		var ce *catalog.Error
+		if err != nil && !errors.As(err, &ce) {
+			run.giveBack()
+		}
+		return err
 	})
 }
 

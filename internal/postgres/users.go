@@ -61,7 +61,7 @@ func (s *Catalog) StoresOfOwners(ctx context.Context, owners []catalog.ID, a cat
 		Parent        catalog.ID `bun:"parent"`
 		RN            int64      `bun:"rn"` // read only when first or offset are given
 	}
-	err := s.read(ctx, func(s *Catalog) error {
+	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		return counted(ctx, func() (int, error) {
 			rows = nil
 			err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows)

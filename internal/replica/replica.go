@@ -88,8 +88,8 @@ func (s *Set) Close() {
 	<-s.done
 }
 
-// Replicas reports whether there are replicas to read from.
-func (s *Set) Replicas() bool { return s != nil && len(s.replicas) > 0 }
+// HasReplicas reports whether there are replicas to read from.
+func (s *Set) HasReplicas() bool { return s != nil && len(s.replicas) > 0 }
 
 type primaryKey struct{}
 
@@ -121,7 +121,7 @@ func WithRequest(ctx context.Context, after LSN, header http.Header) context.Con
 // statement to replay), read runs again on the next one or the primary, so a client never
 // sees a replica's failure. read must start afresh each time it is called.
 func (s *Set) Read(ctx context.Context, read func(db *bun.DB) error) error {
-	if !s.Replicas() || ctx.Value(primaryKey{}) != nil {
+	if !s.HasReplicas() || ctx.Value(primaryKey{}) != nil {
 		return read(s.primary)
 	}
 	req, _ := ctx.Value(requestKey{}).(*request)
