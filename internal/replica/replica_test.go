@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedStandby(t *testing.T) *pgtest.Standby {
+func sharedStandby(t testing.TB) *pgtest.Standby {
 	t.Helper()
 	standbyOnce.Do(func() {
 		standby, standbyErr = pgtest.StartStandby(context.Background(), pgtest.StandbyOptions{ApplyDelay: applyDelay})
@@ -92,7 +92,7 @@ func positionOf(t *testing.T, r *apitest.Response) string {
 
 // read sends query with the position lsn ("" for none) and returns its data as JSON and the
 // statements each server ran for it.
-func read(t *testing.T, s *apitest.Server, query, lsn string) (string, statements) {
+func read(t testing.TB, s *apitest.Server, query, lsn string) (string, statements) {
 	t.Helper()
 	h := map[string]string{}
 	if lsn != "" {
@@ -108,7 +108,7 @@ func read(t *testing.T, s *apitest.Server, query, lsn string) (string, statement
 
 // readUntilReplica reads query with lsn until the replica serves it, checking every answer
 // against want, and fails when the replica has not served it after a minute.
-func readUntilReplica(t *testing.T, s *apitest.Server, query, lsn, want string) {
+func readUntilReplica(t testing.TB, s *apitest.Server, query, lsn, want string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
