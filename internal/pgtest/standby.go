@@ -51,7 +51,8 @@ func StartStandby(ctx context.Context, opts StandbyOptions) (*Standby, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the primary's settings: %w", err)
 	}
-	dir, err := tempDir(cred, "storegraph-standby-")
+	removeOrphans(p.binDir, cred)
+	dir, err := tempDir(cred, fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +91,7 @@ func StartStandby(ctx context.Context, opts StandbyOptions) (*Standby, error) {
 		"ident_file":               "'" + filepath.Join(dir, "pg_ident.conf") + "'",
 		"hot_standby":              "on",
 		"hot_standby_feedback":     "on",
-		"shared_buffers":           "'32MB'",
+		"shared_buffers":           "'128MB'",
 		"fsync":                    "off",
 		"recovery_min_apply_delay": fmt.Sprintf("'%dms'", opts.ApplyDelay.Milliseconds()),
 	}
@@ -155,6 +156,27 @@ func (s *Standby) dropSlot(ctx context.Context) error {
 	return err
 }
 
+// dirPrefix starts the name of every standby's folder; the name goes on with the test
+// process's id, as the slot's does.
+const dirPrefix = "storegraph-standby-"
+
+// removeOrphans stops and deletes the standbys of test processes that ended without
+// removing them (a test binary that panicked), so that their slots can go.
+func removeOrphans(binDir string, cred *syscall.Credential) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), dirPrefix), "-")
+		if _, err := os.Stat("/proc/" + pid); err == nil || pid == "" {
+			continue
+		}
+		data := filepath.Join(dir, "data")
+		if _, err := os.Stat(filepath.Join(data, "postmaster.pid")); err == nil {
+			_ = run(command(cred, filepath.Join(binDir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"))
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
 // dropStaleSlots drops the slots of test standbys whose process is gone, which would keep
 // the cluster's WAL forever.
 func dropStaleSlots(ctx context.Context) error {
@@ -163,7 +185,7 @@ func dropStaleSlots(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT slot_name FROM pg_replication_slots WHERE NOT active AND starts_with(slot_name, $1)", slotPrefix)
+	rows, err := conn.Query(ctx, "SELECT slot_name FROM pg_replication_slots WHERE starts_with(slot_name, $1)", slotPrefix)
 	if err != nil {
 		return err
 	}
@@ -176,7 +198,16 @@ func dropStaleSlots(ctx context.Context) error {
 		if _, err := os.Stat("/proc/" + pid); err == nil {
 			continue
 		}
-		if _, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", name); err != nil {
+		// Its standby is gone (removeOrphans) or going: wait for its sender to end.
+		err := wait(30*time.Second, func() error {
+			tag, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", name)
+			if err != nil || tag.RowsAffected() == 1 {
+				return err
+			}
+			_, err = conn.Exec(ctx, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1", name)
+			return errors.Join(err, fmt.Errorf("slot %s is still in use", name))
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -186,7 +217,7 @@ func dropStaleSlots(ctx context.Context) error {
 // WaitForDatabase waits until the standby has replayed the creation of primaryURL's
 // database and lets the test's role in.
 func (s *Standby) WaitForDatabase(ctx context.Context, primaryURL string) error {
-	return wait(2*time.Minute, func() error {
+	return wait(5*time.Minute, func() error {
 		conn, err := pgx.Connect(ctx, s.URL(primaryURL))
 		if err != nil {
 			return err

@@ -43,7 +43,7 @@ func BenchmarkScaleOut(b *testing.B) {
 	}{
 		{"primary", primary},
 		{"unnamed", serve(map[string]string{"DATABASE_URL": db, "DB_PREPARED_STATEMENTS": "false"})},
-		{"replica", serve(map[string]string{"DATABASE_URL": db, "DATABASE_REPLICA_URLS": sb.URL(db), "REPLICA_MAX_LAG": "1m"})},
+		{"replica", serve(map[string]string{"DATABASE_URL": db, "DATABASE_REPLICA_URLS": sb.URL(db), "REPLICA_MAX_LAG": replayWait.String()})},
 		{"pgbouncer", serve(map[string]string{"DATABASE_URL": bouncer.URL(db),
 			"DB_PREPARED_STATEMENTS": fmt.Sprint(bouncer.PreparedStatements())})},
 	}
