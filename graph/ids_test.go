@@ -12,10 +12,10 @@ type idFixture struct{ store, item, tag string }
 
 func newIDFixture(t *testing.T, s *apitest.Server, name string) idFixture {
 	t.Helper()
-	f := idFixture{store: createStore(t, s, name)}
-	f.item = createItem(t, s, f.store, "Dune", 9.99)
-	f.tag = createTag(t, s, f.store, "fiction")
-	link(t, s, f.item, f.tag)
+	f := idFixture{store: s.CreateStore(t, name)}
+	f.item = s.CreateItem(t, f.store, "Dune", 9.99)
+	f.tag = s.CreateTag(t, f.store, "fiction")
+	s.Link(t, f.item, f.tag)
 	return f
 }
 
@@ -129,7 +129,7 @@ func TestUnknownIDIsNotFound(t *testing.T) {
 			t.Parallel()
 			name := "Unknown " + op.name
 			f := newIDFixture(t, s, name)
-			r := post(t, s, op.query, op.vars(f, unknownID))
+			r := s.Post(t, op.query, op.vars(f, unknownID))
 			wantCode(t, r, "NOT_FOUND")
 			wantNullField(t, r, op.field)
 			f.unchanged(t, s, name)
@@ -146,7 +146,7 @@ func TestMalformedIDIsBadUserInput(t *testing.T) {
 			name := "Malformed " + op.name
 			f := newIDFixture(t, s, name)
 			for _, id := range malformedIDs {
-				r := post(t, s, op.query, op.vars(f, id))
+				r := s.Post(t, op.query, op.vars(f, id))
 				if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 					t.Errorf("%s with id %q: got errors %+v; want one BAD_USER_INPUT", op.name, id, r.Errors)
 				}

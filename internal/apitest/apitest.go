@@ -22,13 +22,11 @@ import (
 	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
-// Server is a running storegraph for one test.
+// Server is a running storegraph for one test. Its Client acts as Owner.
 type Server struct {
-	t     testing.TB
-	URL   string // base URL, without a path
-	App   *app.App
-	Token string // access token of Owner, sent by Post
-	logs  *logBuffer
+	Client
+	App  *app.App
+	logs *logBuffer
 }
 
 // Owner is the account every test server starts with; Post acts as it.
@@ -84,23 +82,19 @@ func New(t testing.TB, env map[string]string) *Server {
 		srv.Close()
 		_ = a.Close()
 	})
-	s := &Server{t: t, URL: srv.URL, App: a, logs: logs}
-	s.Token = s.Register(OwnerEmail, OwnerPassword)
+	s := &Server{Client: Client{URL: srv.URL}, App: a, logs: logs}
+	s.Token = s.Register(t, OwnerEmail, OwnerPassword)
 	return s
 }
 
 // Register signs up an account and returns its access token.
-func (s *Server) Register(email, password string) string {
-	s.t.Helper()
+func (c *Client) Register(t testing.TB, email, password string) string {
+	t.Helper()
 	var out struct {
 		Register struct{ AccessToken string }
 	}
-	r := s.PostAs("", `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
-		map[string]any{"e": email, "p": password})
-	if len(r.Errors) > 0 {
-		s.t.Fatalf("register %s: %+v", email, r.Errors)
-	}
-	r.Decode(s.t, &out)
+	c.MustPostAs(t, "", `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
+		map[string]any{"e": email, "p": password}, &out)
 	return out.Register.AccessToken
 }
 
@@ -141,40 +135,28 @@ func (r *Response) Decode(t testing.TB, v any) {
 	}
 }
 
-// Post sends a query with variables (may be nil) as Owner and returns the response; it
-// does not judge the errors.
-func (s *Server) Post(query string, vars map[string]any) *Response {
-	return s.PostAs(s.Token, query, vars)
+// Client sends GraphQL requests to one storegraph, as a client would. Send and SendWith
+// touch no testing.TB, so any goroutine may call them; the other methods report to the t
+// they are given, which may be a subtest's.
+type Client struct {
+	URL   string       // base URL, without a path
+	Token string       // access token sent by Send, Post and MustPost; "" sends none
+	HTTP  *http.Client // nil is http.DefaultClient
 }
 
-// PostAs sends a query with an access token; "" sends none.
-func (s *Server) PostAs(token, query string, vars map[string]any) *Response {
-	var h map[string]string
-	if token != "" {
-		h = map[string]string{"Authorization": "Bearer " + token}
-	}
-	return s.PostWithHeaders(query, vars, h)
+// Send posts a query with variables (may be nil) with Token and returns the response, or
+// an error when there is none to return.
+func (c *Client) Send(ctx context.Context, query string, vars map[string]any) (*Response, error) {
+	return c.SendWith(ctx, bearer(c.Token), query, vars)
 }
 
-// PostWithHeaders is Post with extra request headers.
-func (s *Server) PostWithHeaders(query string, vars map[string]any, headers map[string]string) *Response {
-	s.t.Helper()
-	r, err := s.Send(context.Background(), query, vars, headers)
-	if err != nil {
-		s.t.Fatalf("POST /graphql: %v", err)
-	}
-	return r
-}
-
-// Send posts a query with a JSON content type and these headers, and returns the response,
-// or an error when there is none to return. It touches no testing.T, so any goroutine may
-// call it.
-func (s *Server) Send(ctx context.Context, query string, vars map[string]any, headers map[string]string) (*Response, error) {
+// SendWith posts a query with a JSON content type and these headers, and no others.
+func (c *Client) SendWith(ctx context.Context, headers map[string]string, query string, vars map[string]any) (*Response, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +164,11 @@ func (s *Server) Send(ctx context.Context, query string, vars map[string]any, he
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	res, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -201,15 +187,51 @@ func (s *Server) Send(ctx context.Context, query string, vars map[string]any, he
 	return &Response{Status: res.StatusCode, Data: out.Data, Errors: out.Errors}, nil
 }
 
-// MustPost is Post that fails the test on any error, and decodes the data into v.
-func (s *Server) MustPost(query string, vars map[string]any, v any) {
-	s.t.Helper()
-	r := s.Post(query, vars)
+// bearer is the Authorization header of an access token; none for "".
+func bearer(token string) map[string]string {
+	if token == "" {
+		return nil
+	}
+	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+// Post sends a query with Token and returns the response; it does not judge the errors.
+func (c *Client) Post(t testing.TB, query string, vars map[string]any) *Response {
+	t.Helper()
+	return c.PostWith(t, bearer(c.Token), query, vars)
+}
+
+// PostAs is Post with another access token; "" sends none.
+func (c *Client) PostAs(t testing.TB, token, query string, vars map[string]any) *Response {
+	t.Helper()
+	return c.PostWith(t, bearer(token), query, vars)
+}
+
+// PostWith is Post with these headers instead of Token.
+func (c *Client) PostWith(t testing.TB, headers map[string]string, query string, vars map[string]any) *Response {
+	t.Helper()
+	r, err := c.SendWith(context.Background(), headers, query, vars)
+	if err != nil {
+		t.Fatalf("POST /graphql: %v\nquery: %s", err, query)
+	}
+	return r
+}
+
+// MustPost is Post that fails t on any error, and decodes the data into v (when not nil).
+func (c *Client) MustPost(t testing.TB, query string, vars map[string]any, v any) {
+	t.Helper()
+	c.MustPostAs(t, c.Token, query, vars, v)
+}
+
+// MustPostAs is MustPost with another access token; "" sends none.
+func (c *Client) MustPostAs(t testing.TB, token, query string, vars map[string]any, v any) {
+	t.Helper()
+	r := c.PostAs(t, token, query, vars)
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
-		s.t.Fatalf("query failed (status %d): %+v\nquery: %s", r.Status, r.Errors, query)
+		t.Fatalf("query failed (status %d): %+v\nquery: %s\nvariables: %v", r.Status, r.Errors, query, vars)
 	}
 	if v != nil {
-		r.Decode(s.t, v)
+		r.Decode(t, v)
 	}
 }
 
