@@ -137,26 +137,14 @@ type fixture struct{ store, item, item2, tag, tag2, tag3 string }
 
 func newFixture(t testing.TB, s *apitest.Server, token, storeName string) fixture {
 	t.Helper()
-	var st struct{ CreateStore storeJSON }
-	s.MustPostAs(t, token, createStoreQuery, map[string]any{"n": storeName}, &st)
-	f := fixture{store: st.CreateStore.ID}
-	newRow := func(query string, vars map[string]any) string {
-		var out map[string]struct{ ID string }
-		s.MustPostAs(t, token, query, vars, &out)
-		for _, v := range out {
-			return v.ID
-		}
-		return ""
-	}
-	const item = `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 5}) { id } }`
-	const tag = `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id } }`
-	f.item = newRow(item, map[string]any{"s": f.store, "n": "Item"})
-	f.item2 = newRow(item, map[string]any{"s": f.store, "n": "Item 2"})
-	f.tag = newRow(tag, map[string]any{"s": f.store, "n": "tag"})
-	f.tag2 = newRow(tag, map[string]any{"s": f.store, "n": "tag 2"})
-	f.tag3 = newRow(tag, map[string]any{"s": f.store, "n": "tag 3"})
-	s.MustPostAs(t, token, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
-		map[string]any{"i": f.item, "t": f.tag}, nil)
+	as := &apitest.Client{URL: s.URL, Token: token}
+	f := fixture{store: as.CreateStore(t, storeName)}
+	f.item = as.CreateItem(t, f.store, "Item", 5)
+	f.item2 = as.CreateItem(t, f.store, "Item 2", 5)
+	f.tag = as.CreateTag(t, f.store, "tag")
+	f.tag2 = as.CreateTag(t, f.store, "tag 2")
+	f.tag3 = as.CreateTag(t, f.store, "tag 3")
+	as.Link(t, f.item, f.tag)
 	return f
 }
 

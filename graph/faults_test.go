@@ -26,12 +26,9 @@ func TestDatabaseOutage(t *testing.T) {
 	dbURL, proxy := dbtest.NewProxied(t)
 	s := apitest.New(t, map[string]string{"DATABASE_URL": dbURL})
 
-	var created struct{ CreateStore struct{ ID string } }
-	s.MustPost(t, `mutation { createStore(input: {name: "Outage"}) { id } }`, nil, &created)
-	storeID := created.CreateStore.ID
+	storeID := s.CreateStore(t, "Outage")
 	for i := range 5 {
-		s.MustPost(t, `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1.5}) { id } }`,
-			map[string]any{"s": storeID, "n": fmt.Sprintf("item %d", i)}, nil)
+		s.CreateItem(t, storeID, fmt.Sprintf("item %d", i), 1.5)
 	}
 	const query = `{ stores(first: 5) { nodes { name itemCount items(orderBy: NAME) { name price tags { name } } } } }`
 	var before any
