@@ -45,33 +45,10 @@ func (s *Accounts) UserByID(ctx context.Context, id catalog.ID) (*catalog.User, 
 	return u, translate(err, "user by id")
 }
 
-// storesOfOwners is User.stores, for relationQuery.
-var storesOfOwners = relation{
-	from:    "stores AS s",
-	parent:  "s.owner_id",
-	columns: "s.id, s.name, s.owner_id",
-	orders:  map[catalog.Order]string{catalog.ByID: "s.id"},
-}
-
 // StoresOfOwners returns the stores each user owns, by id, with first/offset per user.
 func (s *Catalog) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catalog.ListArgs) (map[catalog.ID][]*catalog.Store, error) {
-	var rows []struct {
-		catalog.Store `bun:",extend"`
-		Parent        catalog.ID `bun:"parent"`
-		RN            int64      `bun:"rn"` // read only when first or offset are given
-	}
-	err := counted(ctx, func() (int, error) {
-		err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows)
-		return len(rows), err
-	})
-	if err != nil {
-		return nil, translate(err, "stores of owners")
-	}
-	out := make(map[catalog.ID][]*catalog.Store)
-	for i := range rows {
-		out[rows[i].Parent] = append(out[rows[i].Parent], &rows[i].Store)
-	}
-	return out, nil
+	m, err := s.storesOfOwners.read(ctx, s, owners, a)
+	return m, translate(err, "stores of owners")
 }
 
 // RefreshToken is one stored refresh token.
