@@ -28,7 +28,7 @@ type table[T any] struct {
 
 type column struct {
 	name  string // quoted
-	index []int  // of the field in T
+	field int    // the index of its field in T
 	// The pointer rows are scanned through: to the field, or to its basic type (*int64 for
 	// a catalog.ID), which database/sql assigns without converting a value per row.
 	dest reflect.Type
@@ -55,7 +55,7 @@ func newTable[T any](db *bun.DB) *table[T] {
 		if len(f.Index) != 1 {
 			panic(fmt.Sprintf("postgres: %s.%s is in an embedded struct; the readers scan top-level fields", meta.Name, f.Name))
 		}
-		c := column{name: string(f.SQLName), index: f.Index, dest: reflect.PointerTo(f.StructField.Type)}
+		c := column{name: string(f.SQLName), field: f.Index[0], dest: reflect.PointerTo(f.StructField.Type)}
 		if basic, ok := basicTypes[f.StructField.Type.Kind()]; ok && !c.dest.Implements(scannerType) {
 			c.dest = reflect.PointerTo(basic)
 		}
@@ -112,7 +112,7 @@ type rowScan[T any] struct {
 func (t *table[T]) bind(s *rowScan[T], dest []any) []any {
 	v := reflect.ValueOf(&s.row).Elem()
 	for i, c := range t.columns {
-		p := v.Field(c.index[0]).Addr().Convert(c.dest).Interface()
+		p := v.Field(c.field).Addr().Convert(c.dest).Interface()
 		if i == t.id {
 			s.id = p.(*int64)
 		}

@@ -11,32 +11,51 @@ import (
 
 // StoresByID returns the stores with these ids, in no particular order.
 func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
-	var rows []*catalog.Store
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
-		return len(rows), err
-	})
+	rows, err := s.stores.byIDs(ctx, s, ids)
 	return rows, translate(err, "stores by id")
 }
 
 // ItemsByID returns the items with these ids, in no particular order.
 func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
-	var rows []*catalog.Item
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
-		return len(rows), err
-	})
+	rows, err := s.items.byIDs(ctx, s, ids)
 	return rows, translate(err, "items by id")
 }
 
 // TagsByID returns the tags with these ids, in no particular order.
 func (s *Catalog) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
-	var rows []*catalog.Tag
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
-		return len(rows), err
-	})
+	rows, err := s.tags.byIDs(ctx, s, ids)
 	return rows, translate(err, "tags by id")
+}
+
+// byIDs reads the table's rows with these ids, each taken from the request's row budget.
+func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*T, error) {
+	budget := rowBudget(ctx)
+	if err := budget.open(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.NewSelect().
+		TableExpr(t.name + " AS " + t.alias).
+		ColumnExpr(t.list).
+		Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
+		Conn(s.bind(ids)).
+		Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var row rowScan[T]
+	dest := t.bind(&row, make([]any, 0, len(t.columns)))
+	out := make([]*T, 0, len(ids))
+	for rows.Next() {
+		if err := budget.take(1); err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, row.copy())
+	}
+	return out, rows.Err()
 }
 
 // relation describes one relationship list for the batched statement: the child's table,
