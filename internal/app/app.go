@@ -114,8 +114,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(httpserver.GET{})
+	gql.AddTransport(httpserver.POST{})
 	useQueryLimits(gql, cfg)
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
