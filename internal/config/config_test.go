@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -244,5 +245,20 @@ func TestLoadCORSAllowedOrigins(t *testing.T) {
 				t.Errorf("Load(CORS_ALLOWED_ORIGINS=%q).CORSAllowedOrigins = %q; want %q", tt.in, got.CORSAllowedOrigins, tt.want)
 			}
 		})
+	}
+}
+
+// TestREADMEDocumentsEverySetting keeps README.md's tables in step with the settings the
+// server reads.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings() {
+		if !strings.Contains(string(readme), "`"+s.Name+"`") {
+			t.Errorf("README.md does not document %s", s.Name)
+		}
 	}
 }
