@@ -29,6 +29,7 @@ import (
 	"github.com/storegraph/storegraph/internal/httpserver"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
+	"github.com/storegraph/storegraph/internal/trusted"
 )
 
 // App is a ready-to-serve storegraph.
@@ -112,11 +113,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		_ = db.Close()
 		return nil, err
 	}
+	var trust *trusted.Extension
+	if cfg.TrustedDocuments != "" {
+		docs, err := trusted.Load(cfg.TrustedDocuments)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("TRUSTED_DOCUMENTS: %w", err)
+		}
+		trust = &trusted.Extension{Documents: docs, Mode: trusted.Mode(cfg.TrustedDocumentsMode), Log: log}
+		log.Info("trusted documents loaded", "documents", len(docs.All()), "mode", cfg.TrustedDocumentsMode)
+	}
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(httpserver.GET{})
 	gql.AddTransport(httpserver.POST{})
-	useQueryLimits(gql, cfg)
+	if err := useQueryLimits(ctx, gql, cfg, trust); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}

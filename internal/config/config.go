@@ -58,6 +58,9 @@ type Config struct {
 	ReadTimeout          time.Duration // HTTP_READ_TIMEOUT
 	WriteTimeout         time.Duration // HTTP_WRITE_TIMEOUT
 	IdleTimeout          time.Duration // HTTP_IDLE_TIMEOUT
+
+	TrustedDocuments     string // TRUSTED_DOCUMENTS: path of the trusted documents; every document runs when empty
+	TrustedDocumentsMode string // TRUSTED_DOCUMENTS_MODE: enforce or log
 }
 
 // MinJWTSecret is the shortest JWT_SECRET, in bytes, that production mode accepts.
@@ -136,6 +139,11 @@ var settings = []Setting{
 	{"HTTP_WRITE_TIMEOUT", "60s", "from the end of a request's headers to the end of its response",
 		duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"HTTP_IDLE_TIMEOUT", "120s", "a keep-alive connection waiting for its next request", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+
+	{"TRUSTED_DOCUMENTS", "", "file of the only operations to run: Apollo's persisted-query manifest or GraphQL Codegen's persisted documents; all when unset",
+		text(func(c *Config) *string { return &c.TrustedDocuments })},
+	{"TRUSTED_DOCUMENTS_MODE", "enforce", "enforce (refuse other operations) or log (run and log them)",
+		oneOf(func(c *Config) *string { return &c.TrustedDocumentsMode }, "enforce", "log")},
 }
 
 // Load reads the settings through getenv (os.Getenv in main, a map in tests). The error

@@ -153,7 +153,7 @@ func WellFormed(next http.Handler) http.Handler {
 					return
 				}
 			}
-			if !q.Has("query") && !namesDocument(json.RawMessage(q.Get("extensions"))) {
+			if !q.Has("query") && q.Get("documentId") == "" && !namesDocument(json.RawMessage(q.Get("extensions"))) {
 				writeError(w, r, http.StatusBadRequest, CodeBadRequest, noQuery)
 				return
 			}
@@ -180,6 +180,7 @@ func checkRequestBody(body []byte) string {
 		OperationName string          `json:"operationName"`
 		Variables     json.RawMessage `json:"variables"`
 		Extensions    json.RawMessage `json:"extensions"`
+		DocumentID    string          `json:"documentId"`
 	}
 	var syntax *json.SyntaxError
 	switch err := json.Unmarshal(body, &req); {
@@ -187,13 +188,13 @@ func checkRequestBody(body []byte) string {
 		return fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
 	case err != nil || !objectOrNull(req.Variables) || !objectOrNull(req.Extensions):
 		return "The request body must be a JSON object {query, variables, operationName}: query and operationName strings, variables and extensions objects."
-	case req.Query == nil && !namesDocument(req.Extensions):
+	case req.Query == nil && req.DocumentID == "" && !namesDocument(req.Extensions):
 		return noQuery
 	}
 	return ""
 }
 
-// noQuery refuses a request with neither a query nor a persisted query's hash: it is no
+// noQuery refuses a request with neither a query nor a persisted document's id: it is no
 // GraphQL request at all, so it gets 400 whatever the response's media type.
 const noQuery = "The request has no query: send the GraphQL document as query."
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/storegraph/storegraph/internal/trusted"
 )
 
 // The media types of a GraphQL response (GraphQL over HTTP).
@@ -46,13 +48,18 @@ func (POST) Supports(r *http.Request) bool {
 // Do implements graphql.Transport.
 func (POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
-	params := &graphql.RawParams{Headers: r.Header}
-	if err := decodeJSON(r.Body, params); err != nil {
+	var body struct {
+		graphql.RawParams
+		DocumentID string `json:"documentId"` // a persisted document's id, sent in place of the query
+	}
+	if err := decodeJSON(r.Body, &body); err != nil {
 		writeError(w, r, http.StatusBadRequest, CodeBadRequest, "The request body is not a GraphQL request.")
 		return
 	}
+	params := &body.RawParams
+	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	run(w, r, exec, params)
+	run(w, r, exec, params, body.DocumentID)
 }
 
 // Supports implements graphql.Transport.
@@ -77,11 +84,12 @@ func (GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor
 		}
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	run(w, r, exec, params)
+	run(w, r, exec, params, q.Get("documentId"))
 }
 
-// run prepares the operation and executes it, answering in the media type the client accepts.
-func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams) {
+// run prepares the operation and executes it, answering in the media type the client
+// accepts. documentID is the persisted document the request names, if any.
+func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, documentID string) {
 	media, ok := responseMediaType(r)
 	if !ok {
 		writeError(w, r, http.StatusNotAcceptable, CodeBadRequest,
@@ -90,6 +98,9 @@ func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, par
 	}
 	w.Header().Set("Content-Type", media)
 	ctx := r.Context()
+	if documentID != "" {
+		ctx = trusted.WithDocumentID(ctx, documentID)
+	}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
