@@ -5,13 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +22,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/database/migrations"
@@ -239,21 +244,8 @@ func TestCLIServe(t *testing.T) {
 	for _, args := range [][]string{nil, {"serve"}} {
 		t.Run(fmt.Sprint("args=", args), func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(binary, args...)
-			cmd.Env = environ(map[string]string{"DATABASE_URL": dbtest.New(t), "PORT": "0", "SHUTDOWN_DRAIN_DELAY": "0s"})
-			log := &portWatcher{found: make(chan string, 1)}
-			cmd.Stderr = log
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cmd.Process.Kill() })
-			var port string
-			select {
-			case port = <-log.found:
-			case <-time.After(time.Minute):
-				t.Fatalf("storegraph %v never said it was serving:\n%s", args, log.String())
-			}
-			res, err := http.Get("http://localhost:" + port + "/healthz")
+			srv := startServer(t, map[string]string{"DATABASE_URL": dbtest.New(t)}, args...)
+			res, err := http.Get(srv.url + "/healthz")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,13 +253,91 @@ func TestCLIServe(t *testing.T) {
 			if res.StatusCode != http.StatusOK {
 				t.Errorf("GET /healthz = %d; want 200", res.StatusCode)
 			}
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("storegraph %v after SIGTERM: %v; want exit 0\n%s", args, err, log.String())
-			}
+			srv.stop(t)
 		})
+	}
+}
+
+// TestCLIServeExportsTraces runs the server with OTEL_EXPORTER_OTLP_ENDPOINT set to a
+// collector of the test's own and checks that a request's spans arrive over OTLP/HTTP.
+func TestCLIServeExportsTraces(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var spans []string
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "not an OTLP trace export", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					spans = append(spans, sp.Name)
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		b, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		_, _ = w.Write(b)
+	}))
+	defer collector.Close()
+
+	srv := startServer(t, map[string]string{"DATABASE_URL": dbtest.New(t), "OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL})
+	res, err := http.Post(srv.url+"/graphql", "application/json", strings.NewReader(`{"query":"query Probe { stores { totalCount } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	srv.stop(t) // the exporter sends what it holds before the process exits
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"POST /graphql", "query Probe", "SELECT"} {
+		if !slices.Contains(spans, want) {
+			t.Errorf("the collector received spans %v; want one named %q", spans, want)
+		}
+	}
+}
+
+type server struct {
+	url string
+	cmd *exec.Cmd
+	log *portWatcher
+}
+
+// startServer starts the binary with args and env on a free port and waits until it serves.
+func startServer(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
+	env["PORT"], env["SHUTDOWN_DRAIN_DELAY"] = "0", "0s"
+	cmd := exec.Command(binary, args...)
+	cmd.Env = environ(env)
+	log := &portWatcher{found: make(chan string, 1)}
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case port := <-log.found:
+		return &server{url: "http://localhost:" + port, cmd: cmd, log: log}
+	case <-time.After(time.Minute):
+		t.Fatalf("storegraph %v never said it was serving:\n%s", args, log.String())
+		return nil
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		t.Errorf("storegraph after SIGTERM: %v; want exit 0\n%s", err, s.log.String())
 	}
 }
 

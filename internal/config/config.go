@@ -61,7 +61,14 @@ type Config struct {
 
 	TrustedDocuments     string // TRUSTED_DOCUMENTS: path of the trusted documents; every document runs when empty
 	TrustedDocumentsMode string // TRUSTED_DOCUMENTS_MODE: enforce or log
+
+	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT: where to export traces over OTLP/HTTP
+	OTLPTracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the same, for traces only
 }
+
+// Tracing reports whether traces are to be exported: an OTLP endpoint is set. The
+// OpenTelemetry SDK reads that and the other OTEL_* variables itself.
+func (c Config) Tracing() bool { return c.OTLPEndpoint != "" || c.OTLPTracesEndpoint != "" }
 
 // MinJWTSecret is the shortest JWT_SECRET, in bytes, that production mode accepts.
 const MinJWTSecret = 32
@@ -144,6 +151,11 @@ var settings = []Setting{
 		text(func(c *Config) *string { return &c.TrustedDocuments })},
 	{"TRUSTED_DOCUMENTS_MODE", "enforce", "enforce (refuse other operations) or log (run and log them)",
 		oneOf(func(c *Config) *string { return &c.TrustedDocumentsMode }, "enforce", "log")},
+
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to export traces to, e.g. http://localhost:4318; no tracing when unset (the SDK reads the other OTEL_* variables)",
+		text(func(c *Config) *string { return &c.OTLPEndpoint })},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OTLP/HTTP URL for traces only, e.g. http://localhost:4318/v1/traces; also turns tracing on",
+		text(func(c *Config) *string { return &c.OTLPTracesEndpoint })},
 }
 
 // Load reads the settings through getenv (os.Getenv in main, a map in tests). The error

@@ -76,6 +76,15 @@ func connConfig(url string) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
+// Name is the database url names, or "" when it names none.
+func Name(url string) string {
+	cfg, err := connConfig(url)
+	if err != nil {
+		return ""
+	}
+	return cfg.Database
+}
+
 // EnsureExists creates the database named in url when it is missing, connecting to the
 // server's "postgres" database to do it.
 func EnsureExists(ctx context.Context, url string, log *slog.Logger) error {
