@@ -152,6 +152,11 @@ func TestNestedArgumentsFailWhereTheFieldRuns(t *testing.T) {
 			[]string{"store.items.0.tags.0.items.0.store.tags"}, `{"store":null}`},
 		{"OwnArgumentAtTheField", `query($id: ID!) { tag(id: $id) { items(first: -1) { id } } }`, tag,
 			[]string{"tag.items"}, `{"tag":null}`},
+		// A value that is no Int is refused at the argument, as gqlgen refuses it at the root.
+		{"ValueAtTheArgument", `query($id: ID!) { tag(id: $id) { items { tags(first: 2147483648) { id } } } }`, tag,
+			[]string{"tag.items.0.tags.first", "tag.items.1.tags.first"}, `{"tag":null}`},
+		{"OwnValueAtTheArgument", `query($id: ID!) { tag(id: $id) { items(offset: 2147483648) { id } } }`, tag,
+			[]string{"tag.items.offset"}, `{"tag":null}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
