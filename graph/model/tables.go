@@ -38,6 +38,18 @@ var (
 	tagOrders  = map[string]catalog.Order{"ID": catalog.ByID, "NAME": catalog.ByName}
 )
 
+// ListOrder returns the order a value of an order enum (ItemOrder, TagOrder) names, from the
+// entries the lists read it with; the reference execution the tests compare with sorts by it.
+func ListOrder(enum, value string) (catalog.Order, bool) {
+	for _, args := range []map[string]argReader{itemListArgs, tagListArgs} {
+		if r := args["orderBy"]; r.typeName == enum {
+			o, ok := r.orders[value]
+			return o, ok
+		}
+	}
+	return 0, false
+}
+
 // The arguments of the lists of items and of tags.
 var (
 	itemListArgs = map[string]argReader{"first": firstArg, "offset": offsetArg, "orderBy": orderArg("ItemOrder", itemOrders)}

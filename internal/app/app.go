@@ -37,6 +37,7 @@ type App struct {
 	Catalog  *postgres.Catalog
 	Accounts *postgres.Accounts
 	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
+	Resolver *graph.Resolver        // the schema's resolvers, for tests that execute it another way
 	Handler  http.Handler
 	Hashing  auth.Argon2 // the cost of new password hashes
 
@@ -103,8 +104,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 
+	resolver := &graph.Resolver{Catalog: cat, Auth: authn, Log: log}
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log},
+		Resolvers:  resolver,
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
@@ -131,7 +133,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Resolver: resolver, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
