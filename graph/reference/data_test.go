@@ -9,6 +9,7 @@ import (
 
 	"github.com/storegraph/storegraph/internal/apitest"
 	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
 // dataSet is what the random data holds, as the queries name it.
@@ -39,7 +40,7 @@ func randomName(r *rand.Rand, taken map[string]bool) string {
 
 // loadRandomData fills the server's database: four stores (one with nothing), up to seven
 // items and five tags each, with random names and prices (ties included), random links,
-// and every other text column of the three tables filled per row.
+// and every other column of the three tables filled per row.
 func loadRandomData(t *testing.T, s *apitest.Server, r *rand.Rand) dataSet {
 	t.Helper()
 	ctx := context.Background()
@@ -85,7 +86,9 @@ func loadRandomData(t *testing.T, s *apitest.Server, r *rand.Rand) dataSet {
 			}
 		}
 	}
-	fillOtherTextColumns(t, s, r)
+	for _, table := range []string{"stores", "items", "tags"} {
+		dbtest.FillColumns(t, db, table, randomName(r, map[string]bool{}), "name", "price")
+	}
 
 	var d dataSet
 	var top int64
@@ -98,27 +101,4 @@ func loadRandomData(t *testing.T, s *apitest.Server, r *rand.Rand) dataSet {
 	}
 	d.ids = append(d.ids, "999999")
 	return d
-}
-
-// fillOtherTextColumns gives every text column of stores, items and tags other than name a
-// value of its own per row, so that a column added later is compared with a value in it.
-func fillOtherTextColumns(t *testing.T, s *apitest.Server, r *rand.Rand) {
-	t.Helper()
-	ctx := context.Background()
-	var cols []struct {
-		Table  string `bun:"table_name"`
-		Column string `bun:"column_name"`
-	}
-	err := s.DB().NewRaw(`SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name IN ('stores', 'items', 'tags')
-		  AND data_type = 'text' AND column_name <> 'name' ORDER BY table_name, column_name`).Scan(ctx, &cols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cols {
-		q := fmt.Sprintf("UPDATE %s SET %s = ? || id", c.Table, c.Column)
-		if _, err := s.DB().ExecContext(ctx, q, randomName(r, map[string]bool{})); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 }
