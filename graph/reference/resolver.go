@@ -13,6 +13,7 @@ package reference
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/storegraph/storegraph/graph"
 	"github.com/storegraph/storegraph/graph/model"
@@ -56,22 +57,13 @@ type (
 func listArgs[E ~string](first, offset *int, order *E) (catalog.ListArgs, error) {
 	o := catalog.ByID
 	if order != nil {
+		enum := reflect.TypeFor[E]().Name() // gqlgen names an enum's Go type after the enum
 		var ok bool
-		if o, ok = model.ListOrder(enumName(*order), string(*order)); !ok {
-			return catalog.ListArgs{}, fmt.Errorf("reference: no order %s", string(*order))
+		if o, ok = model.ListOrder(enum, string(*order)); !ok {
+			return catalog.ListArgs{}, fmt.Errorf("reference: no order %s.%s", enum, string(*order))
 		}
 	}
 	return catalog.NewListArgs(first, offset, o)
-}
-
-func enumName(v any) string {
-	switch v.(type) {
-	case model.ItemOrder:
-		return "ItemOrder"
-	case model.TagOrder:
-		return "TagOrder"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // byID loads the row a root field names; a malformed id is refused as the server refuses it.
