@@ -27,8 +27,8 @@ var (
 	queriesFlag = flag.Int("queries", 300, "queries the differential test sends")
 )
 
-// seed is the differential test's seed: -seed, else $DIFFERENTIAL_SEED, else 1.
-func seed(t *testing.T) uint64 {
+// testSeed is the differential test's seed: -seed, else $DIFFERENTIAL_SEED, else 1.
+func testSeed(t *testing.T) uint64 {
 	if *seedFlag != 0 {
 		return *seedFlag
 	}
@@ -54,7 +54,7 @@ const sampledErrors = 20
 // queries; a mismatch names the seed and the query's number.
 func TestServerAnswersAsTheReference(t *testing.T) {
 	t.Parallel()
-	seed := seed(t)
+	seed := testSeed(t)
 	// The reference has no limits; the server's are raised out of the corpus's way (the
 	// cost estimate alone would refuse most deep queries without first).
 	s := apitest.New(t, map[string]string{
@@ -66,6 +66,27 @@ func TestServerAnswersAsTheReference(t *testing.T) {
 
 	data := loadRandomData(t, s, rand.New(rand.NewPCG(seed, 0)))
 	gen := newGenerator(t, reference.NewExecutableSchema(reference.Config{}).Schema(), data)
+
+	// The reference's mutations are the server's: signed out, both refuse them alike.
+	for _, q := range []query{
+		{text: `mutation { a: createStore(input: {name: "x"}) { id } b: linkTag(itemId: "1", tagId: "2") { message } }`},
+		{text: `mutation($id: ID!) { setItemTags(itemId: $id, tagIds: []) { item { id tags { id } } } }`, vars: map[string]any{"id": "1"}},
+	} {
+		got, err := send(s.URL+"/graphql", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := send(ref.URL, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := compare(got, want); diff != "" {
+			t.Errorf("the server and the reference differ\n%s\n%s", q, diff)
+		}
+		if !bytes.Contains(want.body, []byte(`"UNAUTHENTICATED"`)) {
+			t.Errorf("%s\nreference: %s; want UNAUTHENTICATED", q, want.body)
+		}
+	}
 
 	n := *queriesFlag
 	type mismatch struct {

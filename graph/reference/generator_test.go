@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -327,4 +329,45 @@ func (b *build) value(t *ast.Type, name string) (string, any) {
 func quote(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
+}
+
+// TestGeneratorWritesValidQueries validates generated documents against the schema, and
+// against the schema with an interface and a union over Store, Item and Tag, so that the
+// differential test asks for fragments on them the day the schema has them.
+func TestGeneratorWritesValidQueries(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := dataSet{ids: []string{"1", "2", "999999"}, cursors: []string{"Y3Vyc29yOjE"}}
+	for name, extra := range map[string]string{
+		"Schema": "",
+		"WithInterfaceAndUnion": `
+			interface Node { id: ID! }
+			extend type Store implements Node
+			extend type Item implements Node
+			union Labelled = Item | Tag`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			schema, gerr := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src) + extra})
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			gen := newGenerator(t, schema, data)
+			onInterface, onUnion := false, false
+			for i := range 300 {
+				q := gen.query(rand.New(rand.NewPCG(1, uint64(i))))
+				if _, errs := gqlparser.LoadQuery(schema, q.text); len(errs) > 0 {
+					t.Fatalf("query %d does not validate: %v\n%s", i, errs, q)
+				}
+				onInterface = onInterface || strings.Contains(q.text, " on Node ")
+				onUnion = onUnion || strings.Contains(q.text, " on Labelled ")
+			}
+			if extra != "" && (!onInterface || !onUnion) {
+				t.Errorf("fragments on Node: %t, on Labelled: %t; want both", onInterface, onUnion)
+			}
+		})
+	}
 }
