@@ -60,6 +60,7 @@ func TestServerAnswersAsTheReference(t *testing.T) {
 	s := apitest.New(t, map[string]string{
 		"QUERY_MAX_COST": "2000000000", "QUERY_MAX_FIELDS": "100000", "QUERY_MAX_ALIASES": "100000",
 		"QUERY_MAX_ROWS": "10000000", "QUERY_MAX_RESPONSE_BYTES": "1000000000",
+		"DB_MAX_CONNS": "4", // shared by the two, out of PostgreSQL's 100 for the whole suite
 	})
 	ref := httptest.NewServer(reference.Handler(s.App.Resolver, time.Millisecond))
 	t.Cleanup(ref.Close)
