@@ -60,7 +60,8 @@ func TestServerAnswersAsTheReference(t *testing.T) {
 	s := apitest.New(t, map[string]string{
 		"QUERY_MAX_COST": "2000000000", "QUERY_MAX_FIELDS": "100000", "QUERY_MAX_ALIASES": "100000",
 		"QUERY_MAX_ROWS": "10000000", "QUERY_MAX_RESPONSE_BYTES": "1000000000",
-		"DB_MAX_CONNS": "4", // shared by the two, out of PostgreSQL's 100 for the whole suite
+		"DB_MAX_CONNS":    "4",   // shared by the two, out of PostgreSQL's 100 for the whole suite
+		"REQUEST_TIMEOUT": "50s", // the reference has none; a loaded machine must not make one side time out
 	})
 	ref := httptest.NewServer(reference.Handler(s.App.Resolver, time.Millisecond))
 	t.Cleanup(ref.Close)
