@@ -41,6 +41,7 @@ type App struct {
 	Catalog  *postgres.Catalog
 	Accounts *postgres.Accounts
 	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
+	Resolver *graph.Resolver        // the schema's resolvers, for tests that execute it another way
 	Handler  http.Handler
 	Hashing  auth.Argon2 // the cost of new password hashes
 
@@ -154,8 +155,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		return nil, err
 	}
 
+	resolver := &graph.Resolver{Catalog: cat, Auth: authn, Log: log}
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log},
+		Resolvers:  resolver,
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
@@ -198,7 +200,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Resolver: resolver, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
