@@ -22,6 +22,20 @@ type Catalog struct {
 	db      *bun.DB           // the primary
 	reads   *replica.Set      // where reads go, when not to db
 	prepare pgx.QueryExecMode // how parameterized statements are sent
+
+	stores *table[catalog.Store]
+	items  *table[catalog.Item]
+	tags   *table[catalog.Tag]
+
+	itemsOfStores, itemsOfTags relation[catalog.Item]
+	tagsOfStores, tagsOfItems  relation[catalog.Tag]
+	storesOfOwners             relation[catalog.Store]
+
+	itemWithTags point[catalog.Item, catalog.Tag]
+	tagWithItems point[catalog.Tag, catalog.Item]
+
+	tagsOfItem linkSet[catalog.Tag]
+	itemsOfTag linkSet[catalog.Item]
 }
 
 // Options say where a Catalog reads and how it sends statements.
@@ -36,13 +50,32 @@ type Options struct {
 	UnnamedStatements bool
 }
 
-// NewCatalog returns a Catalog that writes to db, the primary.
+// NewCatalog returns a Catalog that writes to db, the primary, whose Bun models
+// (catalog.Models) are registered.
 func NewCatalog(db *bun.DB, opts Options) *Catalog {
-	c := &Catalog{db: db, reads: opts.Replicas, prepare: pgx.QueryExecModeCacheStatement}
-	if opts.UnnamedStatements {
-		c.prepare = pgx.QueryExecModeCacheDescribe
+	s := &Catalog{
+		db:      db,
+		reads:   opts.Replicas,
+		prepare: pgx.QueryExecModeCacheStatement,
+		stores:  newTable[catalog.Store](db),
+		items:   newTable[catalog.Item](db),
+		tags:    newTable[catalog.Tag](db),
 	}
-	return c
+	if opts.UnnamedStatements {
+		s.prepare = pgx.QueryExecModeCacheDescribe
+	}
+	s.itemsOfStores = ownedBy(s.items, "store_id", itemOrders)
+	s.tagsOfStores = ownedBy(s.tags, "store_id", tagOrders)
+	s.storesOfOwners = ownedBy(s.stores, "owner_id", map[catalog.Order]string{catalog.ByID: "s.id"})
+	s.tagsOfItems = linkedBy(s.tags, "item_id", "tag_id", tagOrders)
+	s.itemsOfTags = linkedBy(s.items, "tag_id", "item_id", itemOrders)
+	s.itemWithTags = point[catalog.Item, catalog.Tag]{root: s.items, list: s.tagsOfItems}
+	s.tagWithItems = point[catalog.Tag, catalog.Item]{root: s.tags, list: s.itemsOfTags}
+	s.tagsOfItem = linkSet[catalog.Tag]{row: anItem, self: "item_id", other: s.tags, otherColumn: "tag_id",
+		missing: catalog.ErrNoTag, foreign: errCrossStore}
+	s.itemsOfTag = linkSet[catalog.Item]{row: aTag, self: "tag_id", other: s.items, otherColumn: "item_id",
+		missing: catalog.ErrNoItem, foreign: catalog.Errorf(catalog.BadUserInput, "An item can only be linked with a tag of its own store.")}
+	return s
 }
 
 // read runs fn with a Catalog on the server that serves ctx's reads: a replica, or the
@@ -55,7 +88,10 @@ func (s *Catalog) read(ctx context.Context, fn func(ctx context.Context, s *Cata
 	return s.reads.Read(ctx, func(db *bun.DB) error {
 		on := s
 		if db != s.db {
-			on = &Catalog{db: db, prepare: s.prepare}
+			// The same tables and statements, on the replica; its reads go nowhere else.
+			c := *s
+			c.db, c.reads = db, nil
+			on = &c
 		}
 		run := rowBudget(ctx).share()
 		err := fn(WithRowBudget(ctx, run), on)

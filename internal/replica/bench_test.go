@@ -32,9 +32,7 @@ func BenchmarkScaleOut(b *testing.B) {
 	primary.LoadDataset(b, 50)
 	// Each server signs its owner up at start: the one before gives the email up.
 	serve := func(env map[string]string) *apitest.Server {
-		if _, err := primary.DB().ExecContext(ctx, "UPDATE users SET email = 'before-' || id || '@example.com'"); err != nil {
-			b.Fatal(err)
-		}
+		dbtest.Exec(b, primary.DB(), "UPDATE users SET email = 'before-' || id || '@example.com'")
 		return apitest.New(b, env)
 	}
 	targets := []struct {
@@ -69,7 +67,7 @@ func BenchmarkScaleOut(b *testing.B) {
 			for _, t := range targets {
 				b.Run(w.name+"/"+t.name, func(b *testing.B) {
 					for b.Loop() {
-						r, err := t.s.Send(ctx, w.query, w.vars, nil)
+						r, err := t.s.SendWith(ctx, nil, w.query, w.vars)
 						if err != nil || len(r.Errors) > 0 {
 							b.Fatalf("%s on %s: %v %+v", w.name, t.name, err, r)
 						}

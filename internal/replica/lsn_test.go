@@ -41,12 +41,12 @@ func TestParseLSN(t *testing.T) {
 func TestMalformedPositionIsRefused(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t, nil)
-	r := s.PostWithHeaders(`{ stores { nodes { name } } }`, nil, map[string]string{replica.Header: "yesterday"})
+	r := s.PostWith(t, map[string]string{replica.Header: "yesterday"}, `{ stores { nodes { name } } }`, nil)
 	if r.Status != 400 || len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_REQUEST" {
 		t.Errorf("a query with %s: yesterday = status %d, errors %+v; want 400 and BAD_REQUEST", replica.Header, r.Status, r.Errors)
 	}
 	// Without replicas, a mutation has no position to give.
-	r = s.Post(`mutation { createStore(input: {name: "Corner Books"}) { id } }`, nil)
+	r = s.Post(t, `mutation { createStore(input: {name: "Corner Books"}) { id } }`, nil)
 	if _, ok := r.Extensions["lsn"]; ok || r.Header.Get(replica.Header) != "" || len(r.Errors) > 0 {
 		t.Errorf("createStore without replicas = extensions %v, header %q, errors %+v; want no position", r.Extensions, r.Header.Get(replica.Header), r.Errors)
 	}

@@ -104,7 +104,7 @@ func read(t testing.TB, s *apitest.Server, query, lsn string) (string, statement
 		h[replica.Header] = lsn
 	}
 	before := counts(s)
-	r := s.PostWithHeaders(query, nil, h)
+	r := s.PostWith(t, h, query, nil)
 	if len(r.Errors) > 0 || r.Status != 200 {
 		t.Fatalf("%s: status %d, errors %+v", query, r.Status, r.Errors)
 	}
@@ -139,13 +139,13 @@ func TestReadsGoToTheReplicaAndWritesToThePrimary(t *testing.T) {
 	s := serve(t, sharedStandby(t))
 
 	var created struct{ CreateStore struct{ ID string } }
-	r := s.Post(`mutation { createStore(input: {name: "Corner Books"}) { id } }`, nil)
+	r := s.Post(t, `mutation { createStore(input: {name: "Corner Books"}) { id } }`, nil)
 	r.Decode(t, &created)
 	positionOf(t, r)
 
 	// A mutation, the reads of its payload included, runs on the primary.
 	before := counts(s)
-	r = s.Post(`mutation($s: ID!) { createItem(input: {storeId: $s, name: "Dune", price: 9.5}) { id name store { name itemCount } } }`,
+	r = s.Post(t, `mutation($s: ID!) { createItem(input: {storeId: $s, name: "Dune", price: 9.5}) { id name store { name itemCount } } }`,
 		map[string]any{"s": created.CreateStore.ID})
 	lsn := positionOf(t, r)
 	if ran := counts(s).since(before); ran.primary == 0 || ran.replica != 0 {
@@ -172,7 +172,7 @@ func TestReadYourWritesWhileTheReplicaReplaysLate(t *testing.T) {
 	t.Parallel()
 	s := serve(t, sharedStandby(t))
 	var created struct{ CreateStore struct{ ID string } }
-	r := s.Post(`mutation { createStore(input: {name: "v0"}) { id } }`, nil)
+	r := s.Post(t, `mutation { createStore(input: {name: "v0"}) { id } }`, nil)
 	r.Decode(t, &created)
 	id := created.CreateStore.ID
 	query := fmt.Sprintf(`{ store(id: %q) { name } }`, id)
@@ -184,7 +184,7 @@ func TestReadYourWritesWhileTheReplicaReplaysLate(t *testing.T) {
 	var lsn string
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("v%d", i)
-		r := s.Post(`mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { name } }`,
+		r := s.Post(t, `mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { name } }`,
 			map[string]any{"id": id, "n": name})
 		lsn = positionOf(t, r)
 		want := fmt.Sprintf(`{"store":{"name":%q}}`, name)
@@ -215,9 +215,7 @@ func TestReplicaStoppedUnderLoadFailsNoRequest(t *testing.T) {
 	})
 	s := serve(t, sb)
 	s.LoadDataset(t, 3)
-	if _, err := s.DB().ExecContext(context.Background(), "UPDATE stores SET owner_id = (SELECT id FROM users WHERE email = ?)", apitest.OwnerEmail); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.Exec(t, s.DB(), "UPDATE stores SET owner_id = (SELECT id FROM users WHERE email = ?)", apitest.OwnerEmail)
 	pos, err := s.App.Replicas.Position(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +237,7 @@ func TestReplicaStoppedUnderLoadFailsNoRequest(t *testing.T) {
 					q = fmt.Sprintf(`mutation { createTag(input: {storeId: "1", name: "load-%d-%d"}) { id store { tagCount } } }`, c, i)
 					h["Authorization"] = "Bearer " + s.Token
 				}
-				r, err := s.Send(context.Background(), q, nil, h)
+				r, err := s.SendWith(context.Background(), h, q, nil)
 				switch {
 				case err != nil:
 					failures <- err.Error()
