@@ -3,6 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -38,6 +40,12 @@ var (
 	tagOrders  = map[string]catalog.Order{"ID": catalog.ByID, "NAME": catalog.ByName}
 )
 
+// Orders returns the orders the ItemOrder and TagOrder enums name, so that the store can
+// check at start-up that it sorts by each.
+func Orders() (items, tags []catalog.Order) {
+	return slices.Collect(maps.Values(itemOrders)), slices.Collect(maps.Values(tagOrders))
+}
+
 // ListOrder returns the order a value of an order enum (ItemOrder, TagOrder) names, from the
 // entries the lists read it with; the reference execution the tests compare with sorts by it.
 func ListOrder(enum, value string) (catalog.Order, bool) {
@@ -47,7 +55,7 @@ func ListOrder(enum, value string) (catalog.Order, bool) {
 			return o, ok
 		}
 	}
-	return 0, false
+	return catalog.ByID, false
 }
 
 // The arguments of the lists of items and of tags.

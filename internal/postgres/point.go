@@ -45,7 +45,7 @@ func (p point[R, C]) read(ctx context.Context, s *Catalog, id catalog.ID, args c
 }
 
 func (p point[R, C]) scan(ctx context.Context, s *Catalog, id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
-	order := p.list.orders[args.Order]
+	order := p.list.child.orderBy(args.Order)
 	key := p.root.alias + "." + p.root.columns[p.root.id].name
 	child := p.list.child
 	budget := rowBudget(ctx)
