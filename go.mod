@@ -47,3 +47,5 @@ require (
 )
 
 tool github.com/99designs/gqlgen
+
+ignore node_modules

@@ -649,6 +649,9 @@ func TestPlaygroundSwitch(t *testing.T) {
 			if tc.status != http.StatusOK && strings.Contains(body, "<html") {
 				t.Errorf("GET / served a page with the playground switched off")
 			}
+			if status, _, _ := httpGet(t, s, "/playground/playground.js"); status != tc.status {
+				t.Errorf("GET /playground/playground.js = %d; want %d", status, tc.status)
+			}
 		})
 	}
 }
