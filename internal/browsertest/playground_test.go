@@ -1,0 +1,68 @@
+package browsertest_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/storegraph/storegraph/internal/apitest"
+	"github.com/storegraph/storegraph/internal/browsertest"
+	"github.com/storegraph/storegraph/internal/demo"
+)
+
+// demoServer is a storegraph on a fresh database holding the demo data set.
+func demoServer(t *testing.T) *apitest.Server {
+	t.Helper()
+	s := apitest.New(t, nil)
+	hash, err := s.App.Hashing.Hash(demo.UserPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(context.Background(), s.DB(), hash); err != nil {
+		t.Fatalf("load demo data: %v", err)
+	}
+	return s
+}
+
+// readmeTitles returns the titles of the README's playground examples, in order.
+func readmeTitles(t *testing.T) []string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(browsertest.Root(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)Paste these into the playground:\\s*```graphql\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("README.md has no playground examples")
+	}
+	var titles []string
+	for line := range strings.SplitSeq(string(block[1]), "\n") {
+		if strings.HasPrefix(line, "# ") {
+			titles = append(titles, line)
+		}
+	}
+	return titles
+}
+
+func TestPlayground(t *testing.T) {
+	t.Parallel()
+	browsertest.Chromium(t)
+	s := demoServer(t)
+	var first struct {
+		Items struct{ Nodes []struct{ Name string } }
+	}
+	s.MustPost(`{ items(first: 5) { nodes { name } } }`, nil, &first)
+	var names []string
+	for _, n := range first.Items.Nodes {
+		names = append(names, n.Name)
+	}
+	expect, _ := json.Marshal(map[string]any{"titles": readmeTitles(t), "firstItems": names})
+
+	var result struct{ ReadyMs int }
+	browsertest.Script(t, "playground.mjs", map[string]string{"BASE_URL": s.URL, "EXPECT": string(expect)}, &result)
+	t.Logf("the playground showed its first example %d ms after navigation began", result.ReadyMs)
+}
