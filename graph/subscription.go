@@ -87,7 +87,7 @@ func tallyOf(ctx context.Context) *atomic.Int64 {
 // counts the deliveries, and gives the queries over a socket or event stream, which no
 // HTTP deadline bounds, the deadline of a request.
 type Deliveries struct {
-	Timeout   time.Duration     // of a query or mutation over a stream
+	Timeout   time.Duration      // of a query or mutation over a stream
 	Delivered prometheus.Counter // changes delivered to subscribers
 	running   atomic.Int64
 }

@@ -110,8 +110,8 @@ func (c *socket) Close() error {
 }
 
 func (c *socket) NextReader() (int, io.Reader, error) { return c.conn.NextReader() }
-func (c *socket) WriteJSON(v any) error              { return c.conn.WriteJSON(v) }
-func (c *socket) Subprotocol() string                { return c.conn.Subprotocol() }
+func (c *socket) WriteJSON(v any) error               { return c.conn.WriteJSON(v) }
+func (c *socket) Subprotocol() string                 { return c.conn.Subprotocol() }
 
 func (c *socket) WriteClose(code int, msg string) error {
 	c.owner.mu.Lock()
