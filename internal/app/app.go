@@ -27,6 +27,7 @@ import (
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/httpserver"
+	"github.com/storegraph/storegraph/internal/live"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
 )
@@ -39,6 +40,11 @@ type App struct {
 	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
 	Handler  http.Handler
 	Hashing  auth.Argon2 // the cost of new password hashes
+	Live     *graph.Hub  // the subscriptions of this process
+
+	listener   *live.Listener
+	sockets    *sockets
+	deliveries *graph.Deliveries
 
 	// DrainDelay is how long Serve keeps serving, with /readyz failing, before it closes
 	// the listener at shutdown, so load balancers stop sending requests first.
@@ -103,8 +109,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 
+	liveMetrics := live.NewMetrics(reg)
+	hub := graph.NewHub(live.Limits{PerProcess: cfg.SubscriptionsPerProcess, Queue: cfg.SubscriptionQueue}, liveMetrics)
+	listener, err := live.NewListener(cfg.DatabaseListenURL, hub, log)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	hub.StartWith(listener.Start)
+
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log},
+		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log, Live: hub},
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
@@ -113,6 +128,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	gql := handler.New(schema)
+	socks := newSockets(cfg.CORSAllowedOrigins)
+	useStreams(gql, cfg, tokens, socks)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -128,10 +145,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	})
 	gql.Use(httpserver.GraphQLObserver{})
 	gql.Use(httpserver.GETQueriesOnly{})
+	gql.Use(httpserver.TransportRules{})
+	deliveries := &graph.Deliveries{Timeout: cfg.RequestTimeout, Delivered: liveMetrics.Delivered}
+	gql.Use(deliveries)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, Live: hub,
+		listener: listener, sockets: socks, deliveries: deliveries, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
@@ -153,8 +174,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	return a, nil
 }
 
-// Close releases the database pool.
-func (a *App) Close() error { return a.DB.Close() }
+// Close ends the subscriptions, stops listening and releases the database pool.
+func (a *App) Close() error {
+	a.endStreams(context.Background())
+	a.listener.Close()
+	return a.DB.Close()
+}
+
+// endStreams completes every subscription, waits (within ctx) until their transports have
+// sent their ends, then closes the WebSockets with 1001.
+func (a *App) endStreams(ctx context.Context) {
+	a.Live.Close()
+	for a.deliveries.Running() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	a.sockets.closeAll()
+}
 
 // Serve runs the HTTP server on addr until ctx ends, then shuts it down gracefully: /readyz
 // fails for DrainDelay while requests are still served, then new connections are refused and
@@ -195,6 +233,9 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
+	// Subscriptions end first: their event streams are requests Shutdown would wait for,
+	// and their sockets, taken over from the server, it would not close.
+	a.endStreams(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		// Past the grace period: the remaining requests lose their connections and contexts,
 		// so their transactions roll back rather than half-apply.

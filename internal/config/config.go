@@ -12,6 +12,7 @@ import (
 // Config holds every setting, with its default applied.
 type Config struct {
 	DatabaseURL        string        // DATABASE_URL
+	DatabaseListenURL  string        // DATABASE_LISTEN_URL: the live updates' listening connection, past any pooler
 	Port               string        // PORT
 	CORSAllowedOrigins []string      // CORS_ALLOWED_ORIGINS, comma-separated
 	DBMaxConns         int           // DB_MAX_CONNS
@@ -57,6 +58,13 @@ type Config struct {
 	ReadTimeout          time.Duration // HTTP_READ_TIMEOUT
 	WriteTimeout         time.Duration // HTTP_WRITE_TIMEOUT
 	IdleTimeout          time.Duration // HTTP_IDLE_TIMEOUT
+
+	SubscriptionsPerConn    int           // SUBSCRIPTIONS_PER_CONNECTION: open at once on one WebSocket
+	SubscriptionsPerProcess int           // SUBSCRIPTIONS_PER_PROCESS: open at once in the process
+	SubscriptionQueue       int           // SUBSCRIPTION_QUEUE: changes waiting per subscriber before a RESYNC
+	WSMaxMessageBytes       int           // WS_MAX_MESSAGE_BYTES: a message a client sends over a WebSocket
+	WSInitTimeout           time.Duration // WS_INIT_TIMEOUT: from the upgrade to connection_init
+	WSPingInterval          time.Duration // WS_PING_INTERVAL: keep-alive pings on sockets and event streams
 }
 
 // MinJWTSecret is the shortest JWT_SECRET, in bytes, that production mode accepts.
@@ -109,7 +117,15 @@ func Load(getenv func(string) string) (Config, error) {
 		ReadTimeout:          30 * time.Second,
 		WriteTimeout:         60 * time.Second,
 		IdleTimeout:          120 * time.Second,
+
+		SubscriptionsPerConn:    20,
+		SubscriptionsPerProcess: 10_000,
+		SubscriptionQueue:       64,
+		WSMaxMessageBytes:       64 << 10,
+		WSInitTimeout:           10 * time.Second,
+		WSPingInterval:          15 * time.Second,
 	}
+	c.DatabaseListenURL = or(getenv("DATABASE_LISTEN_URL"), c.DatabaseURL)
 	if v := getenv("CORS_ALLOWED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -161,6 +177,12 @@ func Load(getenv func(string) string) (Config, error) {
 	parse("HTTP_READ_TIMEOUT", duration(&c.ReadTimeout))
 	parse("HTTP_WRITE_TIMEOUT", duration(&c.WriteTimeout))
 	parse("HTTP_IDLE_TIMEOUT", duration(&c.IdleTimeout))
+	parse("SUBSCRIPTIONS_PER_CONNECTION", positiveInt(&c.SubscriptionsPerConn))
+	parse("SUBSCRIPTIONS_PER_PROCESS", positiveInt(&c.SubscriptionsPerProcess))
+	parse("SUBSCRIPTION_QUEUE", positiveInt(&c.SubscriptionQueue))
+	parse("WS_MAX_MESSAGE_BYTES", positiveInt(&c.WSMaxMessageBytes))
+	parse("WS_INIT_TIMEOUT", duration(&c.WSInitTimeout))
+	parse("WS_PING_INTERVAL", duration(&c.WSPingInterval))
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, "REQUEST_TIMEOUT: must be longer than 0")
 	} else if c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
@@ -181,7 +203,8 @@ func Load(getenv func(string) string) (Config, error) {
 		name string
 		v    time.Duration
 	}{{"ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"LOGIN_FAILURE_WINDOW", c.LoginWindow},
-		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow}} {
+		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow},
+		{"WS_INIT_TIMEOUT", c.WSInitTimeout}, {"WS_PING_INTERVAL", c.WSPingInterval}} {
 		if d.v <= 0 {
 			errs = append(errs, d.name+": must be longer than 0")
 		}
