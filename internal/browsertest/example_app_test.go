@@ -42,8 +42,10 @@ func serveExample(t *testing.T, build, api string) string {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
+	// Other previews or dev servers of the app may run (other tests, a developer's): each
+	// has its own port.
 	cmd := exec.Command("node", "node_modules/vite/bin/vite.js", "preview", "--outDir", build,
-		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--strictPort")
+		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--strictPort", "--bypass-lock")
 	cmd.Dir = filepath.Join(browsertest.Root(t), exampleDir)
 	cmd.Env = append(os.Environ(), "STOREGRAPH_URL="+api)
 	log := &viteLog{t: t}
@@ -51,9 +53,11 @@ func serveExample(t *testing.T, build, api string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 	})
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	deadline := time.Now().Add(time.Minute)
@@ -64,10 +68,15 @@ func serveExample(t *testing.T, build, api string) string {
 				return url
 			}
 		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("vite preview exited: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("vite preview did not answer on %s within a minute", url)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -95,7 +104,7 @@ func tagIDs(t *testing.T, s *apitest.Server, storeID string) map[string]string {
 
 type item struct {
 	ID, Name string
-	Tags     []struct{ Name string }
+	Tags     []struct{ ID, Name string }
 }
 
 func (it item) tagNames() []string {
@@ -111,7 +120,7 @@ func TestExampleApp(t *testing.T) {
 	browsertest.Chromium(t)
 	build := buildExample(t)
 
-	t.Run("SignInFilterAndSetTags", func(t *testing.T) {
+	t.Run("SignInFilterSetTagsAndSeeThemLive", func(t *testing.T) {
 		t.Parallel()
 		s := demoServer(t)
 		app := serveExample(t, build, s.URL)
@@ -154,7 +163,7 @@ func TestExampleApp(t *testing.T) {
 			"storeId": storeID, "tags": filter, "tagIds": filterIDs, "filtered": filtered,
 			"item": target.Name, "newTags": newTags,
 		})
-		browsertest.Script(t, "example-app.mjs", map[string]string{"BASE_URL": app, "EXPECT": string(expect)}, nil)
+		browsertest.Script(t, "example-app.mjs", map[string]string{"BASE_URL": app, "API_URL": s.URL, "EXPECT": string(expect)}, nil)
 
 		var after struct{ Item item }
 		s.MustPost(`query($id: ID!) { item(id: $id) { name tags(orderBy: NAME) { name } } }`,

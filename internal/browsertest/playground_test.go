@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,9 +61,41 @@ func TestPlayground(t *testing.T) {
 	for _, n := range first.Items.Nodes {
 		names = append(names, n.Name)
 	}
-	expect, _ := json.Marshal(map[string]any{"titles": readmeTitles(t), "firstItems": names})
 
+	// The live tab watches store 1; the change gives its first item a tag it lacks.
+	var store struct {
+		Store struct {
+			Items []item
+			Tags  []struct{ ID, Name string }
+		}
+	}
+	s.MustPost(`{ store(id: "1") { items(first: 1) { id name tags { id name } } tags { id name } } }`, nil, &store)
+	target := store.Store.Items[0]
+	var tagIDs []string
+	for _, tag := range target.Tags {
+		tagIDs = append(tagIDs, tag.ID)
+	}
+	for _, tag := range store.Store.Tags {
+		if !slices.Contains(target.tagNames(), tag.Name) {
+			tagIDs = append(tagIDs, tag.ID)
+			break
+		}
+	}
+	var login struct{ Login struct{ AccessToken string } }
+	r := s.PostAs("", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
+		map[string]any{"e": demo.UserEmail, "p": demo.UserPassword})
+	r.Decode(t, &login)
+
+	expect, _ := json.Marshal(map[string]any{
+		"titles": readmeTitles(t), "firstItems": names,
+		"change": map[string]any{
+			"query":     `mutation($item: ID!, $tags: [ID!]!) { setItemTags(itemId: $item, tagIds: $tags) { message } }`,
+			"variables": map[string]any{"item": target.ID, "tags": tagIDs},
+			"token":     login.Login.AccessToken,
+		},
+		"changed": map[string]any{"kind": "LINKED", "item": target.Name},
+	})
 	var result struct{ ReadyMs int }
-	browsertest.Script(t, "playground.mjs", map[string]string{"BASE_URL": s.URL, "EXPECT": string(expect)}, &result)
+	browsertest.Script(t, "playground.mjs", map[string]string{"BASE_URL": s.URL, "API_URL": s.URL, "EXPECT": string(expect)}, &result)
 	t.Logf("the playground showed its first example %d ms after navigation began", result.ReadyMs)
 }

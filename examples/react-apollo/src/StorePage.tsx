@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useQuery } from '@apollo/client/react';
+import { useQuery, useSubscription } from '@apollo/client/react';
 import { graphql } from './gql';
 import { ItemRow } from './ItemRow';
 
@@ -27,11 +27,29 @@ const StoreItems = graphql(`
   }
 `);
 
+// Each change to the store, with the item as it is now: the cache updates the item where it
+// is shown, and a refetch brings the list, its count and its facets up to date.
+const StoreChanged = graphql(`
+  subscription StoreChanged($storeId: ID!) {
+    storeChanged(storeId: $storeId) {
+      kind
+      item {
+        id
+        name
+        price
+        tagCount
+        tags(orderBy: NAME) { id name }
+      }
+    }
+  }
+`);
+
 // A store's items, narrowed to those carrying every selected tag. Each chip is a tag the
 // listed items carry, with how many of them carry it.
 export function StorePage({ storeId, canEdit }: { storeId: string; canEdit: boolean }) {
   const [selected, setSelected] = useState<string[]>([]);
-  const { data, previousData, error } = useQuery(StoreItems, { variables: { storeId, tags: selected } });
+  const { data, previousData, error, refetch } = useQuery(StoreItems, { variables: { storeId, tags: selected } });
+  useSubscription(StoreChanged, { variables: { storeId }, onData: () => void refetch() });
   const shown = data ?? previousData;
   if (error) return <p role="alert">{error.message}</p>;
   if (!shown?.store) return <p>Loading…</p>;

@@ -13,8 +13,27 @@ const env = (name) => {
 
 export const baseURL = () => env('BASE_URL');
 
+// subscribed waits until the storegraph at API_URL holds n subscriptions, as its metrics
+// say, so that a change made next reaches them.
+export async function subscribed(n) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const metrics = await (await fetch(env('API_URL') + '/metrics')).text();
+    const open = Number(metrics.match(/^subscriptions_active (\S+)$/m)?.[1]);
+    if (open === n) return;
+    if (Date.now() > deadline) throw new Error(`storegraph holds ${open} subscriptions; want ${n}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 // Every page opened through open() is recorded here.
 const pages = [];
+
+// step names what the script is doing, for the report of a failure.
+let current = 'starting';
+export function step(what) {
+  current = what;
+}
 
 export async function open(browser, name) {
   const page = await browser.newPage();
@@ -79,7 +98,7 @@ export async function run(check) {
     process.stdout.write(JSON.stringify(result ?? {}) + '\n');
   } catch (err) {
     failed = true;
-    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.stderr.write(`failed while: ${current}\n${err?.stack ?? err}\n`);
     await mkdir(out, { recursive: true });
     for (const rec of pages) {
       const base = path.join(out, rec.name);

@@ -1,11 +1,13 @@
 // The React + Apollo example: signs in, filters the store's items by two tags, and sets an
 // item's tags, which the page shows before the server has answered (the optimistic
-// response) and keeps once it has.
-// Env: BASE_URL (the app, which passes /graphql on to storegraph); EXPECT, JSON: {email,
+// response) and keeps once it has; a second page, open on the same store, shows the change
+// live.
+// Env: BASE_URL (the app, which passes /graphql on to storegraph), API_URL (storegraph);
+// EXPECT, JSON: {email,
 // password, tags: two tag names, filtered: the item names carrying both, item: the item to
 // change, newTags: its tag names afterwards, sorted}.
 import assert from 'node:assert/strict';
-import { baseURL, open, run } from './browser.mjs';
+import { baseURL, open, run, step, subscribed } from './browser.mjs';
 
 const expect = JSON.parse(process.env.EXPECT);
 
@@ -40,13 +42,13 @@ await run(async (browser) => {
   await page.goto(baseURL() + '/', { waitUntil: 'load' });
   await page.waitForSelector('.items li');
 
-  // Sign in.
+  step('signing in');
   await page.locator('input[aria-label="Email"]').fill(expect.email);
   await page.locator('input[aria-label="Password"]').fill(expect.password);
   await page.locator('button[type="submit"]').click();
   await page.waitForFunction((email) => document.querySelector('.user')?.textContent.includes(email), {}, expect.email);
 
-  // Filter by two tags.
+  step('filtering by two tags');
   for (const [i, name] of expect.tags.entries()) {
     const chip = (await page.evaluateHandle((name) => shown.chip(name), name)).asElement();
     assert.ok(chip, `no chip for the tag ${name}`);
@@ -56,7 +58,18 @@ await run(async (browser) => {
   }
   await page.waitForFunction((want) => JSON.stringify(shown.items()) === JSON.stringify(want), {}, expect.filtered);
 
-  // Set the item's tags, holding the request back to see the optimistic response first.
+  step('opening a second page on the store, signed out');
+  const viewer = (await open(browser, 'example-app-viewer')).page;
+  await viewer.evaluateOnNewDocument(pageHelpers);
+  await viewer.goto(baseURL() + '/', { waitUntil: 'load' });
+  await viewer.waitForFunction((item) => shown.items().includes(item), {}, expect.item);
+  const before = await viewer.evaluate((item) => shown.rowTags(item), expect.item);
+  assert.notDeepEqual(before, expect.newTags);
+  step('waiting for both pages to subscribe');
+  await subscribed(2);
+
+  step("setting the item's tags"); // holding the request back to see the optimistic response first
+  await page.bringToFront(); // a page in the background draws no frames
   await page.setRequestInterception(true);
   const sent = new Promise((resolve) =>
     page.on('request', (r) => {
@@ -76,8 +89,10 @@ await run(async (browser) => {
   const rowShows = (want) =>
     page.waitForFunction((item, want) => JSON.stringify(shown.rowTags(item)) === JSON.stringify(want), {},
       expect.item, want);
+  step('waiting for the optimistic response');
   await rowShows(expect.newTags); // while the server has not seen the change
 
+  step('waiting for the answer and the refetch');
   const answer = page.waitForResponse((r) => r.request() === held);
   const refetch = page.waitForResponse((r) => (r.request().postData() ?? '').includes('query StoreItems'));
   await held.continue();
@@ -85,8 +100,11 @@ await run(async (browser) => {
   assert.deepEqual(saved.data.setItemTags.item.tags.map((t) => t.name), expect.newTags);
   await refetch;
 
-  // After the refetch the row keeps its tags, and the chips count what the server counts.
+  step('checking the row and the chips after the refetch');
   await rowShows(expect.newTags);
+  step('waiting for the second page to show the change');
+  await viewer.waitForFunction((item, want) => JSON.stringify(shown.rowTags(item)) === JSON.stringify(want),
+    { polling: 'mutation' }, expect.item, expect.newTags);
   const facets = await graphql(
     `query($store: ID!, $tags: [ID!]) { items(filter: { storeId: $store, tags: { all: $tags } }) {
        tagFacets(first: 20) { count tag { name } } } }`,

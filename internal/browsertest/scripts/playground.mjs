@@ -1,28 +1,33 @@
 // The playground loads from the server alone, opens with the README's examples in tabs and
-// the headers pane showing, and runs the first example against the demo data.
-// Env: BASE_URL; EXPECT, JSON: {titles: README titles in order, firstItems: names the first
-// example answers with}.
+// the headers pane showing, runs the first example against the demo data, and shows a
+// change its subscription tab receives over graphql-ws.
+// Env: BASE_URL (storegraph); EXPECT, JSON: {titles: README titles in order, firstItems:
+// names the first example answers with, change: {query, variables, token}, a mutation that
+// makes a change in the first store, changed: {kind, item}, what the subscription receives}.
 import assert from 'node:assert/strict';
-import { baseURL, open, run } from './browser.mjs';
+import { baseURL, open, run, step, subscribed } from './browser.mjs';
 
 const expect = JSON.parse(process.env.EXPECT);
 
 await run(async (browser) => {
   const { page } = await open(browser, 'playground');
+  step('loading the playground');
   const start = Date.now();
   await page.goto(baseURL() + '/', { waitUntil: 'load' });
   // Ready: the query editor shows the first example.
   await page.waitForFunction((title) => text('.graphiql-query-editor').includes(title), {}, expect.titles[0]);
   const readyMs = Date.now() - start;
 
+  step('checking the tabs and the headers pane');
   const tabs = await page.$$eval('.graphiql-tab', (els) => els.length);
-  assert.equal(tabs, expect.titles.length + 1, 'a tab per README example, and the sign-in tab');
+  assert.equal(tabs, expect.titles.length + 2, 'a tab per README example, the sign-in tab and the live tab');
   const headers = await page.$eval('.graphiql-editor-tool', (el) => ({
     visible: el.checkVisibility(),
     text: text('.graphiql-editor-tool'),
   }));
   assert.ok(headers.visible && headers.text.includes('"Authorization": "Bearer'), `headers pane: ${headers.text}`);
 
+  step('running the first example');
   const answer = page.waitForResponse(
     (r) => r.url().endsWith('/graphql') && !(r.request().postData() ?? '').includes('IntrospectionQuery'),
   );
@@ -30,5 +35,29 @@ await run(async (browser) => {
   const body = await (await answer).json();
   assert.deepEqual(body.data.items.nodes.map((n) => n.name), expect.firstItems);
   await page.waitForFunction((name) => text('.result-window').includes(name), {}, expect.firstItems[0]);
+
+  step('subscribing in the live tab');
+  const live = (await page.$$('.graphiql-tab')).at(-1);
+  await live.click();
+  await page.waitForFunction(() => text('.graphiql-query-editor').includes('storeChanged'));
+  await page.click('.graphiql-execute-button');
+  await subscribed(1);
+  step('making a change the subscription receives');
+  const { query, variables, token } = expect.change;
+  const res = await fetch(baseURL() + '/graphql', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body2 = await res.json();
+  assert.ok(!body2.errors, JSON.stringify(body2.errors));
+  await page.waitForFunction(
+    ({ kind, item }) => {
+      const shown = text('.result-window');
+      return shown.includes(`"kind": "${kind}"`) && shown.includes(`"name": "${item}"`);
+    },
+    {},
+    expect.changed,
+  );
   return { readyMs };
 });

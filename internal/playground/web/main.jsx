@@ -44,8 +44,21 @@ mutation SignIn {
 }
 `;
 
+const live = `# Every change to the first demo store, as it commits: run it, then change
+# something in another tab (setItemTags, for one).
+subscription StoreChanges {
+  storeChanged(storeId: "1") {
+    kind
+    itemId
+    tagId
+    item { name tags(orderBy: NAME) { name } }
+    tag { name itemCount }
+  }
+}
+`;
+
 // STOREGRAPH_EXAMPLES is the README's example queries, put in by build.mjs.
-const tabs = [...STOREGRAPH_EXAMPLES, signIn].map((query) => ({ query, headers }));
+const tabs = [...STOREGRAPH_EXAMPLES, signIn, live].map((query) => ({ query, headers }));
 
 createRoot(document.getElementById('graphiql')).render(
   <GraphiQL

@@ -18,12 +18,14 @@ type Documents = {
     "\n  mutation SetItemTags($itemId: ID!, $tagIds: [ID!]!) {\n    setItemTags(itemId: $itemId, tagIds: $tagIds) {\n      message\n      item {\n        id\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n    }\n  }\n": typeof types.SetItemTagsDocument,
     "\n  mutation Login($input: CredentialsInput!) {\n    login(input: $input) {\n      accessToken\n      user { id email }\n    }\n  }\n": typeof types.LoginDocument,
     "\n  query StoreItems($storeId: ID!, $tags: [ID!]) {\n    store(id: $storeId) {\n      id\n      name\n      tags(orderBy: NAME) { id name }\n    }\n    items(first: 100, filter: { storeId: $storeId, tags: { all: $tags } }) {\n      totalCount\n      nodes {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n      tagFacets(first: 20) {\n        count\n        tag { id name }\n      }\n    }\n  }\n": typeof types.StoreItemsDocument,
+    "\n  subscription StoreChanged($storeId: ID!) {\n    storeChanged(storeId: $storeId) {\n      kind\n      item {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n    }\n  }\n": typeof types.StoreChangedDocument,
 };
 const documents: Documents = {
     "\n  query Stores {\n    stores(first: 20) {\n      nodes { id name }\n    }\n  }\n": types.StoresDocument,
     "\n  mutation SetItemTags($itemId: ID!, $tagIds: [ID!]!) {\n    setItemTags(itemId: $itemId, tagIds: $tagIds) {\n      message\n      item {\n        id\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n    }\n  }\n": types.SetItemTagsDocument,
     "\n  mutation Login($input: CredentialsInput!) {\n    login(input: $input) {\n      accessToken\n      user { id email }\n    }\n  }\n": types.LoginDocument,
     "\n  query StoreItems($storeId: ID!, $tags: [ID!]) {\n    store(id: $storeId) {\n      id\n      name\n      tags(orderBy: NAME) { id name }\n    }\n    items(first: 100, filter: { storeId: $storeId, tags: { all: $tags } }) {\n      totalCount\n      nodes {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n      tagFacets(first: 20) {\n        count\n        tag { id name }\n      }\n    }\n  }\n": types.StoreItemsDocument,
+    "\n  subscription StoreChanged($storeId: ID!) {\n    storeChanged(storeId: $storeId) {\n      kind\n      item {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n    }\n  }\n": types.StoreChangedDocument,
 };
 
 /**
@@ -56,6 +58,10 @@ export function graphql(source: "\n  mutation Login($input: CredentialsInput!) {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query StoreItems($storeId: ID!, $tags: [ID!]) {\n    store(id: $storeId) {\n      id\n      name\n      tags(orderBy: NAME) { id name }\n    }\n    items(first: 100, filter: { storeId: $storeId, tags: { all: $tags } }) {\n      totalCount\n      nodes {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n      tagFacets(first: 20) {\n        count\n        tag { id name }\n      }\n    }\n  }\n"): (typeof documents)["\n  query StoreItems($storeId: ID!, $tags: [ID!]) {\n    store(id: $storeId) {\n      id\n      name\n      tags(orderBy: NAME) { id name }\n    }\n    items(first: 100, filter: { storeId: $storeId, tags: { all: $tags } }) {\n      totalCount\n      nodes {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n      tagFacets(first: 20) {\n        count\n        tag { id name }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription StoreChanged($storeId: ID!) {\n    storeChanged(storeId: $storeId) {\n      kind\n      item {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription StoreChanged($storeId: ID!) {\n    storeChanged(storeId: $storeId) {\n      kind\n      item {\n        id\n        name\n        price\n        tagCount\n        tags(orderBy: NAME) { id name }\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
