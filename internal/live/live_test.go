@@ -878,3 +878,42 @@ func TestNoLeftoverSubscriptionsOrConnections(t *testing.T) {
 	}
 	waitFor(t, "no connection to the database", func() bool { return backends("") == 0 })
 }
+
+// A delivery reads its item with the nested fields selected in a fixed number of
+// statements, whatever the number of rows below it: the item with its tags, then tagCount.
+func TestDeliveryStatementsDoNotGrowWithRows(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	st := createStore(t, s, "Counted Store")
+	few, many := createItem(t, s, st, "Few tags"), createItem(t, s, st, "Many tags")
+	var tags []string
+	for i := range 50 {
+		tags = append(tags, createTag(t, s, st, fmt.Sprintf("tag %d", i)))
+	}
+	setTags := `mutation($i: ID!, $t: [ID!]!) { setItemTags(itemId: $i, tagIds: $t) { message } }`
+	mustPost(t, s, setTags, map[string]any{"i": few, "t": tags[:1]}, nil)
+	mustPost(t, s, setTags, map[string]any{"i": many, "t": tags}, nil)
+	rename := func(item, name string) int64 {
+		before := s.Statements()
+		mustPost(t, s, `mutation($i: ID!, $n: String!) { updateItem(id: $i, input: {name: $n}) { id } }`, map[string]any{"i": item, "n": name}, nil)
+		return s.Statements() - before
+	}
+	mutation := rename(few, "Few tags, unwatched") // no subscriber: the mutation alone
+
+	c := subscribeSocket(t, s, st)
+	for _, tc := range []struct {
+		item string
+		tags int
+	}{{few, 1}, {many, 50}} {
+		before := s.Statements()
+		rename(tc.item, fmt.Sprintf("Renamed %d", tc.tags))
+		got := nextChange(t, c, "1")
+		if got.Item == nil || got.Item.TagCount != tc.tags || len(got.Item.Tags) != tc.tags {
+			t.Fatalf("delivered item %+v; want %d tags", got.Item, tc.tags)
+		}
+		// The response is written once its statements have run.
+		if delivery := s.Statements() - before - mutation; delivery != 2 {
+			t.Errorf("delivery of an item with %d tags cost %d statements; want 2", tc.tags, delivery)
+		}
+	}
+}
