@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,9 +60,17 @@ func (c change) String() string {
 	return s
 }
 
-// newServer starts a server on a fresh database; env overrides settings.
+// newServer starts a server on a fresh database; env overrides settings. Each server keeps
+// to a few database connections: the tests run at once, and PostgreSQL allows 100 in all.
 func newServer(t testing.TB, env map[string]string) *apitest.Server {
 	t.Helper()
+	if _, ok := env["DB_MAX_CONNS"]; !ok {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["DB_MAX_CONNS"] = "3"
+	}
 	s := apitest.New(t, env)
 	s.DB().SetMaxIdleConns(1)
 	return s
@@ -413,7 +422,9 @@ func bigItemChanged() string {
 // it could not take, and a subscriber that reads gets every change, in order.
 func TestSlowSubscriberGetsResync(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, map[string]string{"SUBSCRIPTION_QUEUE": "2"})
+	// No keep-alive pings: the slow client, which reads nothing for a while, would be dropped
+	// for not answering them.
+	s := newServer(t, map[string]string{"SUBSCRIPTION_QUEUE": "2", "WS_PING_INTERVAL": "1h"})
 	st := createStore(t, s, "Busy Store")
 	item := createItem(t, s, st, "Heavy item")
 	var tags []string
@@ -901,6 +912,9 @@ func TestDeliveryStatementsDoNotGrowWithRows(t *testing.T) {
 	mutation := rename(few, "Few tags, unwatched") // no subscriber: the mutation alone
 
 	c := subscribeSocket(t, s, st)
+	// A first change, so that the subscription's own lookup of the store is over.
+	renameStore(t, s, st, "Counted Store, watched")
+	nextChange(t, c, "1")
 	for _, tc := range []struct {
 		item string
 		tags int
