@@ -26,7 +26,8 @@ import (
 // time from the mutation's commit to each delivery (p50 and p99, from the mutation's
 // answer, by which it has committed; and, as an upper bound, from when it was sent), the
 // server memory each idle subscription holds (heap and stacks after a collection, over
-// both processes: with a socket of its own, and as one more on a socket), and how many changes a subscriber missed without a RESYNC (must be 0).
+// both processes: with a socket of its own, and as one more on a socket), the servers' CPU
+// per delivery (mutations included), and how many changes a subscriber missed without a RESYNC (must be 0).
 // The clients run in this process, the servers in their own. Run it alone:
 //
 //	go test -run '^$' -bench LiveFanOut -benchtime 1x -timeout 10m ./internal/soak/
@@ -142,6 +143,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	sent := map[string]mutation{}
 	var writers sync.WaitGroup
 	var failed int
+	cpu := scrape(b, replicas, "process_cpu_seconds_total")
 	b.ResetTimer()
 	tick := time.NewTicker(every)
 	for k := range int(span / every) {
@@ -167,6 +169,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	writers.Wait()
 	time.Sleep(3 * time.Second) // the last deliveries
 	b.StopTimer()
+	cpu = scrape(b, replicas, "process_cpu_seconds_total") - cpu
 	cancel()
 	for _, c := range sockets {
 		c.Close()
@@ -177,7 +180,10 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	lost, resyncs, broken := 0, 0, 0
 	for _, s := range subs {
 		if s.err != nil {
-			broken++
+			if broken++; broken == 1 {
+				b.Logf("first broken socket: %v", s.err)
+			}
+			continue // the client sees it end, and starts over
 		}
 		resyncs += s.resyncs
 		seen := map[string]bool{}
@@ -208,9 +214,10 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	b.ReportMetric(perSub, "B/idle-socket+sub")
 	b.ReportMetric(perShared, "B/idle-sub-on-shared-socket")
 	b.ReportMetric(float64(len(fromAnswer)), "deliveries")
+	b.ReportMetric(cpu*1e6/float64(max(1, len(fromAnswer))), "server-CPU-µs/delivery")
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(float64(resyncs), "resyncs")
-	b.Logf("%d mutations committed (%d failed), %d deliveries to %d subscribers (%d sockets broke), %d lost without RESYNC, %d RESYNCs",
+	b.Logf("%d mutations committed (%d failed), %d deliveries to %d subscribers (%d sockets broke), %d lost without RESYNC on the sockets that stayed open, %d RESYNCs",
 		len(sent), failed, len(fromAnswer), subscribers, broken, lost, resyncs)
 	if lost > 0 {
 		b.Errorf("%d changes lost without a RESYNC", lost)
@@ -235,28 +242,36 @@ func freeAddr(t testing.TB) string {
 // stack memory they hold in all.
 func serverMemory(t testing.TB, replicas []*replica, pprofs []string) int64 {
 	t.Helper()
-	var total int64
-	for i, r := range replicas {
-		res, err := http.Get("http://" + pprofs[i] + "/debug/pprof/heap?gc=1")
+	for _, addr := range pprofs {
+		res, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		res, err = http.Get(r.url + "/metrics")
+	}
+	return int64(scrape(t, replicas, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes"))
+}
+
+// scrape sums these samples of every replica's /metrics.
+func scrape(t testing.TB, replicas []*replica, names ...string) float64 {
+	t.Helper()
+	var total float64
+	for _, r := range replicas {
+		res, err := http.Get(r.url + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes"} {
+		for _, name := range names {
 			for line := range strings.Lines(string(body)) {
 				if v, ok := strings.CutPrefix(line, name+" "); ok {
 					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 					if err != nil {
 						t.Fatal(err)
 					}
-					total += int64(f)
+					total += f
 				}
 			}
 		}
