@@ -73,12 +73,36 @@ var errGone = errors.New("deleted since the change")
 
 type tallyKey struct{}
 
+// tally is what Deliveries keeps of one subscription.
+type tally struct {
+	atomic.Int64      // deliveries
+	reads        bool // whether its selection reads rows (objects below the change)
+}
+
 // tallyOf returns the deliveries counted for the subscription of ctx.
-func tallyOf(ctx context.Context) *atomic.Int64 {
-	if t, ok := ctx.Value(tallyKey{}).(*atomic.Int64); ok {
+func tallyOf(ctx context.Context) *tally {
+	if t, ok := ctx.Value(tallyKey{}).(*tally); ok {
 		return t
 	}
-	return new(atomic.Int64)
+	return new(tally)
+}
+
+// readsRows reports whether a selection asks for an object below its fields: a change's
+// kind and ids alone need no loaders.
+func readsRows(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			for _, below := range s.SelectionSet {
+				if f, ok := below.(*ast.Field); !ok || len(f.SelectionSet) > 0 {
+					return true
+				}
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // Deliveries is the gqlgen extension that runs each delivery of a subscription like a
@@ -111,7 +135,8 @@ func (d *Deliveries) InterceptOperation(ctx context.Context, next graphql.Operat
 	}
 	d.running.Add(1)
 	context.AfterFunc(ctx, func() { d.running.Add(-1) })
-	return next(context.WithValue(ctx, tallyKey{}, new(atomic.Int64)))
+	t := &tally{reads: readsRows(graphql.GetOperationContext(ctx).Operation.SelectionSet)}
+	return next(context.WithValue(ctx, tallyKey{}, t))
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor.
@@ -124,9 +149,13 @@ func (d *Deliveries) InterceptResponse(ctx context.Context, next graphql.Respons
 		}
 		return next(ctx)
 	}
-	resp := next(loader.Renewed(ctx))
+	t := tallyOf(ctx)
+	if t.reads {
+		ctx = loader.Renewed(ctx)
+	}
+	resp := next(ctx)
 	if resp != nil {
-		tallyOf(ctx).Add(1)
+		t.Add(1)
 		d.Delivered.Inc()
 	}
 	return resp

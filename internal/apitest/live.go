@@ -142,7 +142,7 @@ type Event struct {
 type EventStream struct {
 	Response *http.Response
 	events   chan Event
-	errs     chan error
+	err      error // why the stream ended, once events is closed
 	cancel   context.CancelFunc
 }
 
@@ -171,7 +171,7 @@ func Stream(ctx context.Context, base, query string, vars map[string]any, header
 		cancel()
 		return nil, err
 	}
-	es := &EventStream{Response: res, events: make(chan Event, 1024), errs: make(chan error, 1), cancel: cancel}
+	es := &EventStream{Response: res, events: make(chan Event, 1024), cancel: cancel}
 	go es.read()
 	return es, nil
 }
@@ -195,11 +195,10 @@ func (es *EventStream) read() {
 			ev.Data = json.RawMessage(strings.TrimSpace(strings.TrimPrefix(line, "data:")))
 		}
 	}
-	err := sc.Err()
-	if err == nil {
-		err = fmt.Errorf("event stream ended")
+	es.err = sc.Err()
+	if es.err == nil {
+		es.err = fmt.Errorf("event stream ended")
 	}
-	es.errs <- err
 	close(es.events)
 }
 
@@ -210,7 +209,7 @@ func (es *EventStream) Next(ctx context.Context) (Event, error) {
 	select {
 	case ev, ok := <-es.events:
 		if !ok {
-			return Event{}, <-es.errs
+			return Event{}, es.err
 		}
 		return ev, nil
 	case <-t.C:

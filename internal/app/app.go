@@ -176,7 +176,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Close ends the subscriptions, stops listening and releases the database pool.
 func (a *App) Close() error {
-	a.endStreams(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a.endStreams(ctx)
 	a.listener.Close()
 	return a.DB.Close()
 }

@@ -51,6 +51,9 @@ type requestInfo struct {
 
 type infoKey struct{}
 
+// maxLoggedCodes bounds the error codes one request's log line and metrics keep.
+const maxLoggedCodes = 100
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -149,7 +152,8 @@ func (GraphQLObserver) InterceptResponse(ctx context.Context, next graphql.Respo
 		}
 	}
 	for _, e := range resp.Errors {
-		if c, ok := e.Extensions["code"].(string); ok {
+		// A socket's log line sums up all its operations: it keeps a bounded number of codes.
+		if c, ok := e.Extensions["code"].(string); ok && len(info.codes) < maxLoggedCodes {
 			info.codes = append(info.codes, c)
 		}
 	}

@@ -2,15 +2,21 @@ package live_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/goleak"
 
 	"github.com/storegraph/storegraph/internal/apitest"
@@ -54,9 +60,17 @@ func (c change) String() string {
 	return s
 }
 
-// newServer starts a server on a fresh database; env overrides settings.
+// newServer starts a server on a fresh database; env overrides settings. Each server keeps
+// to a few database connections: the tests run at once, and PostgreSQL allows 100 in all.
 func newServer(t testing.TB, env map[string]string) *apitest.Server {
 	t.Helper()
+	if _, ok := env["DB_MAX_CONNS"]; !ok {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["DB_MAX_CONNS"] = "3"
+	}
 	s := apitest.New(t, env)
 	s.DB().SetMaxIdleConns(1)
 	return s
@@ -408,7 +422,9 @@ func bigItemChanged() string {
 // it could not take, and a subscriber that reads gets every change, in order.
 func TestSlowSubscriberGetsResync(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, map[string]string{"SUBSCRIPTION_QUEUE": "2"})
+	// No keep-alive pings: the slow client, which reads nothing for a while, would be dropped
+	// for not answering them.
+	s := newServer(t, map[string]string{"SUBSCRIPTION_QUEUE": "2", "WS_PING_INTERVAL": "1h"})
 	st := createStore(t, s, "Busy Store")
 	item := createItem(t, s, st, "Heavy item")
 	var tags []string
@@ -438,28 +454,28 @@ func TestSlowSubscriberGetsResync(t *testing.T) {
 	if m := next(t, fast); !containsKind(m.Payload, "UPDATED") {
 		t.Fatalf("fast subscriber: got %s after the updates; want the store's UPDATED", m.Payload)
 	}
+	// The slow subscriber gets what its queue and the network held, then a RESYNC for the
+	// rest (one for each time its queue overflowed); then it is served again.
 	got := 0
-	resynced := false
+	for m := next(t, slow); !containsKind(m.Payload, "RESYNC"); m = next(t, slow) {
+		if !containsKind(m.Payload, "UPDATED") {
+			t.Fatalf("slow subscriber got %s %.200s; want changes, then RESYNC", m.Type, m.Payload)
+		}
+		if got++; got > updates {
+			t.Fatalf("slow subscriber got every change and no RESYNC")
+		}
+	}
+	renameStore(t, s, st, "Busy Store, again")
 	for {
-		m := next(t, slow)
-		if containsKind(m.Payload, "RESYNC") {
-			resynced = true
-			continue
-		}
-		if m.Payload != nil && !containsKind(m.Payload, "UPDATED") {
-			t.Fatalf("slow subscriber got %s %.200s", m.Type, m.Payload)
-		}
 		var p struct {
 			Data struct{ StoreChanged struct{ Kind, ItemID string } }
 		}
-		_ = json.Unmarshal(m.Payload, &p)
+		if m := next(t, slow); json.Unmarshal(m.Payload, &p) != nil || p.Data.StoreChanged.Kind == "" {
+			t.Fatalf("slow subscriber, after its RESYNC: %s %.200s", m.Type, m.Payload)
+		}
 		if p.Data.StoreChanged.Kind == "UPDATED" && p.Data.StoreChanged.ItemID == "" {
 			break
 		}
-		got++
-	}
-	if !resynced || got >= updates {
-		t.Errorf("slow subscriber: %d of %d changes, RESYNC %v; want fewer changes and a RESYNC", got, updates, resynced)
 	}
 	if n := metric(t, s, `subscription_resyncs_total{reason="behind"}`); n < 1 {
 		t.Errorf("subscription_resyncs_total{reason=behind} = %v; want at least 1", n)
@@ -634,5 +650,284 @@ func TestSubscriptionRefusals(t *testing.T) {
 	}
 	if n := s.App.Live.Open(); n != 0 {
 		t.Errorf("%d subscriptions open after refusals; want 0", n)
+	}
+}
+
+func TestSubscriptionLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("per connection", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, map[string]string{"SUBSCRIPTIONS_PER_CONNECTION": "1"})
+		st := createStore(t, s, "Store")
+		c := subscribeSocket(t, s, st)
+		if err := c.Subscribe(t.Context(), "2", storeChanged, map[string]any{"s": st}); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, errorsOf(t, c, "2"), "TOO_MANY_REQUESTS")
+		// Another connection has slots of its own, and so has this one once "1" stops.
+		subscribeSocket(t, s, st)
+		if err := c.Send(t.Context(), apitest.Message{ID: "1", Type: "complete"}); err != nil {
+			t.Fatal(err)
+		}
+		waitSubscribed(t, s, 1)
+		if err := c.Subscribe(t.Context(), "3", storeChanged, map[string]any{"s": st}); err != nil {
+			t.Fatal(err)
+		}
+		waitSubscribed(t, s, 2)
+	})
+	t.Run("per process", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, map[string]string{"SUBSCRIPTIONS_PER_PROCESS": "1"})
+		st := createStore(t, s, "Store")
+		subscribeSocket(t, s, st)
+		es, err := s.Stream(t.Context(), storeChanged, map[string]any{"s": st}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer es.Close()
+		ev, err := es.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Errors []apitest.Error }
+		if err := json.Unmarshal(ev.Data, &p); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, p.Errors, "TOO_MANY_REQUESTS")
+	})
+	t.Run("message size", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, map[string]string{"WS_MAX_MESSAGE_BYTES": "1024"})
+		c := dial(t, s)
+		big := `subscription { storeChanged(storeId: "1") { kind } }` + strings.Repeat(" ", 2000)
+		if err := c.Subscribe(t.Context(), "1", big, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Next(context.Background()); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+			t.Errorf("after a 2 KB message: %v; want the socket closed with 1009", err)
+		}
+	})
+	t.Run("init timeout", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, map[string]string{"WS_INIT_TIMEOUT": "100ms"})
+		conn, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(s.URL, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.CloseNow()
+		ctx, cancel := context.WithTimeout(t.Context(), apitest.Wait)
+		defer cancel()
+		_, _, err = conn.Read(ctx) // no connection_init is sent
+		if websocket.CloseStatus(err) == -1 {
+			t.Errorf("without connection_init: %v; want the server to close the socket", err)
+		}
+	})
+	t.Run("queue", TestSlowSubscriberGetsResync)
+}
+
+// serve runs s's app on a real listener with the server's timeouts, as main does, until
+// the returned stop is called; stop returns what Serve returned.
+func serve(t testing.TB, s *apitest.Server) (base string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc, served := make(chan string, 1), make(chan error, 1)
+	go func() {
+		served <- s.App.Serve(ctx, "127.0.0.1:0", time.Minute, slog.New(slog.DiscardHandler), func(addr string) { addrc <- addr })
+	}()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-served })
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return "http://" + <-addrc, stop
+}
+
+// A subscription outlives the request deadline and the HTTP server's read and write
+// timeouts, which bound every other request.
+func TestSubscriptionOutlivesRequestTimeouts(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"REQUEST_TIMEOUT": "500ms", "HTTP_WRITE_TIMEOUT": "1s", "HTTP_READ_TIMEOUT": "1s"})
+	st := createStore(t, s, "Patient Store")
+	base, _ := serve(t, s)
+	ws, _, err := apitest.DialSocket(t.Context(), base, apitest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.Subscribe(t.Context(), "1", storeChanged, map[string]any{"s": st}); err != nil {
+		t.Fatal(err)
+	}
+	sse, err := apitest.Stream(t.Context(), base, storeChanged, map[string]any{"s": st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sse.Close()
+	waitSubscribed(t, s, 2)
+
+	time.Sleep(2 * time.Second) // well past every timeout above
+	renameStore(t, s, st, "Patient Store, later")
+	if got := nextChange(t, ws, "1"); got.Kind != "UPDATED" {
+		t.Errorf("WebSocket: %v; want UPDATED", got)
+	}
+	if got := nextEvent(t, sse); got.Kind != "UPDATED" {
+		t.Errorf("SSE: %v; want UPDATED", got)
+	}
+}
+
+// On SIGTERM (the serving context ends), after the drain delay every subscription
+// completes and every socket closes with 1001; Serve returns cleanly.
+func TestShutdownEndsSubscriptions(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "50ms"})
+	st := createStore(t, s, "Closing Store")
+	base, stop := serve(t, s)
+	ws, _, err := apitest.DialSocket(t.Context(), base, apitest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, id := range []string{"a", "b"} {
+		if err := ws.Subscribe(t.Context(), id, storeChanged, map[string]any{"s": st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sse, err := apitest.Stream(t.Context(), base, storeChanged, map[string]any{"s": st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sse.Close()
+	waitSubscribed(t, s, 3)
+
+	done := make(chan error, 1)
+	go func() { done <- stop() }()
+
+	completed := map[string]bool{}
+	for {
+		m, err := ws.Next(context.Background())
+		if err != nil {
+			if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+				t.Errorf("socket ended with %v; want close 1001", err)
+			}
+			break
+		}
+		if m.Type != "complete" {
+			t.Errorf("got %s %s; want complete", m.Type, m.Payload)
+		}
+		completed[m.ID] = true
+	}
+	if !completed["a"] || !completed["b"] {
+		t.Errorf("completed %v before the close; want a and b", completed)
+	}
+	if ev, err := sse.Next(context.Background()); err != nil || ev.Name != "complete" {
+		t.Errorf("event stream: %q, %v; want complete", ev.Name, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v; want a clean shutdown", err)
+	}
+}
+
+// Subscribers leave nothing behind: the hub, the metrics and the database connections are
+// back where they were, the listener is one connection however many subscribe, and closing
+// the app closes it.
+func TestNoLeftoverSubscriptionsOrConnections(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	st := createStore(t, s, "Visited Store")
+	var db string
+	if err := s.DB().NewRaw("SELECT current_database()").Scan(t.Context(), &db); err != nil {
+		t.Fatal(err)
+	}
+	backends := func(filter string) int {
+		var n int
+		// Asked of another database: this one's connections are what is counted.
+		admin, err := sql.Open("pgx", dbtest.AdminURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		q := "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'" + filter
+		if err := admin.QueryRowContext(t.Context(), q, db).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var clients []func()
+	for range 3 {
+		c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"1", "2"} {
+			if err := c.Subscribe(t.Context(), id, storeChanged, map[string]any{"s": st}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clients = append(clients, c.Close)
+		es, err := s.Stream(t.Context(), storeChanged, map[string]any{"s": st}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, es.Close)
+	}
+	waitSubscribed(t, s, 9)
+	if n := backends(" AND query LIKE 'LISTEN%'"); n != 1 {
+		t.Errorf("%d listening connections for 9 subscriptions; want 1", n)
+	}
+	if n := metric(t, s, "subscriptions_active"); n != 9 {
+		t.Errorf("subscriptions_active = %v; want 9", n)
+	}
+	for _, c := range clients {
+		c()
+	}
+	waitSubscribed(t, s, 0)
+	waitFor(t, "subscriptions_active 0", func() bool { return metric(t, s, "subscriptions_active") == 0 })
+	if err := s.App.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "no connection to the database", func() bool { return backends("") == 0 })
+}
+
+// A delivery reads its item with the nested fields selected in a fixed number of
+// statements, whatever the number of rows below it: the item with its tags, then tagCount.
+func TestDeliveryStatementsDoNotGrowWithRows(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	st := createStore(t, s, "Counted Store")
+	few, many := createItem(t, s, st, "Few tags"), createItem(t, s, st, "Many tags")
+	var tags []string
+	for i := range 50 {
+		tags = append(tags, createTag(t, s, st, fmt.Sprintf("tag %d", i)))
+	}
+	setTags := `mutation($i: ID!, $t: [ID!]!) { setItemTags(itemId: $i, tagIds: $t) { message } }`
+	mustPost(t, s, setTags, map[string]any{"i": few, "t": tags[:1]}, nil)
+	mustPost(t, s, setTags, map[string]any{"i": many, "t": tags}, nil)
+	rename := func(item, name string) int64 {
+		before := s.Statements()
+		mustPost(t, s, `mutation($i: ID!, $n: String!) { updateItem(id: $i, input: {name: $n}) { id } }`, map[string]any{"i": item, "n": name}, nil)
+		return s.Statements() - before
+	}
+	mutation := rename(few, "Few tags, unwatched") // no subscriber: the mutation alone
+
+	c := subscribeSocket(t, s, st)
+	// A first change, so that the subscription's own lookup of the store is over.
+	renameStore(t, s, st, "Counted Store, watched")
+	nextChange(t, c, "1")
+	for _, tc := range []struct {
+		item string
+		tags int
+	}{{few, 1}, {many, 50}} {
+		before := s.Statements()
+		rename(tc.item, fmt.Sprintf("Renamed %d", tc.tags))
+		got := nextChange(t, c, "1")
+		if got.Item == nil || got.Item.TagCount != tc.tags || len(got.Item.Tags) != tc.tags {
+			t.Fatalf("delivered item %+v; want %d tags", got.Item, tc.tags)
+		}
+		// The response is written once its statements have run.
+		if delivery := s.Statements() - before - mutation; delivery != 2 {
+			t.Errorf("delivery of an item with %d tags cost %d statements; want 2", tc.tags, delivery)
+		}
 	}
 }
