@@ -15,6 +15,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,22 +38,30 @@ type asset struct {
 	contentType string
 	etag        string
 
-	gzipOnce sync.Once
-	gzipped  []byte // nil when compressing does not pay
+	compress sync.Once
+	gzipped  atomic.Pointer[[]byte] // set once compressed, when that pays
 }
 
-// gzipBody compresses the asset on first use, once per process.
+// gzipBody returns the compressed body, or nil while there is none. The first call starts
+// compressing in the background, once per process, so that no response waits for it: the
+// largest file takes a few hundred milliseconds, and many times that under the race detector.
 func (a *asset) gzipBody() []byte {
-	a.gzipOnce.Do(func() {
-		var b bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
-		_, _ = zw.Write(a.body)
-		_ = zw.Close()
-		if b.Len() < len(a.body) {
-			a.gzipped = b.Bytes()
-		}
+	a.compress.Do(func() {
+		go func() {
+			var b bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
+			_, _ = zw.Write(a.body)
+			_ = zw.Close()
+			if b.Len() < len(a.body) {
+				gz := b.Bytes()
+				a.gzipped.Store(&gz)
+			}
+		}()
 	})
-	return a.gzipped
+	if gz := a.gzipped.Load(); gz != nil {
+		return *gz
+	}
+	return nil
 }
 
 // assets maps request paths (/ and AssetPrefix+file) to the embedded files.
@@ -87,7 +96,8 @@ var assets = sync.OnceValue(func() map[string]*asset {
 })
 
 // Handler serves the page at / and its files under AssetPrefix, each with the content
-// security policy, an ETag for revalidation and gzip when the client accepts it.
+// security policy, an ETag for revalidation and, once compressed, gzip when the client
+// accepts it.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets()[r.URL.Path]
