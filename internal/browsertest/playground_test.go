@@ -75,9 +75,11 @@ func TestPlayground(t *testing.T) {
 	for _, tag := range target.Tags {
 		tagIDs = append(tagIDs, tag.ID)
 	}
+	var added string
 	for _, tag := range store.Store.Tags {
 		if !slices.Contains(target.tagNames(), tag.Name) {
 			tagIDs = append(tagIDs, tag.ID)
+			added = tag.Name
 			break
 		}
 	}
@@ -93,7 +95,7 @@ func TestPlayground(t *testing.T) {
 			"variables": map[string]any{"item": target.ID, "tags": tagIDs},
 			"token":     login.Login.AccessToken,
 		},
-		"changed": map[string]any{"kind": "LINKED", "item": target.Name},
+		"changed": map[string]any{"kind": "LINKED", "itemId": target.ID, "tag": added},
 	})
 	var result struct{ ReadyMs int }
 	browsertest.Script(t, "playground.mjs", map[string]string{"BASE_URL": s.URL, "API_URL": s.URL, "EXPECT": string(expect)}, &result)

@@ -1,9 +1,10 @@
 // The playground loads from the server alone, opens with the README's examples in tabs and
-// the headers pane showing, runs the first example against the demo data, and shows a
-// change its subscription tab receives over graphql-ws.
+// the headers pane showing, runs the first example against the demo data, shows the schema
+// in the Explorer, and shows a change its subscription tab receives over graphql-ws.
 // Env: BASE_URL (storegraph); EXPECT, JSON: {titles: README titles in order, firstItems:
 // names the first example answers with, change: {query, variables, token}, a mutation that
-// makes a change in the first store, changed: {kind, item}, what the subscription receives}.
+// makes a change in the first store, changed: {kind, itemId, tag: a tag name}, what the
+// subscription receives}.
 import assert from 'node:assert/strict';
 import { baseURL, open, run, step, subscribed } from './browser.mjs';
 
@@ -36,6 +37,11 @@ await run(async (browser) => {
   assert.deepEqual(body.data.items.nodes.map((n) => n.name), expect.firstItems);
   await page.waitForFunction((name) => text('.result-window').includes(name), {}, expect.firstItems[0]);
 
+  step('opening the Explorer');
+  await page.click('.graphiql-sidebar button[aria-label="Show GraphiQL Explorer"]');
+  await page.waitForFunction(() => text('.graphiql-plugin').includes('tagFacets'));
+  await page.click('.graphiql-sidebar button[aria-label="Hide GraphiQL Explorer"]');
+
   step('subscribing in the live tab');
   const live = (await page.$$('.graphiql-tab')).at(-1);
   await live.click();
@@ -52,9 +58,9 @@ await run(async (browser) => {
   const body2 = await res.json();
   assert.ok(!body2.errors, JSON.stringify(body2.errors));
   await page.waitForFunction(
-    ({ kind, item }) => {
+    ({ kind, itemId, tag }) => {
       const shown = text('.result-window');
-      return shown.includes(`"kind": "${kind}"`) && shown.includes(`"name": "${item}"`);
+      return [`"kind": "${kind}"`, `"itemId": "${itemId}"`, `"name": "${tag}"`].every((s) => shown.includes(s));
     },
     {},
     expect.changed,
