@@ -1,7 +1,8 @@
 // Package browsertest runs the frontends in Debian's Chromium against a real storegraph: Go
 // tests start the server, and Node scripts in scripts/ drive the browser through
 // puppeteer-core, with every host but 127.0.0.1 unreachable. Set STOREGRAPH_SKIP_BROWSER=1 to
-// skip them; nothing else does.
+// skip them; nothing else does. CHROMIUM may name the browser's binary instead of the one on
+// the PATH.
 package browsertest
 
 import (
