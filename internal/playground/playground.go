@@ -34,9 +34,10 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 type asset struct {
-	body        []byte
-	contentType string
-	etag        string
+	body         []byte
+	contentType  string
+	etag         string
+	cacheControl string
 
 	compress sync.Once
 	gzipped  atomic.Pointer[[]byte] // set once compressed, when that pays
@@ -80,8 +81,12 @@ var assets = sync.OnceValue(func() map[string]*asset {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		a := &asset{body: body, contentType: ct, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+		a := &asset{body: body, contentType: ct, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
+			cacheControl: "no-cache"}
 		rel := strings.TrimPrefix(name, "dist/")
+		if strings.HasPrefix(rel, "chunks/") || strings.HasPrefix(rel, "assets/") {
+			a.cacheControl = "public, max-age=31536000, immutable" // named after their content
+		}
 		if rel == "index.html" {
 			out["/"] = a
 		} else {
@@ -96,8 +101,8 @@ var assets = sync.OnceValue(func() map[string]*asset {
 })
 
 // Handler serves the page at / and its files under AssetPrefix, each with the content
-// security policy, an ETag for revalidation and, once compressed, gzip when the client
-// accepts it.
+// security policy and an ETag, and, once compressed, gzip when the client accepts it. Files
+// named after their content may be cached for good; the others are revalidated.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets()[r.URL.Path]
@@ -109,7 +114,7 @@ func Handler() http.Handler {
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
+		h.Set("Cache-Control", a.cacheControl)
 		h.Set("Content-Type", a.contentType)
 		h.Add("Vary", "Accept-Encoding")
 		body, etag := a.body, a.etag
@@ -129,14 +134,14 @@ func Handler() http.Handler {
 func acceptsGzip(header string) bool {
 	star := false
 	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		refused := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		zero := refused == "q=0" || strings.HasPrefix(refused, "q=0.") && strings.Trim(refused[4:], "0") == ""
+		coding, params, _ := strings.Cut(part, ";")
+		q := strings.ReplaceAll(params, " ", "")
+		refused := q == "q=0" || strings.HasPrefix(q, "q=0.") && strings.Trim(q[len("q=0."):], "0") == ""
 		switch strings.ToLower(strings.TrimSpace(coding)) {
 		case "gzip":
-			return !zero
+			return !refused
 		case "*":
-			star = !zero
+			star = !refused
 		}
 	}
 	return star

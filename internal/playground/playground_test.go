@@ -158,6 +158,22 @@ func TestRevalidationAnswersNotModified(t *testing.T) {
 	}
 }
 
+func TestChunksAreCachedForGood(t *testing.T) {
+	t.Parallel()
+	h := playground.Handler()
+	page := string(body(t, get(t, h, "/", nil)))
+	chunk := regexp.MustCompile(`href="(playground/chunks/[^"]+)"`).FindStringSubmatch(page)
+	if chunk == nil {
+		t.Fatalf("the page preloads no chunk:\n%s", page)
+	}
+	if cc := get(t, h, "/"+chunk[1], nil).Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Errorf("GET /%s: Cache-Control %q; want immutable, as its name changes with its content", chunk[1], cc)
+	}
+	if cc := get(t, h, "/playground/playground.js", nil).Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("GET /playground/playground.js: Cache-Control %q; want no-cache, as its name stays", cc)
+	}
+}
+
 func TestUnknownFileIsNotFound(t *testing.T) {
 	t.Parallel()
 	for _, path := range []string{"/playground/", "/playground/nothing.js", "/index.html", "/playground/../go.mod"} {
