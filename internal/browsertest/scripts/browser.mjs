@@ -35,6 +35,8 @@ export function step(what) {
   current = what;
 }
 
+// open opens a page, recorded under name for the checks after the script and the files
+// saved on failure.
 export async function open(browser, name) {
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
@@ -64,7 +66,7 @@ function isLocal(url) {
 }
 
 // quiet fails when a page asked for another host, broke its policy or threw.
-export function quiet(rec) {
+function quiet(rec) {
   const problems = [
     ...rec.outside.map((u) => `request to another host: ${u}`),
     ...rec.violations.map((v) => `Content-Security-Policy violation: ${v}`),
@@ -73,6 +75,9 @@ export function quiet(rec) {
   if (problems.length) throw new Error(`${rec.name}:\n  ${problems.join('\n  ')}`);
 }
 
+// run starts the browser, runs check with it and prints its result as a JSON line; then
+// every page must have been quiet. On failure it saves each page's screenshot and console
+// under OUT_DIR and exits with 1.
 export async function run(check) {
   const out = env('OUT_DIR');
   const browser = await puppeteer.launch({
@@ -94,6 +99,7 @@ export async function run(check) {
   let failed = false;
   try {
     const result = await check(browser);
+    step('checking that no page asked for another host, broke its policy or threw');
     for (const rec of pages) quiet(rec);
     process.stdout.write(JSON.stringify(result ?? {}) + '\n');
   } catch (err) {
