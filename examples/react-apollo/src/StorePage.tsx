@@ -49,7 +49,7 @@ const StoreChanged = graphql(`
 export function StorePage({ storeId, canEdit }: { storeId: string; canEdit: boolean }) {
   const [selected, setSelected] = useState<string[]>([]);
   const { data, previousData, error, refetch } = useQuery(StoreItems, { variables: { storeId, tags: selected } });
-  useSubscription(StoreChanged, { variables: { storeId }, onData: () => void refetch() });
+  const live = useSubscription(StoreChanged, { variables: { storeId }, onData: () => void refetch() });
   const shown = data ?? previousData;
   if (error) return <p role="alert">{error.message}</p>;
   if (!shown?.store) return <p>Loading…</p>;
@@ -69,6 +69,7 @@ export function StorePage({ storeId, canEdit }: { storeId: string; canEdit: bool
       </nav>
       <p className="total">
         {shown.items.totalCount} {shown.items.totalCount === 1 ? 'item' : 'items'}
+        {live.error && <span role="alert"> · live updates stopped: {live.error.message}</span>}
       </p>
       <ul className="items">
         {shown.items.nodes.map((item) => (
