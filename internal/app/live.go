@@ -52,7 +52,7 @@ func newSockets(allowed []string) *sockets {
 		accept: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			// httpserver.CheckOrigin has refused other origins with a coded error; this is
 			// the same rule, kept in case a route skips it.
-			OriginPatterns: allowed,
+			OriginPatterns: httpserver.OriginPatterns(allowed),
 		}},
 		open: make(map[*socket]struct{}),
 	}

@@ -256,6 +256,14 @@ func TestSubscriptionDeliversCommittedChangesWithNestedFields(t *testing.T) {
 			t.Errorf("%s: LINKED tag = %+v; want fresh with 1 item", name, got.Tag)
 		}
 	}
+
+	// A deleted item is named by its id, and read as null.
+	mustPost(t, s, `mutation($i: ID!) { deleteItem(id: $i) { id } }`, map[string]any{"i": item}, nil)
+	for name, got := range map[string]change{"WebSocket": nextChange(t, ws, "1"), "SSE": nextEvent(t, sse)} {
+		if got.Kind != "DELETED" || got.ItemID == nil || *got.ItemID != item || got.Item != nil || got.TagID != nil {
+			t.Errorf("%s: after deleteItem got %v, item %+v; want DELETED of item %s, read as null", name, got, got.Item, item)
+		}
+	}
 }
 
 // A mutation refused after its first statement rolls back, and what it notified with it.
@@ -548,7 +556,7 @@ func TestDeleteStoreDeliversDeletedThenCompletes(t *testing.T) {
 // browser) is accepted.
 func TestSocketOrigins(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": "http://app.example"})
+	s := newServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": "http://app.example/, http://*.sub.example"})
 	for _, tc := range []struct {
 		origin string
 		ok     bool
@@ -557,6 +565,9 @@ func TestSocketOrigins(t *testing.T) {
 		{s.URL, true}, // same origin: the playground
 		{"http://app.example", true},
 		{"http://evil.example", false},
+		{"http://APP.example", true}, // host names are not case-sensitive
+		{"http://shop.sub.example", true},
+		{"http://sub.example", false},
 		{"https://app.example", false}, // another scheme is another origin
 		{"null", false},
 	} {
