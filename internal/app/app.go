@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		MaxPerRequest:         cfg.AuthMaxPerRequest,
 		RegisterPerAddress:    cfg.RegisterMaxPerAddr,
 		RegisterWindow:        cfg.RegisterWindow,
-		Rotation: postgres.RotationLimits{
+		Rotation: auth.RotationLimits{
 			Max: cfg.RefreshMaxPerSignIn, Window: cfg.RefreshWindow, SpentKept: cfg.RefreshSpentKept,
 		},
 		Argon2: hashing,
