@@ -959,3 +959,33 @@ func TestDeliveryStatementsDoNotGrowWithRows(t *testing.T) {
 		}
 	}
 }
+
+// A token sent in connection_init signs the socket in, for the queries sent over it; a
+// bad one counts as none. Reading needs no token.
+func TestSocketTokenInConnectionInit(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	for _, tc := range []struct {
+		name, authorization, want string
+	}{
+		{"signed in", "Bearer " + s.Token, `"email":"` + apitest.OwnerEmail + `"`},
+		{"bad token", "Bearer not-a-token", `"me":null`},
+		{"no token", "", `"me":null`},
+	} {
+		var init map[string]any
+		if tc.authorization != "" {
+			init = map[string]any{"Authorization": tc.authorization}
+		}
+		c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{InitPayload: init})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if err := c.Subscribe(t.Context(), "me", `{ me { email } }`, nil); err != nil {
+			t.Fatal(err)
+		}
+		if m := next(t, c); m.Type != "next" || !strings.Contains(string(m.Payload), tc.want) {
+			t.Errorf("%s: me over the socket = %s %s; want %s", tc.name, m.Type, m.Payload, tc.want)
+		}
+		c.Close()
+	}
+}
