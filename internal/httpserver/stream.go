@@ -83,6 +83,19 @@ func OriginPatterns(allowed []string) []string {
 	return out
 }
 
+// LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while full reports that
+// the process holds as many sockets as it may: each costs memory, subscriptions or not.
+func LimitSockets(full func() bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUpgrade(r) && full() {
+			writeError(w, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS",
+				"This server has as many WebSockets open as it may hold; try again later or another server.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 type (
 	streamKey     struct{}
 	overSocketKey struct{}

@@ -989,3 +989,24 @@ func TestSocketTokenInConnectionInit(t *testing.T) {
 		c.Close()
 	}
 }
+
+// Past WS_MAX_CONNECTIONS an upgrade is refused with 429 until a socket closes.
+func TestSocketLimit(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"WS_MAX_CONNECTIONS": "1"})
+	first := dial(t, s)
+	if c, res, err := s.DialSocket(t.Context(), apitest.DialOptions{}); err == nil {
+		c.Close()
+		t.Fatal("a second socket opened; want it refused")
+	} else if res == nil || res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second socket: %v, %v; want 429", err, res)
+	}
+	first.Close()
+	waitFor(t, "the first socket to close", func() bool {
+		c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
