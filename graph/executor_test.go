@@ -41,10 +41,10 @@ func pick(t *testing.T, data json.RawMessage, path ...any) json.RawMessage {
 func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Contract")
-	item := createItem(t, s, storeID, "Widget", 12.5)
-	tag := createTag(t, s, storeID, "blue")
-	link(t, s, item, tag)
+	storeID := s.CreateStore(t, "Contract")
+	item := s.CreateItem(t, storeID, "Widget", 12.5)
+	tag := s.CreateTag(t, storeID, "blue")
+	s.Link(t, item, tag)
 	// Names the API would refuse, but a row may hold: every path must escape them alike.
 	tricky := "q\" b\\ \x01\x1f\x7f\t\n<&> é\u2028"
 	exec(t, s, "UPDATE stores SET name = ? WHERE id = ?", "store "+tricky, dbID(t, storeID))
@@ -100,7 +100,7 @@ func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 						}
 					}
 					query := fmt.Sprintf(`query(%s) { %s }`, strings.Join(decl, ", "), body)
-					r := post(t, s, query, used)
+					r := s.Post(t, query, used)
 					if len(r.Errors) > 0 {
 						t.Fatalf("%s: %+v", query, r.Errors)
 					}
@@ -125,13 +125,13 @@ func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 func TestNestedArgumentsFailWhereTheFieldRuns(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	bare := createStore(t, s, "No Tags")
-	storeID := createStore(t, s, "Linked")
-	item := createItem(t, s, storeID, "Dune", 9.99)
-	tag := createTag(t, s, storeID, "fiction")
-	link(t, s, item, tag)
-	other := createItem(t, s, storeID, "Emma", 5)
-	link(t, s, other, tag)
+	bare := s.CreateStore(t, "No Tags")
+	storeID := s.CreateStore(t, "Linked")
+	item := s.CreateItem(t, storeID, "Dune", 9.99)
+	tag := s.CreateTag(t, storeID, "fiction")
+	s.Link(t, item, tag)
+	other := s.CreateItem(t, storeID, "Emma", 5)
+	s.Link(t, other, tag)
 
 	for _, tc := range []struct {
 		name  string
@@ -155,7 +155,7 @@ func TestNestedArgumentsFailWhereTheFieldRuns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := post(t, s, tc.query, map[string]any{"id": tc.id})
+			r := s.Post(t, tc.query, map[string]any{"id": tc.id})
 			var got []string
 			for _, e := range r.Errors {
 				if e.Code() != "BAD_USER_INPUT" {

@@ -79,20 +79,20 @@ type ComplexityRoot struct {
 		CreateItem   func(childComplexity int, input model.CreateItemInput) int
 		CreateStore  func(childComplexity int, input model.CreateStoreInput) int
 		CreateTag    func(childComplexity int, input model.CreateTagInput) int
-		DeleteItem   func(childComplexity int, id string) int
-		DeleteStore  func(childComplexity int, id string) int
-		DeleteTag    func(childComplexity int, id string) int
-		LinkTag      func(childComplexity int, itemID string, tagID string) int
+		DeleteItem   func(childComplexity int, id catalog.ID) int
+		DeleteStore  func(childComplexity int, id catalog.ID) int
+		DeleteTag    func(childComplexity int, id catalog.ID) int
+		LinkTag      func(childComplexity int, itemID catalog.ID, tagID catalog.ID) int
 		Login        func(childComplexity int, input model.CredentialsInput) int
 		Logout       func(childComplexity int, refreshToken string) int
 		RefreshToken func(childComplexity int, refreshToken string) int
 		Register     func(childComplexity int, input model.CredentialsInput) int
-		SetItemTags  func(childComplexity int, itemID string, tagIds []string) int
-		SetTagItems  func(childComplexity int, tagID string, itemIds []string) int
-		UnlinkTag    func(childComplexity int, itemID string, tagID string) int
-		UpdateItem   func(childComplexity int, id string, input model.UpdateItemInput) int
-		UpdateStore  func(childComplexity int, id string, input model.UpdateStoreInput) int
-		UpdateTag    func(childComplexity int, id string, input model.UpdateTagInput) int
+		SetItemTags  func(childComplexity int, itemID catalog.ID, tagIds []catalog.ID) int
+		SetTagItems  func(childComplexity int, tagID catalog.ID, itemIds []catalog.ID) int
+		UnlinkTag    func(childComplexity int, itemID catalog.ID, tagID catalog.ID) int
+		UpdateItem   func(childComplexity int, id catalog.ID, input model.UpdateItemInput) int
+		UpdateStore  func(childComplexity int, id catalog.ID, input model.UpdateStoreInput) int
+		UpdateTag    func(childComplexity int, id catalog.ID, input model.UpdateTagInput) int
 	}
 
 	PageInfo struct {
@@ -103,12 +103,12 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Item   func(childComplexity int, id string) int
+		Item   func(childComplexity int, id catalog.ID) int
 		Items  func(childComplexity int, first *int, after *string, filter *model.ItemFilter) int
 		Me     func(childComplexity int) int
-		Store  func(childComplexity int, id string) int
+		Store  func(childComplexity int, id catalog.ID) int
 		Stores func(childComplexity int, first *int, after *string, filter *model.StoreFilter) int
-		Tag    func(childComplexity int, id string) int
+		Tag    func(childComplexity int, id catalog.ID) int
 		Tags   func(childComplexity int, first *int, after *string, filter *model.TagFilter) int
 	}
 
@@ -157,7 +157,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		StoreChanged func(childComplexity int, storeID string) int
+		StoreChanged func(childComplexity int, storeID catalog.ID) int
 	}
 
 	Tag struct {
@@ -208,29 +208,29 @@ type ItemConnectionResolver interface {
 }
 type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
-	UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error)
-	DeleteStore(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateStore(ctx context.Context, id catalog.ID, input model.UpdateStoreInput) (*model.Store, error)
+	DeleteStore(ctx context.Context, id catalog.ID) (*model.DeletePayload, error)
 	CreateItem(ctx context.Context, input model.CreateItemInput) (*model.Item, error)
-	UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*model.Item, error)
-	DeleteItem(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateItem(ctx context.Context, id catalog.ID, input model.UpdateItemInput) (*model.Item, error)
+	DeleteItem(ctx context.Context, id catalog.ID) (*model.DeletePayload, error)
 	CreateTag(ctx context.Context, input model.CreateTagInput) (*model.Tag, error)
-	UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*model.Tag, error)
-	LinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
-	UnlinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
-	DeleteTag(ctx context.Context, id string) (*model.DeletePayload, error)
-	SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error)
-	SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error)
+	UpdateTag(ctx context.Context, id catalog.ID, input model.UpdateTagInput) (*model.Tag, error)
+	LinkTag(ctx context.Context, itemID catalog.ID, tagID catalog.ID) (*model.TagAndItemPayload, error)
+	UnlinkTag(ctx context.Context, itemID catalog.ID, tagID catalog.ID) (*model.TagAndItemPayload, error)
+	DeleteTag(ctx context.Context, id catalog.ID) (*model.DeletePayload, error)
+	SetItemTags(ctx context.Context, itemID catalog.ID, tagIds []catalog.ID) (*model.SetItemTagsPayload, error)
+	SetTagItems(ctx context.Context, tagID catalog.ID, itemIds []catalog.ID) (*model.SetTagItemsPayload, error)
 	Register(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
 	Logout(ctx context.Context, refreshToken string) (bool, error)
 }
 type QueryResolver interface {
-	Store(ctx context.Context, id string) (*model.Store, error)
+	Store(ctx context.Context, id catalog.ID) (*model.Store, error)
 	Stores(ctx context.Context, first *int, after *string, filter *model.StoreFilter) (*model.StoreConnection, error)
-	Item(ctx context.Context, id string) (*model.Item, error)
+	Item(ctx context.Context, id catalog.ID) (*model.Item, error)
 	Items(ctx context.Context, first *int, after *string, filter *model.ItemFilter) (*model.ItemConnection, error)
-	Tag(ctx context.Context, id string) (*model.Tag, error)
+	Tag(ctx context.Context, id catalog.ID) (*model.Tag, error)
 	Tags(ctx context.Context, first *int, after *string, filter *model.TagFilter) (*model.TagConnection, error)
 	Me(ctx context.Context) (*model.User, error)
 }
@@ -242,7 +242,7 @@ type StoreConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.StoreConnection) (int, error)
 }
 type SubscriptionResolver interface {
-	StoreChanged(ctx context.Context, storeID string) (<-chan *model.StoreChange, error)
+	StoreChanged(ctx context.Context, storeID catalog.ID) (<-chan *model.StoreChange, error)
 }
 type TagConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.TagConnection) (int, error)
@@ -432,7 +432,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteItem(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteItem(childComplexity, args["id"].(catalog.ID)), true
 	case "Mutation.deleteStore":
 		if e.ComplexityRoot.Mutation.DeleteStore == nil {
 			break
@@ -443,7 +443,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteStore(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteStore(childComplexity, args["id"].(catalog.ID)), true
 	case "Mutation.deleteTag":
 		if e.ComplexityRoot.Mutation.DeleteTag == nil {
 			break
@@ -454,7 +454,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(catalog.ID)), true
 	case "Mutation.linkTag":
 		if e.ComplexityRoot.Mutation.LinkTag == nil {
 			break
@@ -465,7 +465,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LinkTag(childComplexity, args["itemId"].(string), args["tagId"].(string)), true
+		return e.ComplexityRoot.Mutation.LinkTag(childComplexity, args["itemId"].(catalog.ID), args["tagId"].(catalog.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -520,7 +520,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetItemTags(childComplexity, args["itemId"].(string), args["tagIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.SetItemTags(childComplexity, args["itemId"].(catalog.ID), args["tagIds"].([]catalog.ID)), true
 	case "Mutation.setTagItems":
 		if e.ComplexityRoot.Mutation.SetTagItems == nil {
 			break
@@ -531,7 +531,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetTagItems(childComplexity, args["tagId"].(string), args["itemIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.SetTagItems(childComplexity, args["tagId"].(catalog.ID), args["itemIds"].([]catalog.ID)), true
 	case "Mutation.unlinkTag":
 		if e.ComplexityRoot.Mutation.UnlinkTag == nil {
 			break
@@ -542,7 +542,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UnlinkTag(childComplexity, args["itemId"].(string), args["tagId"].(string)), true
+		return e.ComplexityRoot.Mutation.UnlinkTag(childComplexity, args["itemId"].(catalog.ID), args["tagId"].(catalog.ID)), true
 	case "Mutation.updateItem":
 		if e.ComplexityRoot.Mutation.UpdateItem == nil {
 			break
@@ -553,7 +553,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateItem(childComplexity, args["id"].(string), args["input"].(model.UpdateItemInput)), true
+		return e.ComplexityRoot.Mutation.UpdateItem(childComplexity, args["id"].(catalog.ID), args["input"].(model.UpdateItemInput)), true
 	case "Mutation.updateStore":
 		if e.ComplexityRoot.Mutation.UpdateStore == nil {
 			break
@@ -564,7 +564,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateStore(childComplexity, args["id"].(string), args["input"].(model.UpdateStoreInput)), true
+		return e.ComplexityRoot.Mutation.UpdateStore(childComplexity, args["id"].(catalog.ID), args["input"].(model.UpdateStoreInput)), true
 	case "Mutation.updateTag":
 		if e.ComplexityRoot.Mutation.UpdateTag == nil {
 			break
@@ -575,7 +575,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateTag(childComplexity, args["id"].(string), args["input"].(model.UpdateTagInput)), true
+		return e.ComplexityRoot.Mutation.UpdateTag(childComplexity, args["id"].(catalog.ID), args["input"].(model.UpdateTagInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -612,7 +612,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Item(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Item(childComplexity, args["id"].(catalog.ID)), true
 	case "Query.items":
 		if e.ComplexityRoot.Query.Items == nil {
 			break
@@ -640,7 +640,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Store(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Store(childComplexity, args["id"].(catalog.ID)), true
 	case "Query.stores":
 		if e.ComplexityRoot.Query.Stores == nil {
 			break
@@ -662,7 +662,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tag(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Tag(childComplexity, args["id"].(catalog.ID)), true
 	case "Query.tags":
 		if e.ComplexityRoot.Query.Tags == nil {
 			break
@@ -857,7 +857,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.StoreChanged(childComplexity, args["storeId"].(string)), true
+		return e.ComplexityRoot.Subscription.StoreChanged(childComplexity, args["storeId"].(catalog.ID)), true
 
 	case "Tag.id":
 		if e.ComplexityRoot.Tag.ID == nil {
@@ -1984,8 +1984,8 @@ func (ec *executionContext) field_Mutation_deleteItem_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1998,8 +1998,8 @@ func (ec *executionContext) field_Mutation_deleteStore_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2012,8 +2012,8 @@ func (ec *executionContext) field_Mutation_deleteTag_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2026,16 +2026,16 @@ func (ec *executionContext) field_Mutation_linkTag_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["itemId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2104,16 +2104,16 @@ func (ec *executionContext) field_Mutation_setItemTags_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["itemId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagIds",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]catalog.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2126,16 +2126,16 @@ func (ec *executionContext) field_Mutation_setTagItems_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["tagId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "itemIds",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]catalog.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2148,16 +2148,16 @@ func (ec *executionContext) field_Mutation_unlinkTag_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["itemId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2170,8 +2170,8 @@ func (ec *executionContext) field_Mutation_updateItem_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2192,8 +2192,8 @@ func (ec *executionContext) field_Mutation_updateStore_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2214,8 +2214,8 @@ func (ec *executionContext) field_Mutation_updateTag_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2250,8 +2250,8 @@ func (ec *executionContext) field_Query_item_args(ctx context.Context, rawArgs m
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2294,8 +2294,8 @@ func (ec *executionContext) field_Query_store_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2338,8 +2338,8 @@ func (ec *executionContext) field_Query_tag_args(ctx context.Context, rawArgs ma
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2442,8 +2442,8 @@ func (ec *executionContext) field_Subscription_storeChanged_args(ctx context.Con
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2668,8 +2668,8 @@ func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3142,7 +3142,7 @@ func (ec *executionContext) _Mutation_updateStore(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateStore(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateStoreInput))
+			return ec.Resolvers.Mutation().UpdateStore(ctx, fc.Args["id"].(catalog.ID), fc.Args["input"].(model.UpdateStoreInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
@@ -3186,7 +3186,7 @@ func (ec *executionContext) _Mutation_deleteStore(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteStore(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteStore(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -3274,7 +3274,7 @@ func (ec *executionContext) _Mutation_updateItem(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateItem(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateItemInput))
+			return ec.Resolvers.Mutation().UpdateItem(ctx, fc.Args["id"].(catalog.ID), fc.Args["input"].(model.UpdateItemInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
@@ -3318,7 +3318,7 @@ func (ec *executionContext) _Mutation_deleteItem(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteItem(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteItem(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -3406,7 +3406,7 @@ func (ec *executionContext) _Mutation_updateTag(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateTag(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateTagInput))
+			return ec.Resolvers.Mutation().UpdateTag(ctx, fc.Args["id"].(catalog.ID), fc.Args["input"].(model.UpdateTagInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
@@ -3450,7 +3450,7 @@ func (ec *executionContext) _Mutation_linkTag(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().LinkTag(ctx, fc.Args["itemId"].(string), fc.Args["tagId"].(string))
+			return ec.Resolvers.Mutation().LinkTag(ctx, fc.Args["itemId"].(catalog.ID), fc.Args["tagId"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TagAndItemPayload) graphql.Marshaler {
@@ -3494,7 +3494,7 @@ func (ec *executionContext) _Mutation_unlinkTag(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UnlinkTag(ctx, fc.Args["itemId"].(string), fc.Args["tagId"].(string))
+			return ec.Resolvers.Mutation().UnlinkTag(ctx, fc.Args["itemId"].(catalog.ID), fc.Args["tagId"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TagAndItemPayload) graphql.Marshaler {
@@ -3538,7 +3538,7 @@ func (ec *executionContext) _Mutation_deleteTag(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteTag(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteTag(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -3582,7 +3582,7 @@ func (ec *executionContext) _Mutation_setItemTags(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetItemTags(ctx, fc.Args["itemId"].(string), fc.Args["tagIds"].([]string))
+			return ec.Resolvers.Mutation().SetItemTags(ctx, fc.Args["itemId"].(catalog.ID), fc.Args["tagIds"].([]catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetItemTagsPayload) graphql.Marshaler {
@@ -3626,7 +3626,7 @@ func (ec *executionContext) _Mutation_setTagItems(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetTagItems(ctx, fc.Args["tagId"].(string), fc.Args["itemIds"].([]string))
+			return ec.Resolvers.Mutation().SetTagItems(ctx, fc.Args["tagId"].(catalog.ID), fc.Args["itemIds"].([]catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetTagItemsPayload) graphql.Marshaler {
@@ -3938,7 +3938,7 @@ func (ec *executionContext) _Query_store(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Store(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Store(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
@@ -4026,7 +4026,7 @@ func (ec *executionContext) _Query_item(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Item(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Item(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
@@ -4114,7 +4114,7 @@ func (ec *executionContext) _Query_tag(ctx context.Context, field graphql.Collec
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tag(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Tag(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
@@ -5058,7 +5058,7 @@ func (ec *executionContext) _Subscription_storeChanged(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().StoreChanged(ctx, fc.Args["storeId"].(string))
+			return ec.Resolvers.Subscription().StoreChanged(ctx, fc.Args["storeId"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreChange) graphql.Marshaler {
@@ -6736,7 +6736,7 @@ func (ec *executionContext) unmarshalInputCreateItemInput(ctx context.Context, o
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6757,7 +6757,7 @@ func (ec *executionContext) unmarshalInputCreateItemInput(ctx context.Context, o
 			it.Price = data
 		case "tagIds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIds"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6841,7 +6841,7 @@ func (ec *executionContext) unmarshalInputCreateTagInput(ctx context.Context, ob
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6939,14 +6939,14 @@ func (ec *executionContext) unmarshalInputItemFilter(ctx context.Context, obj an
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StoreID = data
 		case "tagId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7058,7 +7058,7 @@ func (ec *executionContext) unmarshalInputTagFilter(ctx context.Context, obj any
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7107,21 +7107,21 @@ func (ec *executionContext) unmarshalInputTagMatch(ctx context.Context, obj any)
 		switch k {
 		case "all":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("all"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.All = data
 		case "any":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("any"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Any = data
 		case "none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("none"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8854,36 +8854,26 @@ func (ec *executionContext) marshalNFloat2githubᚗcomᚋstoregraphᚋstoregraph
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, v any) (catalog.ID, error) {
-	var res catalog.ID
-	err := res.UnmarshalGQL(v)
+	res, err := model.UnmarshalID(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, sel ast.SelectionSet, v catalog.ID) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+func (ec *executionContext) unmarshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, v any) ([]catalog.ID, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]string, len(vSlice))
+	res := make([]catalog.ID, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -8891,10 +8881,10 @@ func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any
 	return res, nil
 }
 
-func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ID) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	for i := range v {
-		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+		ret[i] = ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {
@@ -9387,16 +9377,16 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+func (ec *executionContext) unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, v any) ([]catalog.ID, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]string, len(vSlice))
+	res := make([]catalog.ID, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -9404,13 +9394,13 @@ func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any
 	return res, nil
 }
 
-func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+func (ec *executionContext) marshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ID) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := make(graphql.Array, len(v))
 	for i := range v {
-		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+		ret[i] = ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {
@@ -9426,34 +9416,17 @@ func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregra
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(catalog.ID)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalID(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, sel ast.SelectionSet, v *catalog.ID) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalID(v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalID(*v)
-	return res
+	res := model.MarshalID(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -62,7 +62,7 @@ func changedRow[T catalog.Item | catalog.Tag](ctx context.Context, log *slog.Log
 	if id == nil {
 		return nil, nil
 	}
-	row, err := rootByID(ctx, log, id.String(), b, errGone, primeWithList)
+	row, err := rootByID(ctx, log, *id, b, errGone, primeWithList)
 	if errors.Is(err, errGone) {
 		return nil, nil
 	}

@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		MaxPerRequest:         cfg.AuthMaxPerRequest,
 		RegisterPerAddress:    cfg.RegisterMaxPerAddr,
 		RegisterWindow:        cfg.RegisterWindow,
-		Rotation: postgres.RotationLimits{
+		Rotation: auth.RotationLimits{
 			Max: cfg.RefreshMaxPerSignIn, Window: cfg.RefreshWindow, SpentKept: cfg.RefreshSpentKept,
 		},
 		Argon2: hashing,
@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	gql := handler.New(schema)
-	socks := newSockets(cfg.CORSAllowedOrigins)
+	socks := newSockets(cfg.CORSAllowedOrigins, cfg.WSMaxConnections)
 	useStreams(gql, cfg, tokens, socks)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
@@ -154,11 +154,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, Live: hub,
 		listener: listener, sockets: socks, deliveries: deliveries, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
-		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
+		GraphQL: requestLimits(cfg, httpserver.LimitSockets(socks.full, httpserver.QueriesOnlyOverGET(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
 				MaxRows:          cfg.QueryMaxRows,
 				MaxResponseBytes: cfg.QueryMaxResponse,
-			}, gql)))),
+			}, gql))))),
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return httpserver.ErrDraining

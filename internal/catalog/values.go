@@ -3,6 +3,7 @@ package catalog
 import (
 	"database/sql/driver"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -41,16 +42,25 @@ func (id ID) MarshalGQL(w io.Writer) {
 	_, _ = w.Write(id.AppendJSON(buf[:0]))
 }
 
-// UnmarshalGQL reads an id from a GraphQL input value.
+// UnmarshalGQL reads an id from a GraphQL input value: a string, or a number literal or
+// variable, read as the text gqlgen's own ID would hold, so it is refused with that text.
 func (id *ID) UnmarshalGQL(v any) error {
 	var s string
 	switch v := v.(type) {
 	case string:
 		s = v
+	case json.Number:
+		s = string(v)
 	case int64:
 		s = strconv.FormatInt(v, 10)
 	case int:
 		s = strconv.Itoa(v)
+	case float64:
+		s = strconv.FormatFloat(v, 'f', 6, 64)
+	case bool:
+		s = strconv.FormatBool(v)
+	case nil:
+		s = "null"
 	default:
 		return Errorf(BadUserInput, "An id must be a string of digits.")
 	}

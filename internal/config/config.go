@@ -59,6 +59,7 @@ type Config struct {
 	WriteTimeout         time.Duration // HTTP_WRITE_TIMEOUT
 	IdleTimeout          time.Duration // HTTP_IDLE_TIMEOUT
 
+	WSMaxConnections        int           // WS_MAX_CONNECTIONS: WebSockets open at once in the process
 	SubscriptionsPerConn    int           // SUBSCRIPTIONS_PER_CONNECTION: open at once on one WebSocket
 	SubscriptionsPerProcess int           // SUBSCRIPTIONS_PER_PROCESS: open at once in the process
 	SubscriptionQueue       int           // SUBSCRIPTION_QUEUE: changes waiting per subscriber before a RESYNC
@@ -118,6 +119,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WriteTimeout:         60 * time.Second,
 		IdleTimeout:          120 * time.Second,
 
+		WSMaxConnections:        10_000,
 		SubscriptionsPerConn:    20,
 		SubscriptionsPerProcess: 10_000,
 		SubscriptionQueue:       64,
@@ -177,6 +179,7 @@ func Load(getenv func(string) string) (Config, error) {
 	parse("HTTP_READ_TIMEOUT", duration(&c.ReadTimeout))
 	parse("HTTP_WRITE_TIMEOUT", duration(&c.WriteTimeout))
 	parse("HTTP_IDLE_TIMEOUT", duration(&c.IdleTimeout))
+	parse("WS_MAX_CONNECTIONS", positiveInt(&c.WSMaxConnections))
 	parse("SUBSCRIPTIONS_PER_CONNECTION", positiveInt(&c.SubscriptionsPerConn))
 	parse("SUBSCRIPTIONS_PER_PROCESS", positiveInt(&c.SubscriptionsPerProcess))
 	parse("SUBSCRIPTION_QUEUE", positiveInt(&c.SubscriptionQueue))

@@ -145,7 +145,7 @@ func withoutLimits(c config.Config) config.Config {
 	c.QueryMaxRows, c.QueryMaxResponse = 0, 0
 	c.APQCacheSize, c.MaxBodyBytes = 0, 0
 	c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout = 0, 0, 0, 0, 0
-	c.SubscriptionsPerConn, c.SubscriptionsPerProcess, c.SubscriptionQueue, c.WSMaxMessageBytes = 0, 0, 0, 0
+	c.WSMaxConnections, c.SubscriptionsPerConn, c.SubscriptionsPerProcess, c.SubscriptionQueue, c.WSMaxMessageBytes = 0, 0, 0, 0, 0
 	c.WSInitTimeout, c.WSPingInterval = 0, 0
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -65,7 +66,34 @@ func OriginAllowed(r *http.Request, allowed []string) bool {
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
-	return slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(strings.TrimSuffix(a, "/"), origin) })
+	return slices.ContainsFunc(OriginPatterns(allowed), func(p string) bool {
+		ok, _ := path.Match(p, strings.ToLower(origin))
+		return ok
+	})
+}
+
+// OriginPatterns are the allowed origins as patterns matched against a whole origin, the
+// way CORS and the WebSocket library read them: lower case, without a trailing slash, a *
+// standing for any part of a host name (http://*.example.com).
+func OriginPatterns(allowed []string) []string {
+	out := make([]string, len(allowed))
+	for i, a := range allowed {
+		out[i] = strings.ToLower(strings.TrimSuffix(a, "/"))
+	}
+	return out
+}
+
+// LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while full reports that
+// the process holds as many sockets as it may: each costs memory, subscriptions or not.
+func LimitSockets(full func() bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUpgrade(r) && full() {
+			writeError(w, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS",
+				"This server has as many WebSockets open as it may hold; try again later or another server.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type (

@@ -78,7 +78,7 @@ func newServer(t testing.TB, env map[string]string) *apitest.Server {
 
 func mustPost(t testing.TB, s *apitest.Server, query string, vars map[string]any, v any) {
 	t.Helper()
-	r := s.Post(query, vars)
+	r := s.Post(t, query, vars)
 	if len(r.Errors) > 0 {
 		t.Fatalf("%s: %+v", query, r.Errors)
 	}
@@ -256,6 +256,14 @@ func TestSubscriptionDeliversCommittedChangesWithNestedFields(t *testing.T) {
 			t.Errorf("%s: LINKED tag = %+v; want fresh with 1 item", name, got.Tag)
 		}
 	}
+
+	// A deleted item is named by its id, and read as null.
+	mustPost(t, s, `mutation($i: ID!) { deleteItem(id: $i) { id } }`, map[string]any{"i": item}, nil)
+	for name, got := range map[string]change{"WebSocket": nextChange(t, ws, "1"), "SSE": nextEvent(t, sse)} {
+		if got.Kind != "DELETED" || got.ItemID == nil || *got.ItemID != item || got.Item != nil || got.TagID != nil {
+			t.Errorf("%s: after deleteItem got %v, item %+v; want DELETED of item %s, read as null", name, got, got.Item, item)
+		}
+	}
 }
 
 // A mutation refused after its first statement rolls back, and what it notified with it.
@@ -268,7 +276,7 @@ func TestRolledBackChangeIsNotDelivered(t *testing.T) {
 	c := subscribeSocket(t, s, st)
 
 	// The item is inserted, then linking it with another store's tag fails: all rolls back.
-	r := s.Post(`mutation($s: ID!, $t: ID!) { createItem(input: {storeId: $s, name: "Ghost", price: 1, tagIds: [$t]}) { id } }`,
+	r := s.Post(t, `mutation($s: ID!, $t: ID!) { createItem(input: {storeId: $s, name: "Ghost", price: 1, tagIds: [$t]}) { id } }`,
 		map[string]any{"s": st, "t": foreign})
 	if codes := r.Codes(); len(codes) != 1 || codes[0] != "BAD_USER_INPUT" {
 		t.Fatalf("createItem with a foreign tag: %v; want BAD_USER_INPUT", codes)
@@ -300,7 +308,7 @@ func TestChangesArriveInCommitOrder(t *testing.T) {
 					op = "unlinkTag"
 				}
 				r, err := s.Send(context.Background(), `mutation($i: ID!, $t: ID!) { `+op+`(itemId: $i, tagId: $t) { message } }`,
-					map[string]any{"i": item, "t": tag}, map[string]string{"Authorization": "Bearer " + s.Token})
+					map[string]any{"i": item, "t": tag})
 				if err == nil && len(r.Errors) > 0 {
 					err = fmt.Errorf("%s: %+v", op, r.Errors)
 				}
@@ -465,15 +473,32 @@ func TestSlowSubscriberGetsResync(t *testing.T) {
 			t.Fatalf("slow subscriber got every change and no RESYNC")
 		}
 	}
-	renameStore(t, s, st, "Busy Store, again")
-	for {
-		var p struct {
-			Data struct{ StoreChanged struct{ Kind, ItemID string } }
+	// Once it has caught up, changes reach it again: a rename either arrives, or, while the
+	// backlog still fills its queue, is replaced by one more RESYNC; then try another.
+	for try := 0; ; try++ {
+		if try == 20 {
+			t.Fatalf("slow subscriber: no change reached it after its RESYNC")
 		}
-		if m := next(t, slow); json.Unmarshal(m.Payload, &p) != nil || p.Data.StoreChanged.Kind == "" {
-			t.Fatalf("slow subscriber, after its RESYNC: %s %.200s", m.Type, m.Payload)
+		renameStore(t, s, st, fmt.Sprintf("Busy Store, again %d", try))
+		kind := ""
+		for kind != "RESYNC" && kind != "store UPDATED" {
+			var p struct {
+				Data struct {
+					StoreChanged struct {
+						Kind   string
+						ItemID *string
+					}
+				}
+			}
+			if m := next(t, slow); json.Unmarshal(m.Payload, &p) != nil || p.Data.StoreChanged.Kind == "" {
+				t.Fatalf("slow subscriber, after its RESYNC: %s %.200s", m.Type, m.Payload)
+			}
+			kind = p.Data.StoreChanged.Kind
+			if kind == "UPDATED" && p.Data.StoreChanged.ItemID == nil {
+				kind = "store UPDATED"
+			}
 		}
-		if p.Data.StoreChanged.Kind == "UPDATED" && p.Data.StoreChanged.ItemID == "" {
+		if kind == "store UPDATED" {
 			break
 		}
 	}
@@ -548,7 +573,7 @@ func TestDeleteStoreDeliversDeletedThenCompletes(t *testing.T) {
 // browser) is accepted.
 func TestSocketOrigins(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": "http://app.example"})
+	s := newServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": "http://app.example/, http://*.sub.example"})
 	for _, tc := range []struct {
 		origin string
 		ok     bool
@@ -557,6 +582,9 @@ func TestSocketOrigins(t *testing.T) {
 		{s.URL, true}, // same origin: the playground
 		{"http://app.example", true},
 		{"http://evil.example", false},
+		{"http://APP.example", true}, // host names are not case-sensitive
+		{"http://shop.sub.example", true},
+		{"http://sub.example", false},
 		{"https://app.example", false}, // another scheme is another origin
 		{"null", false},
 	} {
@@ -644,7 +672,7 @@ func TestSubscriptionRefusals(t *testing.T) {
 		t.Errorf("query over the socket: %s %s; want the store", m.Type, m.Payload)
 	}
 	// A subscription over plain POST could deliver one change at most.
-	r := s.Post(storeChanged, map[string]any{"s": st})
+	r := s.Post(t, storeChanged, map[string]any{"s": st})
 	if codes := r.Codes(); len(codes) != 1 || codes[0] != "BAD_REQUEST" {
 		t.Errorf("subscription over POST: %v; want BAD_REQUEST", codes)
 	}
@@ -930,4 +958,55 @@ func TestDeliveryStatementsDoNotGrowWithRows(t *testing.T) {
 			t.Errorf("delivery of an item with %d tags cost %d statements; want 2", tc.tags, delivery)
 		}
 	}
+}
+
+// A token sent in connection_init signs the socket in, for the queries sent over it; a
+// bad one counts as none. Reading needs no token.
+func TestSocketTokenInConnectionInit(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	for _, tc := range []struct {
+		name, authorization, want string
+	}{
+		{"signed in", "Bearer " + s.Token, `"email":"` + apitest.OwnerEmail + `"`},
+		{"bad token", "Bearer not-a-token", `"me":null`},
+		{"no token", "", `"me":null`},
+	} {
+		var init map[string]any
+		if tc.authorization != "" {
+			init = map[string]any{"Authorization": tc.authorization}
+		}
+		c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{InitPayload: init})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if err := c.Subscribe(t.Context(), "me", `{ me { email } }`, nil); err != nil {
+			t.Fatal(err)
+		}
+		if m := next(t, c); m.Type != "next" || !strings.Contains(string(m.Payload), tc.want) {
+			t.Errorf("%s: me over the socket = %s %s; want %s", tc.name, m.Type, m.Payload, tc.want)
+		}
+		c.Close()
+	}
+}
+
+// Past WS_MAX_CONNECTIONS an upgrade is refused with 429 until a socket closes.
+func TestSocketLimit(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"WS_MAX_CONNECTIONS": "1"})
+	first := dial(t, s)
+	if c, res, err := s.DialSocket(t.Context(), apitest.DialOptions{}); err == nil {
+		c.Close()
+		t.Fatal("a second socket opened; want it refused")
+	} else if res == nil || res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second socket: %v, %v; want 429", err, res)
+	}
+	first.Close()
+	waitFor(t, "the first socket to close", func() bool {
+		c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }
