@@ -94,7 +94,7 @@ func tagIDs(t *testing.T, s *apitest.Server, storeID string) map[string]string {
 	var out struct {
 		Store struct{ Tags []struct{ ID, Name string } }
 	}
-	s.MustPost(`query($id: ID!) { store(id: $id) { tags { id name } } }`, map[string]any{"id": storeID}, &out)
+	s.MustPost(t, `query($id: ID!) { store(id: $id) { tags { id name } } }`, map[string]any{"id": storeID}, &out)
 	ids := map[string]string{}
 	for _, tag := range out.Store.Tags {
 		ids[tag.Name] = tag.ID
@@ -130,7 +130,7 @@ func TestExampleApp(t *testing.T) {
 		var stores struct {
 			Stores struct{ Nodes []struct{ ID string } }
 		}
-		s.MustPost(`{ stores(first: 1) { nodes { id } } }`, nil, &stores)
+		s.MustPost(t, `{ stores(first: 1) { nodes { id } } }`, nil, &stores)
 		storeID := stores.Stores.Nodes[0].ID
 		ids := tagIDs(t, s, storeID)
 		filter := []string{"fiction", "bestseller"}
@@ -138,7 +138,7 @@ func TestExampleApp(t *testing.T) {
 		var matched struct {
 			Items struct{ Nodes []item }
 		}
-		s.MustPost(`query($store: ID!, $tags: [ID!]) { items(filter: { storeId: $store, tags: { all: $tags } }) {
+		s.MustPost(t, `query($store: ID!, $tags: [ID!]) { items(filter: { storeId: $store, tags: { all: $tags } }) {
 			nodes { id name tags(orderBy: NAME) { name } } } }`,
 			map[string]any{"store": storeID, "tags": filterIDs}, &matched)
 		if len(matched.Items.Nodes) < 2 {
@@ -166,7 +166,7 @@ func TestExampleApp(t *testing.T) {
 		browsertest.Script(t, "example-app.mjs", map[string]string{"BASE_URL": app, "API_URL": s.URL, "EXPECT": string(expect)}, nil)
 
 		var after struct{ Item item }
-		s.MustPost(`query($id: ID!) { item(id: $id) { name tags(orderBy: NAME) { name } } }`,
+		s.MustPost(t, `query($id: ID!) { item(id: $id) { name tags(orderBy: NAME) { name } } }`,
 			map[string]any{"id": target.ID}, &after)
 		if got := after.Item.tagNames(); !slices.Equal(got, newTags) {
 			t.Errorf("%s carries %v after the app saved; want %v", target.Name, got, newTags)

@@ -56,7 +56,7 @@ func TestPlayground(t *testing.T) {
 	var first struct {
 		Items struct{ Nodes []struct{ Name string } }
 	}
-	s.MustPost(`{ items(first: 5) { nodes { name } } }`, nil, &first)
+	s.MustPost(t, `{ items(first: 5) { nodes { name } } }`, nil, &first)
 	var names []string
 	for _, n := range first.Items.Nodes {
 		names = append(names, n.Name)
@@ -69,7 +69,7 @@ func TestPlayground(t *testing.T) {
 			Tags  []struct{ ID, Name string }
 		}
 	}
-	s.MustPost(`{ store(id: "1") { items(first: 1) { id name tags { id name } } tags { id name } } }`, nil, &store)
+	s.MustPost(t, `{ store(id: "1") { items(first: 1) { id name tags { id name } } tags { id name } } }`, nil, &store)
 	target := store.Store.Items[0]
 	var tagIDs []string
 	for _, tag := range target.Tags {
@@ -84,7 +84,7 @@ func TestPlayground(t *testing.T) {
 		}
 	}
 	var login struct{ Login struct{ AccessToken string } }
-	r := s.PostAs("", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
+	r := s.PostAs(t, "", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
 		map[string]any{"e": demo.UserEmail, "p": demo.UserPassword})
 	r.Decode(t, &login)
 
