@@ -13,16 +13,21 @@ const env = (name) => {
 
 export const baseURL = () => env('BASE_URL');
 
-// subscribed waits until the storegraph at API_URL holds n subscriptions, as its metrics
-// say, so that a change made next reaches them.
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// subscriptions is how many subscriptions the storegraph at API_URL holds, as its metrics
+// say.
+export async function subscriptions() {
+  const metrics = await (await fetch(env('API_URL') + '/metrics')).text();
+  return Number(metrics.match(/^subscriptions_active (\S+)$/m)?.[1]);
+}
+
+// subscribed waits until the storegraph holds n subscriptions, so that a change made next
+// reaches them.
 export async function subscribed(n) {
   const deadline = Date.now() + 30_000;
-  for (;;) {
-    const metrics = await (await fetch(env('API_URL') + '/metrics')).text();
-    const open = Number(metrics.match(/^subscriptions_active (\S+)$/m)?.[1]);
-    if (open === n) return;
+  for (let open; (open = await subscriptions()) !== n; await sleep(20)) {
     if (Date.now() > deadline) throw new Error(`storegraph holds ${open} subscriptions; want ${n}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
