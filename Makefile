@@ -5,12 +5,17 @@ export DATABASE_URL ?= postgres:///storegraph
 # Go sources outside the npm packages' folders, some of which ship .go files of their own.
 GOFILES = $(shell find . -name node_modules -prune -o -name '*.go' -print)
 
-.PHONY: run test check generate bench db build
+.PHONY: run test check generate bench db build migrate
 
 ## run: make PostgreSQL usable, build, load the demo data and serve on $PORT (8080)
 run: db build
 	$(BIN) seed
-	exec $(BIN)
+	exec $(BIN) serve
+
+## migrate: apply the pending migrations to $DATABASE_URL and list them
+migrate: db build
+	$(BIN) migrate
+	$(BIN) migrate status
 
 ## test: every test, with the race detector, against the local PostgreSQL
 test: db

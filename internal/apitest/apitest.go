@@ -40,9 +40,9 @@ var testEnv = map[string]string{
 }
 
 // New starts a storegraph on a fresh database; env overrides settings as the environment
-// would. The server logs at WARN, at LOG_LEVEL when env sets it, or at DEBUG with TEST_LOG
-// set. Everything stops when the test ends.
-func New(t testing.TB, env map[string]string) *Server {
+// would, and opts are app's options. The server logs at WARN, at LOG_LEVEL when env sets
+// it, or at DEBUG with TEST_LOG set. Everything stops when the test ends.
+func New(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	t.Helper()
 	getenv := func(k string) string {
 		if k == "DATABASE_URL" {
@@ -69,7 +69,7 @@ func New(t testing.TB, env map[string]string) *Server {
 	}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(testWriter{t, logs}, &slog.HandlerOptions{Level: level}))
-	a, err := app.New(context.Background(), cfg, log)
+	a, err := app.New(context.Background(), cfg, log, opts...)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}

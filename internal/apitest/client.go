@@ -110,14 +110,17 @@ func (c *Client) MustPostAs(t testing.TB, token, query string, vars map[string]a
 	}
 }
 
+// RegisterMutation is the document Register sends: a server that runs only trusted
+// documents must trust it for New to sign up Owner.
+const RegisterMutation = `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`
+
 // Register signs up an account and returns its access token.
 func (c *Client) Register(t testing.TB, email, password string) string {
 	t.Helper()
 	var out struct {
 		Register struct{ AccessToken string }
 	}
-	c.MustPostAs(t, "", `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
-		map[string]any{"e": email, "p": password}, &out)
+	c.MustPostAs(t, "", RegisterMutation, map[string]any{"e": email, "p": password}, &out)
 	return out.Register.AccessToken
 }
 
