@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/storegraph/storegraph/graph"
+	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
 // pick returns the raw JSON at path in data: object keys and list indexes.
@@ -45,11 +46,13 @@ func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 	item := s.CreateItem(t, storeID, "Widget", 12.5)
 	tag := s.CreateTag(t, storeID, "blue")
 	s.Link(t, item, tag)
-	// Names the API would refuse, but a row may hold: every path must escape them alike.
+	// Text the API would refuse, but a row may hold: every path must escape it alike. Every
+	// column gets a value of its own, so that a path that misses one cannot pass by writing
+	// the column's default.
 	tricky := "q\" b\\ \x01\x1f\x7f\t\n<&> é\u2028"
-	exec(t, s, "UPDATE stores SET name = ? WHERE id = ?", "store "+tricky, dbID(t, storeID))
-	exec(t, s, "UPDATE items SET name = ? WHERE id = ?", "item "+tricky, dbID(t, item))
-	exec(t, s, "UPDATE tags SET name = ? WHERE id = ?", "tag "+tricky, dbID(t, tag))
+	for _, table := range []string{"stores", "items", "tags"} {
+		dbtest.FillColumns(t, s.DB(), table, table+" "+tricky)
+	}
 	vars := map[string]any{"s": storeID, "i": item, "t": tag}
 
 	// Each query selects F at the path after it; the first is the root path.
@@ -152,6 +155,11 @@ func TestNestedArgumentsFailWhereTheFieldRuns(t *testing.T) {
 			[]string{"store.items.0.tags.0.items.0.store.tags"}, `{"store":null}`},
 		{"OwnArgumentAtTheField", `query($id: ID!) { tag(id: $id) { items(first: -1) { id } } }`, tag,
 			[]string{"tag.items"}, `{"tag":null}`},
+		// A value that is no Int is refused at the argument, as gqlgen refuses it at the root.
+		{"ValueAtTheArgument", `query($id: ID!) { tag(id: $id) { items { tags(first: 2147483648) { id } } } }`, tag,
+			[]string{"tag.items.0.tags.first", "tag.items.1.tags.first"}, `{"tag":null}`},
+		{"OwnValueAtTheArgument", `query($id: ID!) { tag(id: $id) { items(offset: 2147483648) { id } } }`, tag,
+			[]string{"tag.items.offset"}, `{"tag":null}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

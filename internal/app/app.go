@@ -42,6 +42,7 @@ type App struct {
 	Catalog  *postgres.Catalog
 	Accounts *postgres.Accounts
 	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
+	Resolver *graph.Resolver        // the schema's resolvers, for tests that execute it another way
 	Handler  http.Handler
 	Hashing  auth.Argon2 // the cost of new password hashes
 	Live     *graph.Hub  // the subscriptions of this process
@@ -169,8 +170,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	}
 	hub.StartWith(listener.Start)
 
+	resolver := &graph.Resolver{Catalog: cat, Auth: authn, Log: log, Live: hub}
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log, Live: hub},
+		Resolvers:  resolver,
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
@@ -218,7 +220,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, Live: hub,
+	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Resolver: resolver, Hashing: hashing, Live: hub,
 		listener: listener, sockets: socks, deliveries: deliveries, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.LimitSockets(socks.full, httpserver.QueriesOnlyOverGET(

@@ -323,14 +323,16 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// Order sorts a relationship list: ascending, ties broken by id.
-type Order uint8
+// Order sorts a relationship list by the column it names, ascending, ties broken by id;
+// the zero Order sorts by id. An order enum's value is one, so a new value needs only the
+// name of a column of the list's model.
+type Order string
 
 // The orders of ItemOrder and TagOrder.
 const (
-	ByID Order = iota
-	ByName
-	ByPrice
+	ByID    Order = ""
+	ByName  Order = "name"
+	ByPrice Order = "price"
 )
 
 // ListArgs are the per-parent arguments of a relationship list (Store.items, Item.tags, ...).

@@ -24,6 +24,8 @@ type table[T any] struct {
 	// alias.column or, where a join found no row, the column's zero value.
 	list, bare, orZero string
 	zeros              string // each column's zero value
+
+	orders map[catalog.Order]string // ORDER BY for a list sorted by each column, ties by id
 }
 
 type column struct {
@@ -49,7 +51,7 @@ var basicTypes = map[reflect.Kind]reflect.Type{
 // cannot scan without reflection per row is a mistake in the code, so it panics.
 func newTable[T any](db *bun.DB) *table[T] {
 	meta := db.Table(reflect.TypeFor[T]())
-	t := &table[T]{name: meta.Name, alias: meta.Alias, id: -1}
+	t := &table[T]{name: meta.Name, alias: meta.Alias, id: -1, orders: map[catalog.Order]string{}}
 	var list, bare, orZero, zeros []string
 	for i, f := range meta.Fields {
 		if len(f.Index) != 1 {
@@ -88,9 +90,39 @@ func newTable[T any](db *bun.DB) *table[T] {
 	if t.id < 0 {
 		panic(fmt.Sprintf("postgres: %s has no primary key", meta.Name))
 	}
+	byID := t.alias + "." + t.columns[t.id].name
+	for i, f := range meta.Fields {
+		t.orders[catalog.Order(f.Name)] = list[i] + ", " + byID
+	}
+	t.orders[catalog.ByID] = byID
 	t.list, t.bare = strings.Join(list, ", "), strings.Join(bare, ", ")
 	t.orZero, t.zeros = strings.Join(orZero, ", "), strings.Join(zeros, ", ")
 	return t
+}
+
+// orderBy is the ORDER BY of a list of this table in order o. Orders are checked against
+// the columns at start-up (CheckOrders), so an unknown one here is a mistake in the code.
+func (t *table[T]) orderBy(o catalog.Order) string {
+	order, ok := t.orders[o]
+	if !ok {
+		panic(fmt.Sprintf("postgres: %s has no column %q to sort by", t.name, o))
+	}
+	return order
+}
+
+// CheckOrders fails when an order of a list of items or of tags names no column of its model.
+func (s *Catalog) CheckOrders(items, tags []catalog.Order) error {
+	for _, o := range items {
+		if _, ok := s.items.orders[o]; !ok {
+			return fmt.Errorf("items have no column %q to sort by", o)
+		}
+	}
+	for _, o := range tags {
+		if _, ok := s.tags.orders[o]; !ok {
+			return fmt.Errorf("tags have no column %q to sort by", o)
+		}
+	}
+	return nil
 }
 
 // byKey is a subquery, aliased as the table, that reads the one row whose id is key. The

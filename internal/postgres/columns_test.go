@@ -6,10 +6,12 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
 
+	"github.com/storegraph/storegraph/graph/model"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/dbtest"
 	"github.com/storegraph/storegraph/internal/postgres"
@@ -345,4 +347,22 @@ func keys[V any](m map[catalog.ID]V) []catalog.ID {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// TestListOrdersAreColumns checks that every value of the schema's order enums names a
+// column of its list's model, and that one naming no column is refused with its name, as
+// the start-up check refuses it.
+func TestListOrdersAreColumns(t *testing.T) {
+	t.Parallel()
+	st := postgres.NewCatalog(dbtest.Open(t))
+	if err := st.CheckOrders(model.Orders()); err != nil {
+		t.Fatalf("the schema's orders: %v", err)
+	}
+	err := st.CheckOrders([]catalog.Order{catalog.ByName, "colour"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `"colour"`) {
+		t.Fatalf("an order by a missing column: got %v, want an error naming it", err)
+	}
+	if err := st.CheckOrders(nil, []catalog.Order{catalog.ByPrice}); err == nil {
+		t.Fatal("tags sorted by price: no error, but tags have no price")
+	}
 }

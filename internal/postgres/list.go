@@ -281,7 +281,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	}
 	if args := also.Tags; args != nil {
 		// n is the item, rn the tag's place in its list.
-		order := tagOrders[args.Order]
+		order := s.tags.orderBy(args.Order)
 		var limit any // NULL: no limit
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)

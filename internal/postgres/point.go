@@ -36,7 +36,7 @@ func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.
 }
 
 func (p point[R, C]) read(ctx context.Context, s *Catalog, id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
-	order := p.list.orders[args.Order]
+	order := p.list.child.orderBy(args.Order)
 	key := p.root.alias + "." + p.root.columns[p.root.id].name
 	child := p.list.child
 	budget := rowBudget(ctx)

@@ -65,39 +65,24 @@ type relation[C any] struct {
 	from   string // FROM clause, with the child's alias
 	fenced string // FROM clause for few parents, when the relation joins a table (see fewParents)
 	parent string // the column holding the parent's id
-	orders map[catalog.Order]string
 }
 
 // ownedBy is the list of the child's rows whose column parent holds the parent's id.
-func ownedBy[C any](child *table[C], parent string, orders map[catalog.Order]string) relation[C] {
-	return relation[C]{child: child, from: child.name + " AS " + child.alias, parent: child.alias + "." + parent, orders: orders}
+func ownedBy[C any](child *table[C], parent string) relation[C] {
+	return relation[C]{child: child, from: child.name + " AS " + child.alias, parent: child.alias + "." + parent}
 }
 
 // linkedBy is the list of the child's rows linked with the parent through items_tags, whose
 // column parent holds the parent's id and column child the child's.
-func linkedBy[C any](child *table[C], parent, link string, orders map[catalog.Order]string) relation[C] {
+func linkedBy[C any](child *table[C], parent, link string) relation[C] {
 	return relation[C]{
 		child: child,
 		from: "items_tags AS it JOIN " + child.name + " AS " + child.alias + " ON " +
 			child.alias + "." + child.columns[child.id].name + " = it." + link,
 		fenced: "items_tags AS it CROSS JOIN LATERAL " + child.byKey("it."+link),
 		parent: "it." + parent,
-		orders: orders,
 	}
 }
-
-var (
-	itemOrders = map[catalog.Order]string{
-		catalog.ByID:    "i.id",
-		catalog.ByName:  "i.name, i.id",
-		catalog.ByPrice: "i.price, i.id",
-	}
-	tagOrders = map[catalog.Order]string{
-		catalog.ByID:    "t.id",
-		catalog.ByName:  "t.name, t.id",
-		catalog.ByPrice: "t.id", // tags have no price; TagOrder never asks for it
-	}
-)
 
 // fewParents is how many parents a join through items_tags probes the other table's primary
 // key for, link by link. The prepared statement's generic plan does not know how many ids
@@ -110,7 +95,7 @@ const fewParents = 100
 // first/offset applied per parent by row_number() when they are given. Rows come back as
 // (child columns..., parent[, rn]), sorted so that each parent's rows are in list order.
 func (r relation[C]) query(s *Catalog, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
-	order := r.orders[args.Order]
+	order := r.child.orderBy(args.Order)
 	from := r.from
 	if r.fenced != "" && len(parents) <= fewParents {
 		from = r.fenced

@@ -43,11 +43,11 @@ func NewCatalog(db *bun.DB) *Catalog {
 		items:  newTable[catalog.Item](db),
 		tags:   newTable[catalog.Tag](db),
 	}
-	s.itemsOfStores = ownedBy(s.items, "store_id", itemOrders)
-	s.tagsOfStores = ownedBy(s.tags, "store_id", tagOrders)
-	s.storesOfOwners = ownedBy(s.stores, "owner_id", map[catalog.Order]string{catalog.ByID: "s.id"})
-	s.tagsOfItems = linkedBy(s.tags, "item_id", "tag_id", tagOrders)
-	s.itemsOfTags = linkedBy(s.items, "tag_id", "item_id", itemOrders)
+	s.itemsOfStores = ownedBy(s.items, "store_id")
+	s.tagsOfStores = ownedBy(s.tags, "store_id")
+	s.storesOfOwners = ownedBy(s.stores, "owner_id")
+	s.tagsOfItems = linkedBy(s.tags, "item_id", "tag_id")
+	s.itemsOfTags = linkedBy(s.items, "tag_id", "item_id")
 	s.itemWithTags = point[catalog.Item, catalog.Tag]{root: s.items, list: s.tagsOfItems}
 	s.tagWithItems = point[catalog.Tag, catalog.Item]{root: s.tags, list: s.itemsOfTags}
 	s.tagsOfItem = linkSet[catalog.Tag]{row: anItem, self: "item_id", other: s.tags, otherColumn: "tag_id",
