@@ -2,6 +2,8 @@
 GO ?= go
 BIN := bin/storegraph
 export DATABASE_URL ?= postgres:///storegraph
+# Go sources outside the npm packages' folders, some of which ship .go files of their own.
+GOFILES = $(shell find . -name node_modules -prune -o -name '*.go' -print)
 
 .PHONY: run test check generate bench db pgbouncer build migrate
 
@@ -19,12 +21,13 @@ migrate: db build
 test: db pgbouncer
 	$(GO) test -race -count=1 ./...
 
-## check: formatting, vet, and generated code up to date
+## check: formatting, vet, generated code and built frontends up to date
 check:
-	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	@test -z "$$(gofmt -l $(GOFILES))" || { echo "gofmt would change:"; gofmt -l $(GOFILES); exit 1; }
 	$(GO) vet ./...
 	$(GO) generate ./...
 	@git diff --exit-code --stat -- . || { echo "go generate changed files: commit its output"; exit 1; }
+	.ci/check-frontends
 
 ## generate: regenerate gqlgen's code after a schema change
 generate:

@@ -216,8 +216,8 @@ func TestDepthLimit(t *testing.T) {
 	})
 }
 
-// introspectionQuery is the query GraphiQL and Apollo tools send (graphql-js's
-// getIntrospectionQuery), 13 levels deep.
+// introspectionQuery is the query GraphiQL and Apollo tools send (graphql-js 16.15's
+// getIntrospectionQuery), 15 levels deep; its fragments alone are 13 levels deep.
 const introspectionQuery = `query IntrospectionQuery {
   __schema {
     queryType { name } mutationType { name } subscriptionType { name }
@@ -236,8 +236,8 @@ fragment FullType on __Type {
 fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
 fragment TypeRef on __Type {
   kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
-    ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
 }`
 
 func TestFieldAndAliasLimits(t *testing.T) {
@@ -648,6 +648,9 @@ func TestPlaygroundSwitch(t *testing.T) {
 			}
 			if tc.status != http.StatusOK && strings.Contains(body, "<html") {
 				t.Errorf("GET / served a page with the playground switched off")
+			}
+			if status, _, _ := httpGet(t, s, "/playground/playground.js"); status != tc.status {
+				t.Errorf("GET /playground/playground.js = %d; want %d", status, tc.status)
 			}
 		})
 	}

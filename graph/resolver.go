@@ -14,6 +14,7 @@ type Resolver struct {
 	Catalog *postgres.Catalog
 	Auth    *auth.Service
 	Log     *slog.Logger
+	Live    *Hub // the subscriptions of this process
 }
 
 var _ ResolverRoot = (*Resolver)(nil)

@@ -357,9 +357,28 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	return (*model.User)(u), err
 }
 
+// Item is the resolver for the item field.
+func (r *storeChangeResolver) Item(ctx context.Context, obj *model.StoreChange) (*model.Item, error) {
+	l := loader.For(ctx)
+	row, err := changedRow(ctx, r.Log, obj.ItemID, l.Item, l.PrimeItemWithTags)
+	return (*model.Item)(row), err
+}
+
+// Tag is the resolver for the tag field.
+func (r *storeChangeResolver) Tag(ctx context.Context, obj *model.StoreChange) (*model.Tag, error) {
+	l := loader.For(ctx)
+	row, err := changedRow(ctx, r.Log, obj.TagID, l.Tag, l.PrimeTagWithItems)
+	return (*model.Tag)(row), err
+}
+
 // TotalCount is the resolver for the totalCount field.
 func (r *storeConnectionResolver) TotalCount(ctx context.Context, obj *model.StoreConnection) (int, error) {
 	return r.Catalog.CountStores(ctx, obj.Filter)
+}
+
+// StoreChanged is the resolver for the storeChanged field.
+func (r *subscriptionResolver) StoreChanged(ctx context.Context, storeID catalog.ID) (<-chan *model.StoreChange, error) {
+	return r.subscribe(ctx, storeID)
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -376,8 +395,14 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// StoreChange returns StoreChangeResolver implementation.
+func (r *Resolver) StoreChange() StoreChangeResolver { return &storeChangeResolver{r} }
+
 // StoreConnection returns StoreConnectionResolver implementation.
 func (r *Resolver) StoreConnection() StoreConnectionResolver { return &storeConnectionResolver{r} }
+
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 // TagConnection returns TagConnectionResolver implementation.
 func (r *Resolver) TagConnection() TagConnectionResolver { return &tagConnectionResolver{r} }
@@ -386,6 +411,8 @@ type (
 	itemConnectionResolver  struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
+	storeChangeResolver     struct{ *Resolver }
 	storeConnectionResolver struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
 	tagConnectionResolver   struct{ *Resolver }
 )

@@ -293,7 +293,8 @@ func TestSetLinksStatements(t *testing.T) {
 		want        int64
 	}{
 		{"setItemTags", bare, func(n int) map[string]any { return map[string]any{"i": item, "t": mapSlice(tags[:n], idText)} }, setLinksStatements},
-		{"setTagItems", bareMirror, func(n int) map[string]any { return map[string]any{"t": tag, "i": mapSlice(items[:n], idText)} }, setLinksStatements},
+		// items[99] is not linked yet, so both calls change links.
+		{"setTagItems", bareMirror, func(n int) map[string]any { return map[string]any{"t": tag, "i": mapSlice(items[100-n:], idText)} }, setLinksStatements},
 		// The item's tags, its tagCount, and the itemCount of added and removed tags together.
 		{"setItemTagsPayload", setItemTagsMutation, func(n int) map[string]any { return map[string]any{"i": item, "t": mapSlice(tags[100-n:], idText)} }, setLinksStatements + 3},
 	} {
@@ -306,9 +307,10 @@ func TestSetLinksStatements(t *testing.T) {
 	}
 }
 
-// setLinksStatements is what setItemTags and setTagItems cost: begin, lock and check the
-// store, lock the row, check and change the links, commit.
-const setLinksStatements = 5
+// setLinksStatements is what setItemTags and setTagItems cost when they change links: begin,
+// lock and check the store, lock the row, check and change the links, notify the changes,
+// commit.
+const setLinksStatements = 6
 
 // TestConcurrentSetItemTags runs twenty setItemTags calls on one item at once: afterwards
 // the item carries exactly one of the requested sets, never a mix. Then it runs them again

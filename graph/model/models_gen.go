@@ -145,6 +145,10 @@ type StoreFilter struct {
 	NameContains *string `json:"nameContains,omitempty"`
 }
 
+// Live updates, over WebSocket (graphql-transport-ws) or Server-Sent Events (graphql-sse).
+type Subscription struct {
+}
+
 // The result of linking or unlinking a tag and an item.
 type TagAndItemPayload struct {
 	// What happened, as a sentence to show.
@@ -210,6 +214,76 @@ type UpdateStoreInput struct {
 type UpdateTagInput struct {
 	// Unique within the store; trimmed, 1 to 80 characters.
 	Name string `json:"name"`
+}
+
+// What happened to a store, its items, tags or links.
+type ChangeKind string
+
+const (
+	// A row was created.
+	ChangeKindCreated ChangeKind = "CREATED"
+	// A row was changed.
+	ChangeKindUpdated ChangeKind = "UPDATED"
+	// A row was deleted.
+	ChangeKindDeleted ChangeKind = "DELETED"
+	// An item and a tag were linked.
+	ChangeKindLinked ChangeKind = "LINKED"
+	// An item and a tag were unlinked.
+	ChangeKindUnlinked ChangeKind = "UNLINKED"
+	// Changes may have been missed (the server lost its database feed, or the subscriber fell behind): refetch what you show.
+	ChangeKindResync ChangeKind = "RESYNC"
+)
+
+var AllChangeKind = []ChangeKind{
+	ChangeKindCreated,
+	ChangeKindUpdated,
+	ChangeKindDeleted,
+	ChangeKindLinked,
+	ChangeKindUnlinked,
+	ChangeKindResync,
+}
+
+func (e ChangeKind) IsValid() bool {
+	switch e {
+	case ChangeKindCreated, ChangeKindUpdated, ChangeKindDeleted, ChangeKindLinked, ChangeKindUnlinked, ChangeKindResync:
+		return true
+	}
+	return false
+}
+
+func (e ChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeKind", str)
+	}
+	return nil
+}
+
+func (e ChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // How a list of items is sorted: ascending, ties broken by id.

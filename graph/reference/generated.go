@@ -34,7 +34,9 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Store() StoreResolver
+	StoreChange() StoreChangeResolver
 	StoreConnection() StoreConnectionResolver
+	Subscription() SubscriptionResolver
 	Tag() TagResolver
 	TagConnection() TagConnectionResolver
 	User() UserResolver
@@ -137,6 +139,15 @@ type ComplexityRoot struct {
 		Tags      func(childComplexity int, first *int, offset *int, orderBy *model.TagOrder) int
 	}
 
+	StoreChange struct {
+		Item    func(childComplexity int) int
+		ItemID  func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		StoreID func(childComplexity int) int
+		Tag     func(childComplexity int) int
+		TagID   func(childComplexity int) int
+	}
+
 	StoreConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -147,6 +158,10 @@ type ComplexityRoot struct {
 	StoreEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		StoreChanged func(childComplexity int, storeID catalog.ID) int
 	}
 
 	Tag struct {
@@ -234,8 +249,15 @@ type StoreResolver interface {
 	ItemCount(ctx context.Context, obj *catalog.Store) (int, error)
 	TagCount(ctx context.Context, obj *catalog.Store) (int, error)
 }
+type StoreChangeResolver interface {
+	Item(ctx context.Context, obj *model.StoreChange) (*catalog.Item, error)
+	Tag(ctx context.Context, obj *model.StoreChange) (*catalog.Tag, error)
+}
 type StoreConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *StoreConnection) (int, error)
+}
+type SubscriptionResolver interface {
+	StoreChanged(ctx context.Context, storeID catalog.ID) (<-chan *model.StoreChange, error)
 }
 type TagResolver interface {
 	Store(ctx context.Context, obj *catalog.Tag) (*catalog.Store, error)
@@ -773,6 +795,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Store.Tags(childComplexity, args["first"].(*int), args["offset"].(*int), args["orderBy"].(*model.TagOrder)), true
 
+	case "StoreChange.item":
+		if e.ComplexityRoot.StoreChange.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreChange.Item(childComplexity), true
+	case "StoreChange.itemId":
+		if e.ComplexityRoot.StoreChange.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreChange.ItemID(childComplexity), true
+	case "StoreChange.kind":
+		if e.ComplexityRoot.StoreChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreChange.Kind(childComplexity), true
+	case "StoreChange.storeId":
+		if e.ComplexityRoot.StoreChange.StoreID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreChange.StoreID(childComplexity), true
+	case "StoreChange.tag":
+		if e.ComplexityRoot.StoreChange.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreChange.Tag(childComplexity), true
+	case "StoreChange.tagId":
+		if e.ComplexityRoot.StoreChange.TagID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreChange.TagID(childComplexity), true
+
 	case "StoreConnection.edges":
 		if e.ComplexityRoot.StoreConnection.Edges == nil {
 			break
@@ -810,6 +869,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StoreEdge.Node(childComplexity), true
+
+	case "Subscription.storeChanged":
+		if e.ComplexityRoot.Subscription.StoreChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_storeChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.StoreChanged(childComplexity, args["storeId"].(catalog.ID)), true
 
 	case "Tag.id":
 		if e.ComplexityRoot.Tag.ID == nil {
@@ -1005,6 +1076,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1425,6 +1513,44 @@ extend type Mutation {
   "Revokes a refresh token and the sign-in it belongs to, even with a token already spent; true when that sign-in was live."
   logout(refreshToken: String!): Boolean!
 }
+
+"What happened to a store, its items, tags or links."
+enum ChangeKind {
+  "A row was created."
+  CREATED
+  "A row was changed."
+  UPDATED
+  "A row was deleted."
+  DELETED
+  "An item and a tag were linked."
+  LINKED
+  "An item and a tag were unlinked."
+  UNLINKED
+  "Changes may have been missed (the server lost its database feed, or the subscriber fell behind): refetch what you show."
+  RESYNC
+}
+
+"One change that committed in a store."
+type StoreChange {
+  "What happened."
+  kind: ChangeKind!
+  "The store the change is in."
+  storeId: ID!
+  "The item concerned, also after its deletion; null for a tag's or the store's own change."
+  itemId: ID
+  "The tag concerned, also after its deletion; null for an item's or the store's own change."
+  tagId: ID
+  "The item as it is when the change is delivered; null once deleted."
+  item: Item
+  "The tag as it is when the change is delivered; null once deleted."
+  tag: Tag
+}
+
+"Live updates, over WebSocket (graphql-transport-ws) or Server-Sent Events (graphql-sse)."
+type Subscription {
+  "Every change committed to this store, its items, tags and links, in commit order. A deleted store ends it after its DELETED change."
+  storeChanged(storeId: ID!): StoreChange!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1557,6 +1683,24 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_tagCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Store", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_StoreChange_kind(ctx, field)
+	case "storeId":
+		return ec.fieldContext_StoreChange_storeId(ctx, field)
+	case "itemId":
+		return ec.fieldContext_StoreChange_itemId(ctx, field)
+	case "tagId":
+		return ec.fieldContext_StoreChange_tagId(ctx, field)
+	case "item":
+		return ec.fieldContext_StoreChange_item(ctx, field)
+	case "tag":
+		return ec.fieldContext_StoreChange_tag(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreChange", field.Name)
 }
 
 func (ec *executionContext) childFields_StoreConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2314,6 +2458,20 @@ func (ec *executionContext) field_Store_tags_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["orderBy"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_storeChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["storeId"] = arg0
 	return args, nil
 }
 
@@ -4583,6 +4741,162 @@ func (ec *executionContext) fieldContext_Store_tagCount(_ context.Context, field
 	return graphql.NewScalarFieldContext("Store", field, true, true, "Int")
 }
 
+func (ec *executionContext) _StoreChange_kind(ctx context.Context, field graphql.CollectedField, obj *model.StoreChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreChange", field, false, false, "ChangeKind")
+}
+
+func (ec *executionContext) _StoreChange_storeId(ctx context.Context, field graphql.CollectedField, obj *model.StoreChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreChange_storeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoreID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreChange_storeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StoreChange_itemId(ctx context.Context, field graphql.CollectedField, obj *model.StoreChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreChange_itemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoreChange_itemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StoreChange_tagId(ctx context.Context, field graphql.CollectedField, obj *model.StoreChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreChange_tagId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TagID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoreChange_tagId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StoreChange_item(ctx context.Context, field graphql.CollectedField, obj *model.StoreChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreChange_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StoreChange().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalOItem2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoreChange_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreChange_tag(ctx context.Context, field graphql.CollectedField, obj *model.StoreChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreChange_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StoreChange().Tag(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Tag) graphql.Marshaler {
+			return ec.marshalOTag2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐTag(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoreChange_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *StoreConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4753,6 +5067,50 @@ func (ec *executionContext) fieldContext_StoreEdge_node(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_storeChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_storeChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().StoreChanged(ctx, fc.Args["storeId"].(catalog.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreChange) graphql.Marshaler {
+			return ec.marshalNStoreChange2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_storeChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_storeChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7637,6 +7995,66 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var storeChangeImplementors = []string{"StoreChange"}
+
+func (ec *executionContext) _StoreChange(ctx context.Context, sel ast.SelectionSet, obj *model.StoreChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreChange")
+		case "kind":
+			out.Values[i] = ec._StoreChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "storeId":
+			out.Values[i] = ec._StoreChange_storeId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemId":
+			out.Values[i] = ec._StoreChange_itemId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tagId":
+			out.Values[i] = ec._StoreChange_tagId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoreChange_item(ctx, field, obj)
+				})
+		case "tag":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoreChange_tag(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var storeConnectionImplementors = []string{"StoreConnection"}
 
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *StoreConnection) graphql.Marshaler {
@@ -7722,6 +8140,26 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "storeChanged":
+		return ec._Subscription_storeChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var tagImplementors = []string{"Tag"}
@@ -8376,6 +8814,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNChangeKind2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐChangeKind(ctx context.Context, v any) (model.ChangeKind, error) {
+	var res model.ChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeKind2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCreateItemInput2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐCreateItemInput(ctx context.Context, v any) (model.CreateItemInput, error) {
 	res, err := ec.unmarshalInputCreateItemInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8587,6 +9035,14 @@ func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋstoregraphᚋstoregr
 		return graphql.Null
 	}
 	return ec._Store(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreChange2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreChange(ctx context.Context, sel ast.SelectionSet, v *model.StoreChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StoreChange!")
+		return graphql.Null
+	}
+	return ec._StoreChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStoreConnection2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋreferenceᚐStoreConnection(ctx context.Context, sel ast.SelectionSet, v *StoreConnection) graphql.Marshaler {

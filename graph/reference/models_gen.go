@@ -64,6 +64,10 @@ type StoreEdge struct {
 	Node *catalog.Store `json:"node"`
 }
 
+// Live updates, over WebSocket (graphql-transport-ws) or Server-Sent Events (graphql-sse).
+type Subscription struct {
+}
+
 // The result of linking or unlinking a tag and an item.
 type TagAndItemPayload struct {
 	// What happened, as a sentence to show.

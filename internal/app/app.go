@@ -30,6 +30,7 @@ import (
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/httpserver"
+	"github.com/storegraph/storegraph/internal/live"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
 	"github.com/storegraph/storegraph/internal/replica"
@@ -51,6 +52,11 @@ type App struct {
 	Resolver       *graph.Resolver // the schema's resolvers, for tests that execute it another way
 	Handler        http.Handler
 	Hashing        auth.Argon2 // the cost of new password hashes
+	Live           *graph.Hub  // the subscriptions of this process
+
+	listener   *live.Listener
+	sockets    *sockets
+	deliveries *graph.Deliveries
 
 	// DrainDelay is how long Serve keeps serving, with /readyz failing, before it closes
 	// the listener at shutdown, so load balancers stop sending requests first.
@@ -184,7 +190,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		return nil, err
 	}
 
-	resolver := &graph.Resolver{Catalog: cat, Auth: authn, Log: log}
+	liveMetrics := live.NewMetrics(reg)
+	hub := graph.NewHub(live.Limits{PerProcess: cfg.SubscriptionsPerProcess, Queue: cfg.SubscriptionQueue}, liveMetrics)
+	listener, err := live.NewListener(cfg.DatabaseListenURL, hub, log)
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	hub.StartWith(listener.Start)
+	a.Live, a.listener = hub, listener
+
+	resolver := &graph.Resolver{Catalog: cat, Auth: authn, Log: log, Live: hub}
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  resolver,
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
@@ -205,6 +221,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		log.Info("trusted documents loaded", "documents", len(docs.All()), "mode", cfg.TrustedDocumentsMode)
 	}
 	gql := handler.New(schema)
+	socks := newSockets(cfg.CORSAllowedOrigins, cfg.WSMaxConnections)
+	useStreams(gql, cfg, tokens, socks)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(httpserver.GET{})
 	gql.AddTransport(httpserver.POST{})
@@ -223,22 +241,33 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	})
 	if a.Replicas.HasReplicas() {
 		gql.AroundResponses(commitPosition(a.Replicas, log))
+		// A delivery reads the change it announces, which the primary has committed and a
+		// replica may not have replayed yet.
+		gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+				ctx = replica.OnPrimary(ctx)
+			}
+			return next(ctx)
+		})
 	}
 	if o.tracerProvider != nil {
 		gql.Use(tracing.GraphQL{Tracer: o.tracerProvider.Tracer("github.com/storegraph/storegraph/graph")})
 	}
 	gql.Use(httpserver.GraphQLObserver{})
 	gql.Use(httpserver.GETQueriesOnly{})
+	gql.Use(httpserver.TransportRules{})
+	deliveries := &graph.Deliveries{Timeout: cfg.RequestTimeout, Delivered: liveMetrics.Delivered}
+	gql.Use(deliveries)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a.Resolver, a.Hashing = resolver, hashing
+	a.Resolver, a.Hashing, a.sockets, a.deliveries = resolver, hashing, socks, deliveries
 	a.Handler = httpserver.New(httpserver.Options{
-		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
+		GraphQL: requestLimits(cfg, httpserver.LimitSockets(socks.full, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
 				MaxRows:          cfg.QueryMaxRows,
 				MaxResponseBytes: cfg.QueryMaxResponse,
-			}, gql))))),
+			}, gql)))))),
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return httpserver.ErrDraining
@@ -255,13 +284,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	return a, nil
 }
 
-// Close sends the traces not yet exported, stops the replica checks and releases the
-// database pools.
+// Close ends the subscriptions, stops listening, sends the traces not yet exported, stops
+// the replica checks and releases the database pools. It also undoes a start that failed
+// part way.
 func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if a.Live != nil {
+		a.endStreams(ctx)
+		a.listener.Close()
+	}
 	var errs []error
 	if a.shutdown != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		if err := a.shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("export traces: %w", err))
 		}
@@ -298,6 +332,21 @@ func commitPosition(set *replica.Set, log *slog.Logger) graphql.ResponseMiddlewa
 		resp.Extensions["lsn"] = lsn.String()
 		replica.Respond(ctx, lsn)
 		return resp
+	}
+}
+
+// endStreams completes every subscription, waits (within ctx) until their transports have
+// sent their ends, then closes the WebSockets with 1001.
+func (a *App) endStreams(ctx context.Context) {
+	a.Live.Close()
+	for a.deliveries != nil && a.deliveries.Running() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if a.sockets != nil {
+		a.sockets.closeAll()
 	}
 }
 
@@ -340,6 +389,9 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
+	// Subscriptions end first: their event streams are requests Shutdown would wait for,
+	// and their sockets, taken over from the server, it would not close.
+	a.endStreams(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		// Past the grace period: the remaining requests lose their connections and contexts,
 		// so their transactions roll back rather than half-apply.

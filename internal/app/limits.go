@@ -77,9 +77,9 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 	return err
 }
 
-// requestLimits wraps the GraphQL endpoint: CSRF check, body size and shape, method and GET
-// parameters, then the deadline.
+// requestLimits wraps the GraphQL endpoint: CSRF check, WebSocket origin, body size and
+// shape, method and GET parameters, then the deadline.
 func requestLimits(cfg config.Config, next http.Handler) http.Handler {
-	return httpserver.PreventCSRF(httpserver.ReadBody(int64(cfg.MaxBodyBytes),
-		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, next))))
+	return httpserver.PreventCSRF(httpserver.CheckOrigin(cfg.CORSAllowedOrigins, httpserver.ReadBody(int64(cfg.MaxBodyBytes),
+		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, next)))))
 }

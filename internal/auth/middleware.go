@@ -30,16 +30,35 @@ type identity struct {
 func Middleware(tokens *Tokens, addrHeader string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := identity{addr: clientAddr(r, addrHeader), costly: new(atomic.Int32)}
-		if h := r.Header.Get("Authorization"); h != "" {
-			scheme, token, ok := strings.Cut(h, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-				id.err = ErrTokenInvalid
-			} else {
-				id.user, id.err = tokens.Verify(strings.TrimSpace(token))
-			}
-		}
+		id.read(tokens, r.Header.Get("Authorization"))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
 	})
+}
+
+// read sets the user of an Authorization value, or why it does not count; "" is no one.
+func (id *identity) read(tokens *Tokens, authorization string) {
+	id.user, id.err = 0, nil
+	if authorization == "" {
+		return
+	}
+	scheme, token, ok := strings.Cut(authorization, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		id.err = ErrTokenInvalid
+		return
+	}
+	id.user, id.err = tokens.Verify(strings.TrimSpace(token))
+}
+
+// WithAuthorization returns ctx, which went through Middleware, signed in with an
+// Authorization value sent another way than as a header (a WebSocket's connection_init);
+// "" keeps what the header said.
+func WithAuthorization(ctx context.Context, tokens *Tokens, authorization string) context.Context {
+	if authorization == "" {
+		return ctx
+	}
+	id, _ := ctx.Value(ctxKey{}).(identity)
+	id.read(tokens, authorization)
+	return context.WithValue(ctx, ctxKey{}, id)
 }
 
 func clientAddr(r *http.Request, header string) string {

@@ -13,6 +13,7 @@ import (
 // Config holds every setting, with its default applied.
 type Config struct {
 	DatabaseURL        string        // DATABASE_URL
+	DatabaseListenURL  string        // DATABASE_LISTEN_URL: the live updates' listening connection, past any pooler
 	ReplicaURLs        []string      // DATABASE_REPLICA_URLS, comma-separated: streaming replicas that serve reads
 	ReplicaMaxLag      time.Duration // REPLICA_MAX_LAG: a replica further behind serves no reads
 	PreparedStatements bool          // DB_PREPARED_STATEMENTS: false behind a pooler that cannot keep them
@@ -65,6 +66,14 @@ type Config struct {
 	TrustedDocuments     string // TRUSTED_DOCUMENTS: path of the trusted documents; every document runs when empty
 	TrustedDocumentsMode string // TRUSTED_DOCUMENTS_MODE: enforce or log
 
+	WSMaxConnections        int           // WS_MAX_CONNECTIONS: WebSockets open at once in the process
+	SubscriptionsPerConn    int           // SUBSCRIPTIONS_PER_CONNECTION: open at once on one WebSocket
+	SubscriptionsPerProcess int           // SUBSCRIPTIONS_PER_PROCESS: open at once in the process
+	SubscriptionQueue       int           // SUBSCRIPTION_QUEUE: changes waiting per subscriber before a RESYNC
+	WSMaxMessageBytes       int           // WS_MAX_MESSAGE_BYTES: a message a client sends over a WebSocket
+	WSInitTimeout           time.Duration // WS_INIT_TIMEOUT: from the upgrade to connection_init
+	WSPingInterval          time.Duration // WS_PING_INTERVAL: keep-alive pings on sockets and event streams
+
 	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT: where to export traces over OTLP/HTTP
 	OTLPTracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the same, for traces only
 }
@@ -91,6 +100,8 @@ func Settings() []Setting { return slices.Clone(settings) }
 var settings = []Setting{
 	{"DATABASE_URL", "postgres:///storegraph", "libpq-style URL of the database, created when missing",
 		text(func(c *Config) *string { return &c.DatabaseURL })},
+	{"DATABASE_LISTEN_URL", "", "where the connection that listens for live updates goes, past any transaction pooler; DATABASE_URL when unset",
+		text(func(c *Config) *string { return &c.DatabaseListenURL })},
 	{"DATABASE_REPLICA_URLS", "", "comma-separated URLs of streaming replicas of DATABASE_URL that serve queries; none when unset",
 		list(func(c *Config) *[]string { return &c.ReplicaURLs })},
 	{"REPLICA_MAX_LAG", "5s", "a replica further behind the primary than this serves no reads until it catches up",
@@ -162,6 +173,15 @@ var settings = []Setting{
 	{"TRUSTED_DOCUMENTS_MODE", "enforce", "enforce (refuse other operations) or log (run and log them)",
 		oneOf(func(c *Config) *string { return &c.TrustedDocumentsMode }, "enforce", "log")},
 
+	{"WS_MAX_CONNECTIONS", "10000", "WebSockets open at once in one process", positiveInt(func(c *Config) *int { return &c.WSMaxConnections })},
+	{"SUBSCRIPTIONS_PER_CONNECTION", "20", "subscriptions open at once on one WebSocket", positiveInt(func(c *Config) *int { return &c.SubscriptionsPerConn })},
+	{"SUBSCRIPTIONS_PER_PROCESS", "10000", "subscriptions open at once in one process", positiveInt(func(c *Config) *int { return &c.SubscriptionsPerProcess })},
+	{"SUBSCRIPTION_QUEUE", "64", "changes waiting for one subscriber before its queue is dropped for a RESYNC",
+		positiveInt(func(c *Config) *int { return &c.SubscriptionQueue })},
+	{"WS_MAX_MESSAGE_BYTES", "65536", "a message a client sends over a WebSocket", positiveInt(func(c *Config) *int { return &c.WSMaxMessageBytes })},
+	{"WS_INIT_TIMEOUT", "10s", "from a WebSocket's upgrade to its connection_init", duration(func(c *Config) *time.Duration { return &c.WSInitTimeout })},
+	{"WS_PING_INTERVAL", "15s", "keep-alive pings on WebSockets and event streams", duration(func(c *Config) *time.Duration { return &c.WSPingInterval })},
+
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to export traces to, e.g. http://localhost:4318; no tracing when unset (the SDK reads the other OTEL_* variables)",
 		text(func(c *Config) *string { return &c.OTLPEndpoint })},
 	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OTLP/HTTP URL for traces only, e.g. http://localhost:4318/v1/traces; also turns tracing on",
@@ -185,6 +205,9 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Sprintf("%s=%q: %v", s.Name, v, err))
 		}
 	}
+	if c.DatabaseListenURL == "" {
+		c.DatabaseListenURL = c.DatabaseURL
+	}
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, "REQUEST_TIMEOUT: must be longer than 0")
 	} else if c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
@@ -198,7 +221,9 @@ func Load(getenv func(string) string) (Config, error) {
 		name string
 		v    time.Duration
 	}{{"ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"LOGIN_FAILURE_WINDOW", c.LoginWindow},
-		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow}, {"REPLICA_MAX_LAG", c.ReplicaMaxLag}} {
+		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow},
+		{"WS_INIT_TIMEOUT", c.WSInitTimeout}, {"WS_PING_INTERVAL", c.WSPingInterval},
+		{"REPLICA_MAX_LAG", c.ReplicaMaxLag}} {
 		if d.v <= 0 {
 			errs = append(errs, d.name+": must be longer than 0")
 		}

@@ -25,6 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := config.Config{
 		DatabaseURL:        "postgres:///storegraph",
+		DatabaseListenURL:  "postgres:///storegraph", // DATABASE_URL's
 		Port:               "8080",
 		CORSAllowedOrigins: nil,
 		ReplicaMaxLag:      5 * time.Second,
@@ -69,6 +70,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	t.Parallel()
 	got, err := config.Load(env(map[string]string{
 		"DATABASE_URL":           "postgres://app:secret@db:5432/shop?sslmode=disable",
+		"DATABASE_LISTEN_URL":    "postgres://app:secret@db-direct:5432/shop?sslmode=disable",
 		"PORT":                   "9090",
 		"CORS_ALLOWED_ORIGINS":   "http://localhost:3000",
 		"DATABASE_REPLICA_URLS":  " postgres://app:secret@replica1:5432/shop, ,postgres://app:secret@replica2:5432/shop ",
@@ -109,6 +111,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	}
 	want := config.Config{
 		DatabaseURL:        "postgres://app:secret@db:5432/shop?sslmode=disable",
+		DatabaseListenURL:  "postgres://app:secret@db-direct:5432/shop?sslmode=disable",
 		Port:               "9090",
 		CORSAllowedOrigins: []string{"http://localhost:3000"},
 		ReplicaURLs:        []string{"postgres://app:secret@replica1:5432/shop", "postgres://app:secret@replica2:5432/shop"},
@@ -158,6 +161,8 @@ func withoutLimits(c config.Config) config.Config {
 	c.QueryMaxRows, c.QueryMaxResponse = 0, 0
 	c.APQCacheSize, c.MaxBodyBytes = 0, 0
 	c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout = 0, 0, 0, 0, 0
+	c.WSMaxConnections, c.SubscriptionsPerConn, c.SubscriptionsPerProcess, c.SubscriptionQueue, c.WSMaxMessageBytes = 0, 0, 0, 0, 0
+	c.WSInitTimeout, c.WSPingInterval = 0, 0
 	return c
 }
 

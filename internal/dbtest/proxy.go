@@ -21,6 +21,8 @@ import (
 // It listens on a Unix socket when PostgreSQL does (so peer authentication still sees this
 // process's user), else on a local TCP port.
 type Proxy struct {
+	DirectURL string // the same database, reached without the proxy
+
 	network, addr string // where the proxy listens
 	upstream      string // PostgreSQL's address, on the same network
 	dir           string // holds the socket, for Unix
@@ -42,7 +44,7 @@ func NewProxied(t testing.TB) (string, *Proxy) {
 		t.Fatalf("dbtest: parse %s: %v", AdminURL(), err)
 	}
 	port := strconv.Itoa(int(cfg.Port))
-	p := &Proxy{conns: map[net.Conn]struct{}{}}
+	p := &Proxy{DirectURL: dbURL, conns: map[net.Conn]struct{}{}}
 	if strings.HasPrefix(cfg.Host, "/") {
 		// Not t.TempDir: a socket path must fit in 108 bytes.
 		p.dir, err = os.MkdirTemp("", "pgproxy")

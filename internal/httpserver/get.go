@@ -22,7 +22,8 @@ const onlyQueriesOverGET = "Only queries can be sent over GET; send mutations wi
 // GET is for queries only, so that a link or an image tag cannot change anything.
 func QueriesOnlyOverGET(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
+		// A WebSocket upgrade is a GET too; what runs over the socket is checked there.
+		if r.Method == http.MethodGet && !IsUpgrade(r) {
 			mark := &overGET{}
 			r = r.WithContext(context.WithValue(r.Context(), overGETKey{}, mark))
 			q := r.URL.Query()

@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/storegraph/storegraph/internal/playground"
 	"github.com/storegraph/storegraph/internal/replica"
 	"github.com/storegraph/storegraph/internal/tracing"
 )
@@ -41,7 +41,9 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", o.GraphQL)
 	if o.Playground {
-		mux.Handle("GET /{$}", playground.Handler("storegraph", "/graphql"))
+		page := playground.Handler()
+		mux.Handle("GET /{$}", page)
+		mux.Handle("GET "+playground.AssetPrefix, page)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -56,9 +56,15 @@ func ReadBody(max int64, next http.Handler) http.Handler {
 }
 
 // Deadline gives each request at most d. The context reaches Bun and pgx, which cancel a
-// statement still running when it ends.
+// statement still running when it ends. A WebSocket or an event stream lasts as long as its
+// client wants instead: the operations over it get their deadlines in GraphQL.
 func Deadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isStream(r) {
+			keepOpen(w)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -155,7 +161,8 @@ func WellFormed(next http.Handler) http.Handler {
 					return
 				}
 			}
-			if !q.Has("query") && q.Get("documentId") == "" && !namesDocument(json.RawMessage(q.Get("extensions"))) {
+			// A WebSocket upgrade carries its operations over the socket, not in the URL.
+			if !IsUpgrade(r) && !q.Has("query") && q.Get("documentId") == "" && !namesDocument(json.RawMessage(q.Get("extensions"))) {
 				writeError(w, r, http.StatusBadRequest, CodeBadRequest, noQuery)
 				return
 			}

@@ -52,6 +52,9 @@ type requestInfo struct {
 
 type infoKey struct{}
 
+// maxLoggedCodes bounds the error codes one request's log line and metrics keep.
+const maxLoggedCodes = 100
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -72,6 +75,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush sends what was written so far; event streams need it.
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
 
 // knownPaths bounds the path label, so that random URLs do not grow the metrics.
 var knownPaths = map[string]bool{"/graphql": true, "/": true, "/healthz": true, "/readyz": true, "/metrics": true}
@@ -146,7 +157,8 @@ func (GraphQLObserver) InterceptResponse(ctx context.Context, next graphql.Respo
 		}
 	}
 	for _, e := range resp.Errors {
-		if c, ok := e.Extensions["code"].(string); ok {
+		// A socket's log line sums up all its operations: it keeps a bounded number of codes.
+		if c, ok := e.Extensions["code"].(string); ok && len(info.codes) < maxLoggedCodes {
 			info.codes = append(info.codes, c)
 		}
 	}

@@ -361,3 +361,14 @@ func (l *Loaders) PrimeTagsOfItems(ctx context.Context, args catalog.ListArgs, t
 		b.seed(ctx, id, ts)
 	}
 }
+
+// Renewed returns ctx with new loaders and a new row budget, held to the same limits: each
+// delivery of a subscription reads the rows as they are then, as a request of its own.
+func Renewed(ctx context.Context) context.Context {
+	l := For(ctx)
+	ctx = context.WithValue(ctx, ctxKey{}, NewLimited(l.st, l.wait, l.budget.Limits))
+	if l.budget.MaxRows > 0 {
+		ctx = postgres.WithRowBudget(ctx, postgres.NewRowBudget(l.budget.MaxRows))
+	}
+	return ctx
+}

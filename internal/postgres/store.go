@@ -72,9 +72,11 @@ func NewCatalog(db *bun.DB, opts Options) *Catalog {
 	s.itemWithTags = point[catalog.Item, catalog.Tag]{root: s.items, list: s.tagsOfItems}
 	s.tagWithItems = point[catalog.Tag, catalog.Item]{root: s.tags, list: s.itemsOfTags}
 	s.tagsOfItem = linkSet[catalog.Tag]{row: anItem, self: "item_id", other: s.tags, otherColumn: "tag_id",
-		missing: catalog.ErrNoTag, foreign: errCrossStore}
+		missing: catalog.ErrNoTag, foreign: errCrossStore,
+		pair: func(item catalog.ID, t *catalog.Tag) (catalog.ID, catalog.ID) { return item, t.ID }}
 	s.itemsOfTag = linkSet[catalog.Item]{row: aTag, self: "tag_id", other: s.items, otherColumn: "item_id",
-		missing: catalog.ErrNoItem, foreign: catalog.Errorf(catalog.BadUserInput, "An item can only be linked with a tag of its own store.")}
+		missing: catalog.ErrNoItem, foreign: catalog.Errorf(catalog.BadUserInput, "An item can only be linked with a tag of its own store."),
+		pair: func(tag catalog.ID, i *catalog.Item) (catalog.ID, catalog.ID) { return i.ID, tag }}
 	return s
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/storegraph/storegraph/internal/catalog"
+	"github.com/storegraph/storegraph/internal/live"
 )
 
 // Every change to a store, its items, tags or links runs in a transaction that first locks
@@ -57,6 +59,31 @@ func (s *Catalog) asOwner(ctx context.Context, user catalog.ID, row owned, lock 
 	})
 }
 
+// notify sends what a change did on live.Channel from inside its transaction, in one
+// statement whatever their number, so that PostgreSQL delivers them to every listening
+// process when, and only if, the transaction commits, in commit order. A change that
+// changed nothing sends nothing and costs no statement.
+func notify(ctx context.Context, tx bun.Tx, changes ...live.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	payloads := make([]string, len(changes))
+	for i, c := range changes {
+		payloads[i] = c.Payload()
+	}
+	_, err := tx.NewRaw("SELECT pg_notify(?, c.p) FROM unnest(?::text[]) WITH ORDINALITY AS c(p, n) ORDER BY c.n",
+		live.Channel, pgdialect.Array(payloads)).Exec(ctx)
+	return err
+}
+
+// notifyIfChanged sends c when the statement that gave res changed a row.
+func notifyIfChanged(ctx context.Context, tx bun.Tx, res sql.Result, c live.Change) error {
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	return notify(ctx, tx, c)
+}
+
 // CreateStore inserts a store owned by user; its name must be free.
 func (s *Catalog) CreateStore(ctx context.Context, user catalog.ID, name string) (*catalog.Store, error) {
 	st := &catalog.Store{Name: name, OwnerID: &user}
@@ -68,7 +95,10 @@ func (s *Catalog) CreateStore(ctx context.Context, user catalog.ID, name string)
 func (s *Catalog) UpdateStore(ctx context.Context, user, id catalog.ID, name string) (*catalog.Store, error) {
 	st := &catalog.Store{ID: id}
 	err := s.asOwner(ctx, user, aStore(id), lockUpdate, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewUpdate().Model(st).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
+		if err := tx.NewUpdate().Model(st).Set("name = ?", name).WherePK().Returning("*").Scan(ctx); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Updated, Store: id})
 	})
 	return st, translate(notFoundIfNoRows(err, catalog.ErrNoStore), "update store")
 }
@@ -77,8 +107,10 @@ func (s *Catalog) UpdateStore(ctx context.Context, user, id catalog.ID, name str
 // same statement.
 func (s *Catalog) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 	err := s.asOwner(ctx, user, aStore(id), lockUpdate, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewDelete().Model((*catalog.Store)(nil)).Where("id = ?", id).Exec(ctx)
-		return err
+		if _, err := tx.NewDelete().Model((*catalog.Store)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Deleted, Store: id})
 	})
 	return translate(err, "delete store")
 }
@@ -87,11 +119,18 @@ func (s *Catalog) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 // a tag that is missing or of another store leaves no item.
 func (s *Catalog) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item, tagIDs []catalog.ID) error {
 	err := s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(item).Returning("*").Exec(ctx); err != nil || len(tagIDs) == 0 {
+		if _, err := tx.NewInsert().Model(item).Returning("*").Exec(ctx); err != nil {
 			return err
 		}
-		_, _, err := setLinks(ctx, tx, s.tagsOfItem, item.StoreID, item.ID, tagIDs)
-		return err
+		changes := []live.Change{{Kind: live.Created, Store: item.StoreID, Item: item.ID}}
+		if len(tagIDs) > 0 {
+			added, _, err := setLinks(ctx, tx, s.tagsOfItem, item.StoreID, item.ID, tagIDs)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, s.tagsOfItem.changes(item.StoreID, item.ID, added, nil)...)
+		}
+		return notify(ctx, tx, changes...)
 	})
 	return linkError(err, "create item")
 }
@@ -116,7 +155,10 @@ func (s *Catalog) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemCh
 		if ch.Price != nil {
 			q = q.Set("price = ?", *ch.Price)
 		}
-		return q.Scan(ctx)
+		if err := q.Scan(ctx); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Updated, Store: item.StoreID, Item: id})
 	})
 	return item, translate(notFoundIfNoRows(err, catalog.ErrNoItem), "update item")
 }
@@ -124,8 +166,11 @@ func (s *Catalog) UpdateItem(ctx context.Context, user, id catalog.ID, ch ItemCh
 // DeleteItem deletes an item; its links go with it.
 func (s *Catalog) DeleteItem(ctx context.Context, user, id catalog.ID) error {
 	err := s.asOwner(ctx, user, anItem(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		var deleted catalog.ID
-		return tx.NewDelete().Model((*catalog.Item)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
+		var store catalog.ID
+		if err := tx.NewDelete().Model((*catalog.Item)(nil)).Where("id = ?", id).Returning("store_id").Scan(ctx, &store); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Deleted, Store: store, Item: id})
 	})
 	return translate(notFoundIfNoRows(err, catalog.ErrNoItem), "delete item")
 }
@@ -133,8 +178,10 @@ func (s *Catalog) DeleteItem(ctx context.Context, user, id catalog.ID) error {
 // CreateTag inserts a tag into its store.
 func (s *Catalog) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag) error {
 	err := s.asOwner(ctx, user, aStore(tag.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewInsert().Model(tag).Returning("*").Exec(ctx)
-		return err
+		if _, err := tx.NewInsert().Model(tag).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Created, Store: tag.StoreID, Tag: tag.ID})
 	})
 	return translate(err, "create tag")
 }
@@ -143,7 +190,10 @@ func (s *Catalog) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.T
 func (s *Catalog) UpdateTag(ctx context.Context, user, id catalog.ID, name string) (*catalog.Tag, error) {
 	tag := &catalog.Tag{ID: id}
 	err := s.asOwner(ctx, user, aTag(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewUpdate().Model(tag).Set("name = ?", name).WherePK().Returning("*").Scan(ctx)
+		if err := tx.NewUpdate().Model(tag).Set("name = ?", name).WherePK().Returning("*").Scan(ctx); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Updated, Store: tag.StoreID, Tag: id})
 	})
 	return tag, translate(notFoundIfNoRows(err, catalog.ErrNoTag), "update tag")
 }
@@ -154,8 +204,11 @@ var errTagInUse = catalog.Errorf(catalog.Conflict, "That tag is still linked wit
 // link made at the same moment either lands first and stops the delete, or fails.
 func (s *Catalog) DeleteTag(ctx context.Context, user, id catalog.ID) error {
 	err := s.asOwner(ctx, user, aTag(id), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		var deleted catalog.ID
-		return tx.NewDelete().Model((*catalog.Tag)(nil)).Where("id = ?", id).Returning("id").Scan(ctx, &deleted)
+		var store catalog.ID
+		if err := tx.NewDelete().Model((*catalog.Tag)(nil)).Where("id = ?", id).Returning("store_id").Scan(ctx, &store); err != nil {
+			return err
+		}
+		return notify(ctx, tx, live.Change{Kind: live.Deleted, Store: store, Tag: id})
 	})
 	if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "items_tags_tag_fkey" {
 		return errTagInUse
@@ -190,8 +243,11 @@ func (s *Catalog) LinkTag(ctx context.Context, user, itemID, tagID catalog.ID) (
 			return errCrossStore
 		}
 		link := &catalog.ItemTag{ItemID: itemID, TagID: tagID, StoreID: item.StoreID}
-		_, err := tx.NewInsert().Model(link).On("CONFLICT (item_id, tag_id) DO NOTHING").Exec(ctx)
-		return err
+		res, err := tx.NewInsert().Model(link).On("CONFLICT (item_id, tag_id) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return notifyIfChanged(ctx, tx, res, live.Change{Kind: live.Linked, Store: item.StoreID, Item: itemID, Tag: tagID})
 	})
 	switch code, constraint := pgCode(err); {
 	case code == foreignKeyViolation && constraint == "items_tags_tag_fkey":
@@ -210,9 +266,12 @@ func (s *Catalog) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID)
 		return nil, nil, err
 	}
 	err = s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewDelete().Model((*catalog.ItemTag)(nil)).
+		res, err := tx.NewDelete().Model((*catalog.ItemTag)(nil)).
 			Where("item_id = ? AND tag_id = ?", itemID, tagID).Exec(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyIfChanged(ctx, tx, res, live.Change{Kind: live.Unlinked, Store: item.StoreID, Item: itemID, Tag: tagID})
 	})
 	if err != nil {
 		return nil, nil, translate(err, "unlink tag")
@@ -229,6 +288,24 @@ type linkSet[O any] struct {
 	otherColumn string         // the other side's column in items_tags
 	missing     *catalog.Error // for an id of the other side that names no row
 	foreign     *catalog.Error // for a row of the other side in another store
+	// pair returns the item and the tag of a link between the row and o.
+	pair func(self catalog.ID, o *O) (item, tag catalog.ID)
+}
+
+// changes are the changes of the links of row self, in store, that the set statement
+// removed and added, in that order.
+func (ls linkSet[O]) changes(store, self catalog.ID, added, removed []*O) []live.Change {
+	out := make([]live.Change, 0, len(added)+len(removed))
+	for _, set := range []struct {
+		kind live.Kind
+		rows []*O
+	}{{live.Unlinked, removed}, {live.Linked, added}} {
+		for _, o := range set.rows {
+			item, tag := ls.pair(self, o)
+			out = append(out, live.Change{Kind: set.kind, Store: store, Item: item, Tag: tag})
+		}
+	}
+	return out
 }
 
 // setLinksSQL checks the wanted ids and changes the links in one statement, whatever their
@@ -302,8 +379,10 @@ func changeLinks[O any](ctx context.Context, s *Catalog, user catalog.ID, ls lin
 		if err != nil {
 			return notFoundIfNoRows(err, row.missing)
 		}
-		added, removed, err = setLinks(ctx, tx, ls, *store, id, want)
-		return err
+		if added, removed, err = setLinks(ctx, tx, ls, *store, id, want); err != nil {
+			return err
+		}
+		return notify(ctx, tx, ls.changes(*store, id, added, removed)...)
 	})
 	return added, removed, linkError(err, "set links")
 }

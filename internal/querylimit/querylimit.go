@@ -7,6 +7,7 @@ package querylimit
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -67,21 +68,23 @@ func (l Limits) MutateOperationParameters(ctx context.Context, p *graphql.RawPar
 		return nil // gqlgen parses it again and reports the error as a parse failure
 	}
 	for _, op := range doc.Operations {
-		if err := l.check(doc, op.SelectionSet); err != nil {
+		if err := l.check(doc, op.SelectionSet, false); err != nil {
 			return err
 		}
 	}
 	for _, f := range doc.Fragments {
-		if err := l.check(doc, f.SelectionSet); err != nil {
+		// A fragment on __Type, __Field and the like can only be spread below __schema or
+		// __type, so it is measured as introspection.
+		if err := l.check(doc, f.SelectionSet, strings.HasPrefix(f.TypeCondition, "__")); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (l Limits) check(doc *ast.QueryDocument, set ast.SelectionSet) *gqlerror.Error {
+func (l Limits) check(doc *ast.QueryDocument, set ast.SelectionSet, inIntrospection bool) *gqlerror.Error {
 	m := measure{doc: doc, maxFields: l.MaxFields, onPath: map[string]bool{}}
-	m.walk(set, 1, false)
+	m.walk(set, 1, inIntrospection)
 	switch {
 	case m.fields > l.MaxFields || m.steps > maxSteps(l.MaxFields):
 		return refuse("operation has at least %d fields, which exceeds the limit of %d", max(m.fields, l.MaxFields+1), l.MaxFields)

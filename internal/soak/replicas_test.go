@@ -48,7 +48,7 @@ func (r *replica) logText() string {
 }
 
 // buildServer builds the storegraph binary once for the test.
-func buildServer(t *testing.T) string {
+func buildServer(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "storegraph")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/storegraph/storegraph").CombinedOutput()
@@ -60,7 +60,7 @@ func buildServer(t *testing.T) string {
 
 // startReplica starts the binary with env on top of this process's environment and waits
 // until it says where it serves. It may run on any goroutine: it reports by its error.
-func startReplica(t *testing.T, bin string, env map[string]string) (*replica, error) {
+func startReplica(t testing.TB, bin string, env map[string]string) (*replica, error) {
 	cmd := exec.Command(bin)
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); env[k] == "" && !strings.HasPrefix(k, "SOAK_") {
@@ -120,7 +120,7 @@ func startReplica(t *testing.T, bin string, env map[string]string) (*replica, er
 }
 
 // stop sends SIGTERM and fails t unless the replica exits 0.
-func (r *replica) stop(t *testing.T) {
+func (r *replica) stop(t testing.TB) {
 	t.Helper()
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Errorf("SIGTERM to %s: %v", r.url, err)
@@ -155,7 +155,7 @@ func goroutines(c *apitest.Client) (int, error) {
 
 // freshDatabaseURL names a database that does not exist yet, and drops it when t ends:
 // the replicas create and migrate it themselves, starting at the same moment.
-func freshDatabaseURL(t *testing.T) string {
+func freshDatabaseURL(t testing.TB) string {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

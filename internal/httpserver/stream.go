@@ -1,0 +1,143 @@
+package httpserver
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// A subscription is served over a WebSocket (graphql-transport-ws) or as Server-Sent
+// Events (graphql-sse): requests that last as long as their client wants.
+
+// IsUpgrade reports whether r asks to become a WebSocket.
+func IsUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// IsEventStream reports whether r asks for its answer as Server-Sent Events.
+func IsEventStream(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// isStream reports whether r is a WebSocket or an event stream.
+func isStream(r *http.Request) bool { return IsUpgrade(r) || IsEventStream(r) }
+
+// keepOpen lifts the HTTP server's read and write timeouts from a stream, which would
+// otherwise cut it; keep-alive pings find a client that went away.
+func keepOpen(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+}
+
+// CheckOrigin refuses a WebSocket upgrade that a page of another origin than the allowed
+// ones asks for: the browser would send the user's cookies with it and let that page read
+// the socket (cross-site WebSocket hijacking). A request without an Origin header (not a
+// browser) and a same-origin page (the playground) are let through.
+func CheckOrigin(allowed []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUpgrade(r) && !OriginAllowed(r, allowed) {
+			writeError(w, r, http.StatusForbidden, CodeBadRequest,
+				"WebSockets from this page's origin are not allowed; ask for it to be added to CORS_ALLOWED_ORIGINS.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// OriginAllowed reports whether r's Origin is absent, r's own host, or one of allowed.
+func OriginAllowed(r *http.Request, allowed []string) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return slices.ContainsFunc(OriginPatterns(allowed), func(p string) bool {
+		ok, _ := path.Match(p, strings.ToLower(origin))
+		return ok
+	})
+}
+
+// OriginPatterns are the allowed origins as patterns matched against a whole origin, the
+// way CORS and the WebSocket library read them: lower case, without a trailing slash, a *
+// standing for any part of a host name (http://*.example.com).
+func OriginPatterns(allowed []string) []string {
+	out := make([]string, len(allowed))
+	for i, a := range allowed {
+		out[i] = strings.ToLower(strings.TrimSuffix(a, "/"))
+	}
+	return out
+}
+
+// LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while full reports that
+// the process holds as many sockets as it may: each costs memory, subscriptions or not.
+func LimitSockets(full func() bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUpgrade(r) && full() {
+			writeError(w, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS",
+				"This server has as many WebSockets open as it may hold; try again later or another server.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type (
+	streamKey     struct{}
+	overSocketKey struct{}
+)
+
+// OverSocket marks ctx as that of a WebSocket connection, for TransportRules.
+func OverSocket(ctx context.Context) context.Context {
+	return context.WithValue(ctx, overSocketKey{}, true)
+}
+
+// TransportRules is the gqlgen extension that refuses an operation sent the wrong way: a
+// mutation over a WebSocket, since a mutation is POSTed, where the CSRF check and the
+// Authorization header apply; and a subscription over plain GET or POST, which could
+// deliver one change at most.
+type TransportRules struct{}
+
+var (
+	_ graphql.HandlerExtension        = TransportRules{}
+	_ graphql.OperationContextMutator = TransportRules{}
+)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (TransportRules) ExtensionName() string { return "TransportRules" }
+
+// Validate implements graphql.HandlerExtension.
+func (TransportRules) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (TransportRules) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if rc.Operation == nil {
+		return nil
+	}
+	refuse := func(msg string) *gqlerror.Error {
+		return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadRequest}}
+	}
+	overSocket, _ := ctx.Value(overSocketKey{}).(bool)
+	stream, _ := ctx.Value(streamKey{}).(bool)
+	switch {
+	case overSocket && rc.Operation.Operation == ast.Mutation:
+		return refuse("Mutations cannot be sent over a WebSocket; send them with POST.")
+	case !stream && rc.Operation.Operation == ast.Subscription:
+		return refuse("Subscriptions are served over a WebSocket (graphql-transport-ws) or as Server-Sent Events (Accept: text/event-stream).")
+	}
+	return nil
+}

@@ -1,0 +1,1 @@
+import{a,b}from"./chunk-OYTN2UUH.js";import"./chunk-BNO5XRIJ.js";import"./chunk-X37D57MA.js";import"./chunk-K7LW2ESH.js";import"./chunk-FIS5NJB3.js";import"./chunk-XXT2NGL7.js";export{b as getWorker,a as jsonDefaults};
