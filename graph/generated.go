@@ -189,7 +189,6 @@ type ComplexityRoot struct {
 
 type ItemConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error)
-	TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error)
 }
 type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
@@ -2721,11 +2720,11 @@ func (ec *executionContext) _ItemConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_ItemConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges(), nil
+			return obj.Edges(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ItemEdge) graphql.Marshaler {
-			return ec.marshalNItemEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ItemEdges) graphql.Marshaler {
+			return ec.marshalNItemEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2753,11 +2752,11 @@ func (ec *executionContext) _ItemConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_ItemConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ItemList) graphql.Marshaler {
+			return ec.marshalNItem2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2767,7 +2766,7 @@ func (ec *executionContext) fieldContext_ItemConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "ItemConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Item(ctx, field)
@@ -2841,11 +2840,11 @@ func (ec *executionContext) _ItemConnection_tagFacets(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.ItemConnection().TagFacets(ctx, obj, fc.Args["first"].(*int))
+			return obj.TagFacets(ctx, fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.TagFacet) graphql.Marshaler {
-			return ec.marshalNTagFacet2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagFacetList) graphql.Marshaler {
+			return ec.marshalNTagFacet2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2856,7 +2855,7 @@ func (ec *executionContext) fieldContext_ItemConnection_tagFacets(ctx context.Co
 		Object:     "ItemConnection",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TagFacet(ctx, field)
 		},
@@ -4569,11 +4568,11 @@ func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_StoreConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges(), nil
+			return obj.Edges(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
-			return ec.marshalNStoreEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.StoreEdges) graphql.Marshaler {
+			return ec.marshalNStoreEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4601,11 +4600,11 @@ func (ec *executionContext) _StoreConnection_nodes(ctx context.Context, field gr
 			return ec.fieldContext_StoreConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.StoreList) graphql.Marshaler {
+			return ec.marshalNStore2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4615,7 +4614,7 @@ func (ec *executionContext) fieldContext_StoreConnection_nodes(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "StoreConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
@@ -4975,11 +4974,11 @@ func (ec *executionContext) _TagConnection_edges(ctx context.Context, field grap
 			return ec.fieldContext_TagConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges(), nil
+			return obj.Edges(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.TagEdge) graphql.Marshaler {
-			return ec.marshalNTagEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagEdges) graphql.Marshaler {
+			return ec.marshalNTagEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5007,11 +5006,11 @@ func (ec *executionContext) _TagConnection_nodes(ctx context.Context, field grap
 			return ec.fieldContext_TagConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagList) graphql.Marshaler {
+			return ec.marshalNTag2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5021,7 +5020,7 @@ func (ec *executionContext) fieldContext_TagConnection_nodes(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "TagConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tag(ctx, field)
@@ -7080,15 +7079,17 @@ func (ec *executionContext) _ItemConnection(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ItemConnection")
 		case "edges":
-			out.Values[i] = ec._ItemConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ItemConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._ItemConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ItemConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._ItemConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7626,15 +7627,17 @@ func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("StoreConnection")
 		case "edges":
-			out.Values[i] = ec._StoreConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoreConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._StoreConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoreConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._StoreConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7812,15 +7815,17 @@ func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("TagConnection")
 		case "edges":
-			out.Values[i] = ec._TagConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TagConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._TagConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TagConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._TagConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8508,28 +8513,8 @@ func (ec *executionContext) marshalNItemConnection2ᚖgithubᚗcomᚋstoregraph�
 	return ec._ItemConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNItemEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ItemEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNItemEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNItemEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdge(ctx context.Context, sel ast.SelectionSet, v *model.ItemEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ItemEdge!")
-		return graphql.Null
-	}
-	return ec._ItemEdge(ctx, sel, v)
+func (ec *executionContext) marshalNItemEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.ItemEdges) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -8554,6 +8539,10 @@ func (ec *executionContext) marshalNSetTagItemsPayload2ᚖgithubᚗcomᚋstoregr
 		return graphql.Null
 	}
 	return ec._SetTagItemsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStore2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreListᚄ(ctx context.Context, sel ast.SelectionSet, v model.StoreList) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Store) graphql.Marshaler {
@@ -8588,28 +8577,8 @@ func (ec *executionContext) marshalNStoreConnection2ᚖgithubᚗcomᚋstoregraph
 	return ec._StoreConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStoreEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNStoreEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNStoreEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdge(ctx context.Context, sel ast.SelectionSet, v *model.StoreEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "StoreEdge!")
-		return graphql.Null
-	}
-	return ec._StoreEdge(ctx, sel, v)
+func (ec *executionContext) marshalNStoreEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.StoreEdges) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -8670,52 +8639,12 @@ func (ec *executionContext) marshalNTagConnection2ᚖgithubᚗcomᚋstoregraph�
 	return ec._TagConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTagEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TagEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTagEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+func (ec *executionContext) marshalNTagEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.TagEdges) graphql.Marshaler {
+	return v
 }
 
-func (ec *executionContext) marshalNTagEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdge(ctx context.Context, sel ast.SelectionSet, v *model.TagEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TagEdge!")
-		return graphql.Null
-	}
-	return ec._TagEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNTagFacet2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TagFacet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTagFacet2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacet(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNTagFacet2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacet(ctx context.Context, sel ast.SelectionSet, v *model.TagFacet) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TagFacet!")
-		return graphql.Null
-	}
-	return ec._TagFacet(ctx, sel, v)
+func (ec *executionContext) marshalNTagFacet2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetListᚄ(ctx context.Context, sel ast.SelectionSet, v model.TagFacetList) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNUpdateItemInput2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐUpdateItemInput(ctx context.Context, v any) (model.UpdateItemInput, error) {

@@ -25,28 +25,6 @@ func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.Item
 	return r.Catalog.CountItems(ctx, obj.Filter)
 }
 
-// TagFacets is the resolver for the tagFacets field.
-func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error) {
-	n, err := facetCount(first)
-	if err != nil {
-		return nil, err
-	}
-	var facets []postgres.TagFacet
-	if obj.Summary != nil && n <= obj.Facets {
-		facets = obj.Summary.Facets[:min(n, len(obj.Summary.Facets))]
-	} else {
-		facets, err = r.Catalog.TagFacets(ctx, obj.Filter, n)
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.TagFacet, len(facets))
-	for i, f := range facets {
-		out[i] = &model.TagFacet{Tag: (*model.Tag)(f.Tag), Count: f.Count}
-	}
-	return out, nil
-}
-
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error) {
 	user, err := auth.UserID(ctx)
@@ -318,7 +296,7 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 		return nil, err
 	}
 	preloadConnection(ctx, "StoreEdge", func(sel ast.SelectionSet) { preloadStores(ctx, r.Log, sel, nodes) })
-	return &model.StoreConnection{Nodes: model.Stores(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more)}, nil
+	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more)}, nil
 }
 
 // Item is the resolver for the item field.
@@ -355,9 +333,12 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	}
 	nodes := pg.Items
 	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
-	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More)}
+	conn := &model.ItemConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More)}
 	if also.Count || also.Facets > 0 {
 		conn.Summary, conn.Count, conn.Facets = &pg.Summary, also.Count, also.Facets
+	}
+	conn.ReadFacets = func(ctx context.Context, first *int) ([]postgres.TagFacet, error) {
+		return r.tagFacets(ctx, conn, first)
 	}
 	return conn, nil
 }
@@ -384,7 +365,7 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 		return nil, err
 	}
 	preloadConnection(ctx, "TagEdge", func(sel ast.SelectionSet) { preloadTags(ctx, r.Log, sel, nodes) })
-	return &model.TagConnection{Nodes: model.Tags(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
+	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
 }
 
 // Me is the resolver for the me field.

@@ -52,3 +52,16 @@ func facetArg(f graphql.CollectedField, vars map[string]any) (int, bool) {
 	n, err := facetCount(first)
 	return n, err == nil
 }
+
+// tagFacets answers tagFacets(first) of conn: from its summary when that holds them, else in
+// a statement of its own.
+func (r *Resolver) tagFacets(ctx context.Context, conn *model.ItemConnection, first *int) ([]postgres.TagFacet, error) {
+	n, err := facetCount(first)
+	if err != nil {
+		return nil, err
+	}
+	if conn.Summary != nil && n <= conn.Facets {
+		return conn.Summary.Facets[:min(n, len(conn.Summary.Facets))], nil
+	}
+	return r.Catalog.TagFacets(ctx, conn.Filter, n)
+}
