@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/uptrace/bun"
@@ -228,14 +229,26 @@ func scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) 
 	}
 	defer rs.Close()
 	var rows []itemsRow
+	// The integers are scanned into interfaces: database/sql stores a driver's value there as
+	// it is, while an integer of a named type (catalog.ID) is converted through its text.
+	var ints [4]any
 	for rs.Next() {
 		if err := budget.take(1); err != nil {
 			return nil, err
 		}
 		var r itemsRow
-		if err := rs.Scan(&r.Kind, &r.ID, &r.StoreID, &r.Name, &r.Price, &r.N, &r.RN); err != nil {
+		if err := rs.Scan(&r.Kind, &ints[0], &ints[1], &r.Name, &r.Price, &ints[2], &ints[3]); err != nil {
 			return nil, err
 		}
+		var id, storeID int64
+		for i, dst := range []*int64{&id, &storeID, &r.N, &r.RN} {
+			n, ok := ints[i].(int64)
+			if !ok {
+				return nil, fmt.Errorf("list items: column %d holds a %T, not a bigint", i, ints[i])
+			}
+			*dst = n
+		}
+		r.ID, r.StoreID = catalog.ID(id), catalog.ID(storeID)
 		rows = append(rows, r)
 	}
 	return rows, rs.Err()
