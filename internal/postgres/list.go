@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -209,12 +210,23 @@ type ItemsAlso struct {
 
 // itemsRow is a row of ListItemsWith: an item, the count, a facet or a tag of an item.
 type itemsRow struct {
-	Kind        string
-	ID, StoreID catalog.ID
-	Name        string
-	Price       catalog.Money
-	N, RN       int64
+	Kind, ID, StoreID int64
+	Name              string
+	Cents, N, RN      int64
 }
+
+// The kinds of row of ListItemsWith. A row's columns are integers but for its name, and the
+// price travels in cents: the driver hands database/sql an integer under 256 without
+// allocating it, but each text or numeric value as a new string.
+const (
+	pageRow = iota
+	countRow
+	facetRow
+	tagRow
+)
+
+// kind is the SQL literal of a kind of row.
+func kind(k int) string { return strconv.Itoa(k) }
 
 // scanItemsRows reads the rows of q, each taken from the request's row budget as it is
 // read: the page's tags have no limit of their own.
@@ -229,26 +241,24 @@ func scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) 
 	}
 	defer rs.Close()
 	var rows []itemsRow
-	// The integers are scanned into interfaces: database/sql stores a driver's value there as
-	// it is, while an integer of a named type (catalog.ID) is converted through its text.
-	var ints [4]any
+	// The integers are scanned into interfaces, where database/sql stores the driver's values
+	// as they are.
+	var ints [6]any
 	for rs.Next() {
 		if err := budget.take(1); err != nil {
 			return nil, err
 		}
 		var r itemsRow
-		if err := rs.Scan(&r.Kind, &ints[0], &ints[1], &r.Name, &r.Price, &ints[2], &ints[3]); err != nil {
+		if err := rs.Scan(&ints[0], &ints[1], &ints[2], &r.Name, &ints[3], &ints[4], &ints[5]); err != nil {
 			return nil, err
 		}
-		var id, storeID int64
-		for i, dst := range []*int64{&id, &storeID, &r.N, &r.RN} {
+		for i, dst := range [...]*int64{&r.Kind, &r.ID, &r.StoreID, &r.Cents, &r.N, &r.RN} {
 			n, ok := ints[i].(int64)
 			if !ok {
 				return nil, fmt.Errorf("list items: column %d holds a %T, not a bigint", i, ints[i])
 			}
 			*dst = n
 		}
-		r.ID, r.StoreID = catalog.ID(id), catalog.ID(storeID)
 		rows = append(rows, r)
 	}
 	return rows, rs.Err()
@@ -272,13 +282,13 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	// than NULL, so every row scans into the same struct. Rows are read by key.
 	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
 		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
-		"SELECT 'page' AS kind, i.id, i.store_id, i.name, i.price, 0::bigint AS n, 0::bigint AS rn FROM pg\n" +
+		"SELECT " + kind(pageRow) + "::bigint AS kind, i.id, i.store_id, i.name, (i.price * 100)::bigint AS cents, 0::bigint AS n, 0::bigint AS rn FROM pg\n" +
 		"CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = pg.id OFFSET 0) AS i"
 	if also.Count {
-		query += "\nUNION ALL SELECT 'count', 0, 0, '', 0, count(*), 0 FROM m"
+		query += "\nUNION ALL SELECT " + kind(countRow) + ", 0, 0, '', 0, count(*), 0 FROM m"
 	}
 	if also.Facets > 0 {
-		query += "\nUNION ALL SELECT 'facet', t.id, t.store_id, t.name, 0, f.n, 0 FROM " + facetCounts(f, "m", &a, also.Facets) + "\n" + facetTags
+		query += "\nUNION ALL SELECT " + kind(facetRow) + ", t.id, t.store_id, t.name, 0, f.n, 0 FROM " + facetCounts(f, "m", &a, also.Facets) + "\n" + facetTags
 	}
 	if args := also.Tags; args != nil {
 		// n is the item, rn the tag's place in its list.
@@ -287,7 +297,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		query += "\nUNION ALL SELECT 'tag', t.id, t.store_id, t.name, 0, pg.id, t.rn FROM pg\n" +
+		query += "\nUNION ALL SELECT " + kind(tagRow) + ", t.id, t.store_id, t.name, 0, pg.id, t.rn FROM pg\n" +
 			"CROSS JOIN LATERAL (SELECT t.id, t.store_id, t.name, row_number() OVER (ORDER BY " + order + ") AS rn FROM " + tagsOfItems.fenced +
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
@@ -302,14 +312,14 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	})
 	for _, r := range rows {
 		switch r.Kind {
-		case "page":
-			out.Items = append(out.Items, &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price})
-		case "count":
+		case pageRow:
+			out.Items = append(out.Items, &catalog.Item{ID: catalog.ID(r.ID), StoreID: catalog.ID(r.StoreID), Name: r.Name, Price: catalog.Money(r.Cents)})
+		case countRow:
 			out.Summary.Count = int(r.N)
-		case "facet":
-			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: int(r.N)})
-		case "tag":
-			out.Tags[catalog.ID(r.N)] = append(out.Tags[catalog.ID(r.N)], &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name})
+		case facetRow:
+			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: &catalog.Tag{ID: catalog.ID(r.ID), StoreID: catalog.ID(r.StoreID), Name: r.Name}, Count: int(r.N)})
+		case tagRow:
+			out.Tags[catalog.ID(r.N)] = append(out.Tags[catalog.ID(r.N)], &catalog.Tag{ID: catalog.ID(r.ID), StoreID: catalog.ID(r.StoreID), Name: r.Name})
 		}
 	}
 	slices.SortFunc(out.Items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })
