@@ -14,7 +14,6 @@ import (
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // TotalCount is the resolver for the totalCount field.
@@ -295,8 +294,8 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	preloadConnection(ctx, "StoreEdge", func(sel ast.SelectionSet) { preloadStores(ctx, r.Log, sel, nodes) })
-	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more)}, nil
+	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Store](ctx), nodes)
+	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more), Preloaded: loaded}, nil
 }
 
 // Item is the resolver for the item field.
@@ -318,7 +317,8 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	}
 	// The count and facets the query selects are read with the page, as all need the
 	// matching items, and so are the page's tags.
-	also := itemsAlso(ctx)
+	sels := compileConnection[catalog.Item](ctx)
+	also := itemsAlso(ctx, sels)
 	var pg postgres.ItemsPage
 	if also.Count || also.Facets > 0 {
 		pg, err = r.Catalog.ListItemsWith(ctx, f, page, also)
@@ -332,8 +332,8 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	nodes := pg.Items
-	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
-	conn := &model.ItemConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More)}
+	loaded := preloadConnection(ctx, r.Log, sels, nodes)
+	conn := &model.ItemConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More), Preloaded: loaded}
 	if also.Count || also.Facets > 0 {
 		conn.Summary, conn.Count, conn.Facets = &pg.Summary, also.Count, also.Facets
 	}
@@ -364,8 +364,8 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	if err != nil {
 		return nil, err
 	}
-	preloadConnection(ctx, "TagEdge", func(sel ast.SelectionSet) { preloadTags(ctx, r.Log, sel, nodes) })
-	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
+	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Tag](ctx), nodes)
+	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more), Preloaded: loaded}, nil
 }
 
 // Me is the resolver for the me field.

@@ -18,17 +18,19 @@ type StoreConnection struct {
 	Rows     []*catalog.Store
 	Filter   catalog.StoreFilter
 	PageInfo *PageInfo
+	// Preloaded holds, by alias, what its resolver compiled and loaded for its nodes and edges.
+	Preloaded map[string]*Selection[catalog.Store]
 }
 
 // Nodes resolves StoreConnection.nodes.
 func (c *StoreConnection) Nodes(ctx context.Context) (StoreList, error) {
-	l, err := resolveRows(ctx, storeTable, c.Rows)
+	l, err := resolveRows(ctx, storeTable, c.Rows, c.Preloaded)
 	return StoreList{l}, err
 }
 
 // Edges resolves StoreConnection.edges.
 func (c *StoreConnection) Edges(ctx context.Context) (StoreEdges, error) {
-	l, err := resolveRows(ctx, storeEdgeTable, c.Rows)
+	l, err := resolveRows(ctx, storeEdgeTable, c.Rows, c.Preloaded)
 	return StoreEdges{l}, err
 }
 
@@ -37,6 +39,8 @@ type ItemConnection struct {
 	Rows     []*catalog.Item
 	Filter   catalog.ItemFilter
 	PageInfo *PageInfo
+	// Preloaded holds, by alias, what its resolver compiled and loaded for its nodes and edges.
+	Preloaded map[string]*Selection[catalog.Item]
 	// Summary, when set, was read with the page: the count when Count is set, and the first
 	// Facets facets.
 	Summary *postgres.ItemSummary
@@ -48,13 +52,13 @@ type ItemConnection struct {
 
 // Nodes resolves ItemConnection.nodes.
 func (c *ItemConnection) Nodes(ctx context.Context) (ItemList, error) {
-	l, err := resolveRows(ctx, itemTable, c.Rows)
+	l, err := resolveRows(ctx, itemTable, c.Rows, c.Preloaded)
 	return ItemList{l}, err
 }
 
 // Edges resolves ItemConnection.edges.
 func (c *ItemConnection) Edges(ctx context.Context) (ItemEdges, error) {
-	l, err := resolveRows(ctx, itemEdgeTable, c.Rows)
+	l, err := resolveRows(ctx, itemEdgeTable, c.Rows, c.Preloaded)
 	return ItemEdges{l}, err
 }
 
@@ -68,7 +72,7 @@ func (c *ItemConnection) TagFacets(ctx context.Context, first *int) (TagFacetLis
 	for i := range facets {
 		rows[i] = &facets[i]
 	}
-	l, err := resolveRows(ctx, tagFacetTable, rows)
+	l, err := resolveRows(ctx, tagFacetTable, rows, nil)
 	return TagFacetList{l}, err
 }
 
@@ -77,17 +81,19 @@ type TagConnection struct {
 	Rows     []*catalog.Tag
 	Filter   catalog.TagFilter
 	PageInfo *PageInfo
+	// Preloaded holds, by alias, what its resolver compiled and loaded for its nodes and edges.
+	Preloaded map[string]*Selection[catalog.Tag]
 }
 
 // Nodes resolves TagConnection.nodes.
 func (c *TagConnection) Nodes(ctx context.Context) (TagList, error) {
-	l, err := resolveRows(ctx, tagTable, c.Rows)
+	l, err := resolveRows(ctx, tagTable, c.Rows, c.Preloaded)
 	return TagList{l}, err
 }
 
 // Edges resolves TagConnection.edges.
 func (c *TagConnection) Edges(ctx context.Context) (TagEdges, error) {
-	l, err := resolveRows(ctx, tagEdgeTable, c.Rows)
+	l, err := resolveRows(ctx, tagEdgeTable, c.Rows, c.Preloaded)
 	return TagEdges{l}, err
 }
 

@@ -86,9 +86,13 @@ func resolveList[P, C any](ctx context.Context, rel *listRelation[P, C], parent 
 
 // resolveRows resolves a list field of rows its parent holds already (a connection's nodes,
 // edges and facets) as resolveList does: one list written in one pass, instead of an object
-// gqlgen executes field by field for every row.
-func resolveRows[T any](ctx context.Context, t *objectTable[T], rows []*T) (list[T], error) {
+// gqlgen executes field by field for every row. preloaded holds, by the fields' aliases, the
+// selections the parent's resolver compiled and loaded already.
+func resolveRows[T any](ctx context.Context, t *objectTable[T], rows []*T, preloaded map[string]*Selection[T]) (list[T], error) {
 	fc := graphql.GetFieldContext(ctx)
+	if sel := preloaded[fc.Field.Alias]; sel != nil && sel.table == t {
+		return checkList(ctx, fc, sel, rows)
+	}
 	sel, err := compile(graphql.GetOperationContext(ctx), t, fc.Field.Selections)
 	if err != nil {
 		return list[T]{}, err
@@ -96,19 +100,23 @@ func resolveRows[T any](ctx context.Context, t *objectTable[T], rows []*T) (list
 	return loadList(ctx, fc, sel, rows)
 }
 
-// loadList loads what sel selects below the rows of the list field fc, reports the arguments
-// refused below them, and takes the bytes the list will write from the request's budget.
+// loadList loads what sel selects below the rows of the list field fc, then checks the list.
 func loadList[T any](ctx context.Context, fc *graphql.FieldContext, sel *Selection[T], rows []*T) (list[T], error) {
-	l := loader.For(ctx)
-	if err := sel.Load(ctx, l, rows, false); err != nil {
+	if err := sel.Load(ctx, loader.For(ctx), rows, false); err != nil {
 		return list[T]{}, err
 	}
+	return checkList(ctx, fc, sel, rows)
+}
+
+// checkList reports the arguments refused below the rows of the list field fc, and takes the
+// bytes the list will write from the request's budget.
+func checkList[T any](ctx context.Context, fc *graphql.FieldContext, sel *Selection[T], rows []*T) (list[T], error) {
 	if sel.failing {
 		if err := firstArgError(ctx, fc.Path(), sel, rows); err != nil {
 			return list[T]{}, err
 		}
 	}
-	if err := l.ReserveBytes(sel.listSize(rows)); err != nil {
+	if err := loader.For(ctx).ReserveBytes(sel.listSize(rows)); err != nil {
 		return list[T]{}, err
 	}
 	return list[T]{sel: sel, rows: rows}, nil
@@ -170,6 +178,11 @@ type loaded[T any] interface {
 // the compile: it fails its field where the field runs.
 func Compile[T catalog.Store | catalog.Item | catalog.Tag](op *graphql.OperationContext, sel ast.SelectionSet) (*Selection[T], error) {
 	return compile(op, tableOf[T](), sel)
+}
+
+// CompileEdges reads the selection set sel of the edges of a connection of T.
+func CompileEdges[T catalog.Store | catalog.Item | catalog.Tag](op *graphql.OperationContext, sel ast.SelectionSet) (*Selection[T], error) {
+	return compile(op, edgeTableOf[T](), sel)
 }
 
 func compile[T any](op *graphql.OperationContext, t *objectTable[T], sel ast.SelectionSet) (*Selection[T], error) {

@@ -348,3 +348,17 @@ func tableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
 	}
 	return t.(*objectTable[T])
 }
+
+// edgeTableOf returns the table of the edges of a connection of T.
+func edgeTableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
+	var t any
+	switch any((*T)(nil)).(type) {
+	case *catalog.Store:
+		t = storeEdgeTable
+	case *catalog.Item:
+		t = itemEdgeTable
+	case *catalog.Tag:
+		t = tagEdgeTable
+	}
+	return t.(*objectTable[T])
+}
