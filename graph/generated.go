@@ -29,7 +29,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	ItemConnection() ItemConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	StoreConnection() StoreConnectionResolver
@@ -187,9 +186,6 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type ItemConnectionResolver interface {
-	TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error)
-}
 type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
 	UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error)
@@ -2816,7 +2812,7 @@ func (ec *executionContext) _ItemConnection_totalCount(ctx context.Context, fiel
 			return ec.fieldContext_ItemConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ItemConnection().TotalCount(ctx, obj)
+			return obj.TotalCount, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2827,7 +2823,7 @@ func (ec *executionContext) _ItemConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ItemConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ItemConnection", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ItemConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ItemConnection_tagFacets(ctx context.Context, field graphql.CollectedField, obj *model.ItemConnection) (ret graphql.Marshaler) {
@@ -7096,11 +7092,10 @@ func (ec *executionContext) _ItemConnection(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ItemConnection_totalCount(ctx, field, obj)
-				})
+			out.Values[i] = ec._ItemConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tagFacets":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

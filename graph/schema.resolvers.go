@@ -16,14 +16,6 @@ import (
 	"github.com/storegraph/storegraph/internal/postgres"
 )
 
-// TotalCount is the resolver for the totalCount field.
-func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
-	if obj.Summary != nil && obj.Count {
-		return obj.Summary.Count, nil
-	}
-	return r.Catalog.CountItems(ctx, obj.Filter)
-}
-
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error) {
 	user, err := auth.UserID(ctx)
@@ -316,7 +308,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	// The count and facets the query selects are read with the page, as all need the
-	// matching items, and so are the page's tags.
+	// matching items, and so are the page's tags; totalCount is the count read.
 	sels := compileConnection[catalog.Item](ctx)
 	also := itemsAlso(ctx, sels)
 	var pg postgres.ItemsPage
@@ -333,14 +325,15 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	}
 	nodes := pg.Items
 	loaded := preloadConnection(ctx, r.Log, sels, nodes)
-	conn := &model.ItemConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More), Preloaded: loaded}
-	if also.Count || also.Facets > 0 {
-		conn.Summary, conn.Count, conn.Facets = &pg.Summary, also.Count, also.Facets
-	}
-	conn.ReadFacets = func(ctx context.Context, first *int) ([]postgres.TagFacet, error) {
-		return r.tagFacets(ctx, conn, first)
-	}
-	return conn, nil
+	return &model.ItemConnection{
+		Rows:       nodes,
+		PageInfo:   model.NewPageInfo(ids(nodes, itemID), page.After, pg.More),
+		TotalCount: pg.Summary.Count,
+		Preloaded:  loaded,
+		ReadFacets: func(ctx context.Context, first *int) ([]postgres.TagFacet, error) {
+			return r.tagFacets(ctx, f, pg.Summary.Facets, also.Facets, first)
+		},
+	}, nil
 }
 
 // Tag is the resolver for the tag field.
@@ -388,9 +381,6 @@ func (r *tagConnectionResolver) TotalCount(ctx context.Context, obj *model.TagCo
 	return r.Catalog.CountTags(ctx, obj.Filter)
 }
 
-// ItemConnection returns ItemConnectionResolver implementation.
-func (r *Resolver) ItemConnection() ItemConnectionResolver { return &itemConnectionResolver{r} }
-
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -404,7 +394,6 @@ func (r *Resolver) StoreConnection() StoreConnectionResolver { return &storeConn
 func (r *Resolver) TagConnection() TagConnectionResolver { return &tagConnectionResolver{r} }
 
 type (
-	itemConnectionResolver  struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	storeConnectionResolver struct{ *Resolver }

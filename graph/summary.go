@@ -52,15 +52,15 @@ func facetArg(f graphql.CollectedField, vars map[string]any) (int, bool) {
 	return n, err == nil
 }
 
-// tagFacets answers tagFacets(first) of conn: from its summary when that holds them, else in
-// a statement of its own.
-func (r *Resolver) tagFacets(ctx context.Context, conn *model.ItemConnection, first *int) ([]postgres.TagFacet, error) {
+// tagFacets answers tagFacets(first) of the items matching f: from read, the first readN
+// facets read with the page, when they hold them, else in a statement of its own.
+func (r *Resolver) tagFacets(ctx context.Context, f catalog.ItemFilter, read []postgres.TagFacet, readN int, first *int) ([]postgres.TagFacet, error) {
 	n, err := facetCount(first)
 	if err != nil {
 		return nil, err
 	}
-	if conn.Summary != nil && n <= conn.Facets {
-		return conn.Summary.Facets[:min(n, len(conn.Summary.Facets))], nil
+	if n <= readN {
+		return read[:min(n, len(read))], nil
 	}
-	return r.Catalog.TagFacets(ctx, conn.Filter, n)
+	return r.Catalog.TagFacets(ctx, f, n)
 }

@@ -34,18 +34,14 @@ func (c *StoreConnection) Edges(ctx context.Context) (StoreEdges, error) {
 	return StoreEdges{l}, err
 }
 
-// ItemConnection is a page of items; the filter stays with it for totalCount and tagFacets.
+// ItemConnection is a page of items, with its totalCount read with it when the query selects
+// it.
 type ItemConnection struct {
-	Rows     []*catalog.Item
-	Filter   catalog.ItemFilter
-	PageInfo *PageInfo
+	Rows       []*catalog.Item
+	PageInfo   *PageInfo
+	TotalCount int
 	// Preloaded holds, by alias, what its resolver compiled and loaded for its nodes and edges.
 	Preloaded map[string]*Selection[catalog.Item]
-	// Summary, when set, was read with the page: the count when Count is set, and the first
-	// Facets facets.
-	Summary *postgres.ItemSummary
-	Count   bool
-	Facets  int
 	// ReadFacets returns the facets tagFacets(first) asks for.
 	ReadFacets func(ctx context.Context, first *int) ([]postgres.TagFacet, error)
 }

@@ -44,14 +44,6 @@ func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog
 	return rows, more, translate(err, "list items")
 }
 
-// CountItems counts the items that match f.
-func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
-	var a params
-	q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
-	n, err := q.Conn(s.bindParams(a)).Count(ctx)
-	return int(n), translate(err, "count items")
-}
-
 // ListTags returns a page of tags by id, and whether more follow.
 func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
