@@ -3,12 +3,17 @@ GO ?= go
 BIN := bin/storegraph
 export DATABASE_URL ?= postgres:///storegraph
 
-.PHONY: run test check generate bench db build
+.PHONY: run test check generate bench db build migrate
 
 ## run: make PostgreSQL usable, build, load the demo data and serve on $PORT (8080)
 run: db build
 	$(BIN) seed
-	exec $(BIN)
+	exec $(BIN) serve
+
+## migrate: apply the pending migrations to $DATABASE_URL and list them
+migrate: db build
+	$(BIN) migrate
+	$(BIN) migrate status
 
 ## test: every test, with the race detector, against the local PostgreSQL
 test: db

@@ -9,12 +9,12 @@ import (
 	"github.com/storegraph/storegraph/internal/loader"
 )
 
-// optionalID parses an id a client may leave out; zero means absent.
-func optionalID(s *string) (catalog.ID, error) {
-	if s == nil {
-		return 0, nil
+// optionalID is an id a client may leave out; zero means absent.
+func optionalID(id *catalog.ID) catalog.ID {
+	if id == nil {
+		return 0
 	}
-	return catalog.ParseID(*s)
+	return *id
 }
 
 // likePattern turns an optional nameContains into an ILIKE pattern; "" means absent.
@@ -40,13 +40,8 @@ func itemFilter(f *model.ItemFilter) (catalog.ItemFilter, error) {
 	if f == nil {
 		return out, nil
 	}
+	out.StoreID, out.TagID = optionalID(f.StoreID), optionalID(f.TagID)
 	var err error
-	if out.StoreID, err = optionalID(f.StoreID); err != nil {
-		return out, err
-	}
-	if out.TagID, err = optionalID(f.TagID); err != nil {
-		return out, err
-	}
 	if out.NameLike, err = likePattern(f.NameContains); err != nil {
 		return out, err
 	}
@@ -58,13 +53,13 @@ func itemFilter(f *model.ItemFilter) (catalog.ItemFilter, error) {
 	}
 	out.MinPrice, out.MaxPrice = f.MinPrice, f.MaxPrice
 	if f.Tags != nil {
-		if out.Tags.All, err = catalog.ParseIDs("tags.all", f.Tags.All); err != nil {
+		if out.Tags.All, err = catalog.DistinctIDs("tags.all", f.Tags.All); err != nil {
 			return out, err
 		}
-		if out.Tags.Any, err = catalog.ParseIDs("tags.any", f.Tags.Any); err != nil {
+		if out.Tags.Any, err = catalog.DistinctIDs("tags.any", f.Tags.Any); err != nil {
 			return out, err
 		}
-		if out.Tags.None, err = catalog.ParseIDs("tags.none", f.Tags.None); err != nil {
+		if out.Tags.None, err = catalog.DistinctIDs("tags.none", f.Tags.None); err != nil {
 			return out, err
 		}
 	}
@@ -87,10 +82,8 @@ func tagFilter(f *model.TagFilter) (catalog.TagFilter, error) {
 	if f == nil {
 		return out, nil
 	}
+	out.StoreID = optionalID(f.StoreID)
 	var err error
-	if out.StoreID, err = optionalID(f.StoreID); err != nil {
-		return out, err
-	}
 	out.NameLike, err = likePattern(f.NameContains)
 	return out, err
 }
@@ -103,23 +96,10 @@ func ids[T any](rows []*T, id func(*T) catalog.ID) []catalog.ID {
 	return out
 }
 
-func parsePair(itemID, tagID string) (catalog.ID, catalog.ID, error) {
-	iid, err := catalog.ParseID(itemID)
-	if err != nil {
-		return 0, 0, err
-	}
-	tid, err := catalog.ParseID(tagID)
-	return iid, tid, err
-}
-
 // byID loads the row a root field names, now rather than after a batch window.
-func byID[V any](ctx context.Context, id string, b *loader.Batch[V], notFound error) (V, error) {
+func byID[V any](ctx context.Context, id catalog.ID, b *loader.Batch[V], notFound error) (V, error) {
 	var zero V
-	parsed, err := catalog.ParseID(id)
-	if err != nil {
-		return zero, err
-	}
-	found, errs, err := b.Prefetch(ctx, []catalog.ID{parsed})
+	found, errs, err := b.Prefetch(ctx, []catalog.ID{id})
 	if err != nil {
 		return zero, err
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,44 +35,6 @@ func authServer(t testing.TB, env map[string]string) *apitest.Server {
 	s := apitest.New(t, all)
 	s.DB().SetMaxIdleConns(1)
 	return s
-}
-
-// sendWith posts a request with the given headers, and no others. It touches no
-// testing.T, so any goroutine may call it.
-func sendWith(s *apitest.Server, headers map[string]string, query string, vars map[string]any) (*apitest.Response, error) {
-	return s.Send(context.Background(), query, vars, headers)
-}
-
-// postWith is sendWith reporting to t.
-func postWith(t testing.TB, s *apitest.Server, headers map[string]string, query string, vars map[string]any) *apitest.Response {
-	t.Helper()
-	r, err := sendWith(s, headers, query, vars)
-	if err != nil {
-		t.Fatalf("POST /graphql: %v\nquery: %s", err, query)
-	}
-	return r
-}
-
-// postAs sends a request with an access token; "" sends no Authorization header.
-func postAs(t testing.TB, s *apitest.Server, token, query string, vars map[string]any) *apitest.Response {
-	t.Helper()
-	h := map[string]string{}
-	if token != "" {
-		h["Authorization"] = "Bearer " + token
-	}
-	return postWith(t, s, h, query, vars)
-}
-
-// mustPostAs is postAs for a request that must succeed.
-func mustPostAs(t testing.TB, s *apitest.Server, token, query string, vars map[string]any, v any) {
-	t.Helper()
-	r := postAs(t, s, token, query, vars)
-	if len(r.Errors) > 0 || r.Status != http.StatusOK {
-		t.Fatalf("query failed (status %d): %+v\nquery: %s\nvariables: %v", r.Status, r.Errors, query, vars)
-	}
-	if v != nil {
-		r.Decode(t, v)
-	}
 }
 
 type userJSON struct {
@@ -107,34 +68,34 @@ func credentials(email, password string) map[string]any {
 func register(t testing.TB, s *apitest.Server, email, password string) sessionJSON {
 	t.Helper()
 	var out struct{ Register sessionJSON }
-	mustPostAs(t, s, "", registerQuery, credentials(email, password), &out)
+	s.MustPostAs(t, "", registerQuery, credentials(email, password), &out)
 	return out.Register
 }
 
 // login signs in and returns the response, without judging it.
 func login(t testing.TB, s *apitest.Server, email, password string) *apitest.Response {
 	t.Helper()
-	return postAs(t, s, "", loginQuery, credentials(email, password))
+	return s.PostAs(t, "", loginQuery, credentials(email, password))
 }
 
 // refresh spends a refresh token and returns the response, without judging it.
 func refresh(t testing.TB, s *apitest.Server, token string) *apitest.Response {
 	t.Helper()
-	return postAs(t, s, "", refreshQuery, map[string]any{"r": token})
+	return s.PostAs(t, "", refreshQuery, map[string]any{"r": token})
 }
 
 // mustRefresh spends a refresh token that must work and returns the new session.
 func mustRefresh(t testing.TB, s *apitest.Server, token string) sessionJSON {
 	t.Helper()
 	var out struct{ RefreshToken sessionJSON }
-	mustPostAs(t, s, "", refreshQuery, map[string]any{"r": token}, &out)
+	s.MustPostAs(t, "", refreshQuery, map[string]any{"r": token}, &out)
 	return out.RefreshToken
 }
 
 // wantTokenWorks fails t unless token may create a store.
 func wantTokenWorks(t testing.TB, s *apitest.Server, token, storeName string) {
 	t.Helper()
-	mustPostAs(t, s, token, createStoreQuery, map[string]any{"n": storeName}, nil)
+	s.MustPostAs(t, token, createStoreQuery, map[string]any{"n": storeName}, nil)
 	if n := count(t, s, "SELECT count(*) FROM stores WHERE name = ?", storeName); n != 1 {
 		t.Errorf("stores named %q after createStore: got %d; want 1", storeName, n)
 	}
@@ -144,7 +105,7 @@ func wantTokenWorks(t testing.TB, s *apitest.Server, token, storeName string) {
 // UNAUTHENTICATED and creates nothing.
 func wantRefused(t testing.TB, s *apitest.Server, headers map[string]string, storeName string) *apitest.Response {
 	t.Helper()
-	r := postWith(t, s, headers, createStoreQuery, map[string]any{"n": storeName})
+	r := s.PostWith(t, headers, createStoreQuery, map[string]any{"n": storeName})
 	wantCode(t, r, "UNAUTHENTICATED")
 	wantNullField(t, r, "createStore")
 	if n := count(t, s, "SELECT count(*) FROM stores WHERE name = ?", storeName); n != 0 {
@@ -176,26 +137,14 @@ type fixture struct{ store, item, item2, tag, tag2, tag3 string }
 
 func newFixture(t testing.TB, s *apitest.Server, token, storeName string) fixture {
 	t.Helper()
-	var st struct{ CreateStore storeJSON }
-	mustPostAs(t, s, token, createStoreQuery, map[string]any{"n": storeName}, &st)
-	f := fixture{store: st.CreateStore.ID}
-	newRow := func(query string, vars map[string]any) string {
-		var out map[string]struct{ ID string }
-		mustPostAs(t, s, token, query, vars, &out)
-		for _, v := range out {
-			return v.ID
-		}
-		return ""
-	}
-	const item = `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 5}) { id } }`
-	const tag = `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id } }`
-	f.item = newRow(item, map[string]any{"s": f.store, "n": "Item"})
-	f.item2 = newRow(item, map[string]any{"s": f.store, "n": "Item 2"})
-	f.tag = newRow(tag, map[string]any{"s": f.store, "n": "tag"})
-	f.tag2 = newRow(tag, map[string]any{"s": f.store, "n": "tag 2"})
-	f.tag3 = newRow(tag, map[string]any{"s": f.store, "n": "tag 3"})
-	mustPostAs(t, s, token, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
-		map[string]any{"i": f.item, "t": f.tag}, nil)
+	as := &apitest.Client{URL: s.URL, Token: token}
+	f := fixture{store: as.CreateStore(t, storeName)}
+	f.item = as.CreateItem(t, f.store, "Item", 5)
+	f.item2 = as.CreateItem(t, f.store, "Item 2", 5)
+	f.tag = as.CreateTag(t, f.store, "tag")
+	f.tag2 = as.CreateTag(t, f.store, "tag 2")
+	f.tag3 = as.CreateTag(t, f.store, "tag 3")
+	as.Link(t, f.item, f.tag)
 	return f
 }
 
@@ -245,7 +194,7 @@ func TestRegister(t *testing.T) {
 			t.Fatalf("register = %+v; want tokens and the user %s", got, email)
 		}
 		var me struct{ Me *userJSON }
-		mustPostAs(t, s, got.AccessToken, meQuery, nil, &me)
+		s.MustPostAs(t, got.AccessToken, meQuery, nil, &me)
 		if me.Me == nil || me.Me.ID != got.User.ID || me.Me.Email != email {
 			t.Errorf("me with the new access token = %+v; want %s", me.Me, email)
 		}
@@ -268,7 +217,7 @@ func TestRegister(t *testing.T) {
 		t.Parallel()
 		register(t, s, "Case.Test@example.com", "password one")
 		for _, email := range []string{"case.test@example.com", "CASE.TEST@EXAMPLE.COM", " Case.Test@example.com "} {
-			r := postAs(t, s, "", registerQuery, credentials(email, "password two"))
+			r := s.PostAs(t, "", registerQuery, credentials(email, "password two"))
 			wantCode(t, r, "CONFLICT")
 			wantNullField(t, r, "register")
 		}
@@ -302,7 +251,7 @@ func TestRegister(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := postAs(t, s, "", registerQuery, credentials(tc.email, tc.password))
+			r := s.PostAs(t, "", registerQuery, credentials(tc.email, tc.password))
 			want := 0
 			if tc.code != "" {
 				wantCode(t, r, tc.code)
@@ -371,7 +320,7 @@ func TestMutationsNeedAToken(t *testing.T) {
 			"NoHeader":     nil,
 			"InvalidToken": {"Authorization": "Bearer not-a-token"},
 		} {
-			r := postWith(t, s, headers, m.query, m.vars(f))
+			r := s.PostWith(t, headers, m.query, m.vars(f))
 			if len(r.Errors) == 0 {
 				t.Fatalf("%s with %s: no error (data %s); want UNAUTHENTICATED", m.field, name, r.Data)
 			}
@@ -385,7 +334,7 @@ func TestMutationsNeedAToken(t *testing.T) {
 				t.Errorf("%s with %s changed the database:\nbefore %s\nafter  %s", m.field, name, before, after)
 			}
 		}
-		r := postAs(t, s, s.Token, m.query, m.vars(f))
+		r := s.PostAs(t, s.Token, m.query, m.vars(f))
 		if len(r.Errors) > 0 {
 			t.Fatalf("%s with a token: %+v", m.field, r.Errors)
 		}
@@ -409,7 +358,7 @@ func TestOwnerAloneChangesStore(t *testing.T) {
 	for _, m := range mutations[1:] { // anyone may create a store
 		t.Run(m.field, func(t *testing.T) {
 			before := snapshot(t, s)
-			r := postAs(t, s, intruder.AccessToken, m.query, m.vars(f))
+			r := s.PostAs(t, intruder.AccessToken, m.query, m.vars(f))
 			wantCode(t, r, "FORBIDDEN")
 			wantNullField(t, r, m.field)
 			if after := snapshot(t, s); after != before {
@@ -420,7 +369,7 @@ func TestOwnerAloneChangesStore(t *testing.T) {
 
 	t.Run("linkTagOfOthersItemWithOwnTag", func(t *testing.T) {
 		before := snapshot(t, s)
-		r := postAs(t, s, intruder.AccessToken, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
+		r := s.PostAs(t, intruder.AccessToken, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
 			map[string]any{"i": f.item2, "t": own.tag2})
 		if len(r.Errors) == 0 {
 			t.Fatalf("linkTag across stores and owners succeeded: %s", r.Data)
@@ -433,7 +382,7 @@ func TestOwnerAloneChangesStore(t *testing.T) {
 
 	t.Run("linkTagOfOwnItemWithOthersTag", func(t *testing.T) {
 		before := snapshot(t, s)
-		r := postAs(t, s, intruder.AccessToken, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
+		r := s.PostAs(t, intruder.AccessToken, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
 			map[string]any{"i": own.item2, "t": f.tag2})
 		// Refused either as another's tag or as a link across stores; both change nothing.
 		if len(r.Errors) != 1 || (r.Errors[0].Code() != "FORBIDDEN" && r.Errors[0].Code() != "BAD_USER_INPUT") {
@@ -446,7 +395,7 @@ func TestOwnerAloneChangesStore(t *testing.T) {
 
 	// The owner still may do every one of them.
 	for _, m := range mutations[1:] {
-		mustPostAs(t, s, s.Token, m.query, m.vars(f), nil)
+		s.MustPostAs(t, s.Token, m.query, m.vars(f), nil)
 	}
 }
 
@@ -478,7 +427,7 @@ func TestStoreWithoutOwnerIsForbidden(t *testing.T) {
 	}
 	before := snapshot(t, s)
 	for _, m := range mutations[1:] {
-		r := postAs(t, s, s.Token, m.query, m.vars(f))
+		r := s.PostAs(t, s.Token, m.query, m.vars(f))
 		if len(r.Errors) == 0 {
 			t.Errorf("%s on a store without an owner succeeded: %s", m.field, r.Data)
 			continue
@@ -494,7 +443,7 @@ func TestStoreWithoutOwnerIsForbidden(t *testing.T) {
 	}
 	// Given an owner, it can be changed.
 	ownAllStores(t, s)
-	mustPost(t, s, `mutation($id: ID!) { updateStore(id: $id, input: {name: "Owned At Last"}) { id } }`,
+	s.MustPost(t, `mutation($id: ID!) { updateStore(id: $id, input: {name: "Owned At Last"}) { id } }`,
 		map[string]any{"id": f.store}, nil)
 }
 
@@ -512,7 +461,7 @@ func TestBadAccessTokensRefused(t *testing.T) {
 	t.Parallel()
 	s := authServer(t, nil)
 	var me struct{ Me userJSON }
-	mustPost(t, s, meQuery, nil, &me)
+	s.MustPost(t, meQuery, nil, &me)
 	owner := me.Me.ID
 
 	// claims are those of a valid token for the owner, changed by edit.
@@ -616,7 +565,7 @@ func TestBadAccessTokensRefused(t *testing.T) {
 			}
 			// A token that does not count makes no one signed in.
 			var out struct{ Me *userJSON }
-			mustPostAs(t, s, tc.token(t), meQuery, nil, &out)
+			s.MustPostAs(t, tc.token(t), meQuery, nil, &out)
 			if out.Me != nil {
 				t.Errorf("me with a %s token = %+v; want null", tc.name, out.Me)
 			}
@@ -642,7 +591,7 @@ func TestMalformedAuthorizationHeader(t *testing.T) {
 			h := map[string]string{"Authorization": tc.header}
 			wantRefused(t, s, h, "Malformed "+tc.name)
 			// Reading stays public whatever the header says.
-			r := postWith(t, s, h, `{ stores(first: 1) { totalCount } me { id } }`, nil)
+			r := s.PostWith(t, h, `{ stores(first: 1) { totalCount } me { id } }`, nil)
 			if len(r.Errors) > 0 {
 				t.Errorf("query with Authorization %q: %+v; want data", tc.header, r.Errors)
 			}
@@ -650,7 +599,7 @@ func TestMalformedAuthorizationHeader(t *testing.T) {
 	}
 	t.Run("SchemeInAnyCaseAccepted", func(t *testing.T) {
 		t.Parallel()
-		r := postWith(t, s, map[string]string{"Authorization": "bearer " + s.Token}, createStoreQuery, map[string]any{"n": "Lower Case Scheme"})
+		r := s.PostWith(t, map[string]string{"Authorization": "bearer " + s.Token}, createStoreQuery, map[string]any{"n": "Lower Case Scheme"})
 		if len(r.Errors) > 0 {
 			t.Errorf("createStore with scheme %q: %+v", "bearer", r.Errors)
 		}
@@ -682,7 +631,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 		const email, password = "reuse@example.com", "reuse password"
 		first := register(t, s, email, password)
 		var other struct{ Login sessionJSON }
-		mustPostAs(t, s, "", loginQuery, credentials(email, password), &other) // another sign-in
+		s.MustPostAs(t, "", loginQuery, credentials(email, password), &other) // another sign-in
 		second := mustRefresh(t, s, first.RefreshToken)
 
 		// Whoever replays the spent token is refused, and so is whoever holds the newer one.
@@ -723,7 +672,7 @@ func TestLogout(t *testing.T) {
 	logout := func(t *testing.T, token string) bool {
 		t.Helper()
 		var out struct{ Logout bool }
-		mustPostAs(t, s, "", logoutQuery, map[string]any{"r": token}, &out)
+		s.MustPostAs(t, "", logoutQuery, map[string]any{"r": token}, &out)
 		return out.Logout
 	}
 
@@ -780,7 +729,7 @@ func TestMe(t *testing.T) {
 
 	t.Run("NullWithoutToken", func(t *testing.T) {
 		t.Parallel()
-		r := postAs(t, s, "", meQuery, nil)
+		r := s.PostAs(t, "", meQuery, nil)
 		if len(r.Errors) > 0 || string(r.Data) != `{"me":null}` {
 			t.Errorf("me without a token: data %s, errors %+v; want {\"me\":null}", r.Data, r.Errors)
 		}
@@ -792,10 +741,10 @@ func TestMe(t *testing.T) {
 		var want []string
 		for _, name := range []string{"Me First", "Me Second", "Me Third"} {
 			var out struct{ CreateStore storeJSON }
-			mustPostAs(t, s, user.AccessToken, createStoreQuery, map[string]any{"n": name}, &out)
+			s.MustPostAs(t, user.AccessToken, createStoreQuery, map[string]any{"n": name}, &out)
 			want = append(want, out.CreateStore.ID+" "+name)
 		}
-		createStore(t, s, "Not Me")
+		s.CreateStore(t, "Not Me")
 		exec(t, s, "INSERT INTO stores (name) VALUES ('Nobody''s')")
 
 		const q = `query($f: Int, $o: Int) { me { id email stores(first: $f, offset: $o) { id name } } }`
@@ -811,7 +760,7 @@ func TestMe(t *testing.T) {
 			{10, 5, nil},
 		} {
 			var out struct{ Me userJSON }
-			mustPostAs(t, s, user.AccessToken, q, map[string]any{"f": tc.first, "o": tc.offset}, &out)
+			s.MustPostAs(t, user.AccessToken, q, map[string]any{"f": tc.first, "o": tc.offset}, &out)
 			if out.Me.ID != user.User.ID || out.Me.Email != "me@example.com" {
 				t.Errorf("me = %s %s; want %s me@example.com", out.Me.ID, out.Me.Email, user.User.ID)
 			}
@@ -828,7 +777,7 @@ func TestMe(t *testing.T) {
 	t.Run("NoStoresIsEmptyList", func(t *testing.T) {
 		t.Parallel()
 		user := register(t, s, "me.empty@example.com", "me password")
-		r := postAs(t, s, user.AccessToken, `{ me { stores { id } } }`, nil)
+		r := s.PostAs(t, user.AccessToken, `{ me { stores { id } } }`, nil)
 		if len(r.Errors) > 0 || string(r.Data) != `{"me":{"stores":[]}}` {
 			t.Errorf("me.stores of a user without stores: data %s, errors %+v; want []", r.Data, r.Errors)
 		}
@@ -836,7 +785,7 @@ func TestMe(t *testing.T) {
 
 	t.Run("BadOffsetIsBadUserInput", func(t *testing.T) {
 		t.Parallel()
-		wantCode(t, post(t, s, `{ me { stores(offset: -1) { id } } }`, nil), "BAD_USER_INPUT")
+		wantCode(t, s.Post(t, `{ me { stores(offset: -1) { id } } }`, nil), "BAD_USER_INPUT")
 	})
 }
 
@@ -911,7 +860,7 @@ func TestLoginLimitPerEmail(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r, err := sendWith(s, nil, loginQuery, credentials(email, "guess"))
+				r, err := s.SendWith(context.Background(), nil, loginQuery, credentials(email, "guess"))
 				switch {
 				case err != nil:
 					codes <- err.Error()
@@ -947,7 +896,7 @@ func TestLoginLimitPerEmail(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					r, err := sendWith(s, nil, loginQuery, credentials(email, password))
+					r, err := s.SendWith(context.Background(), nil, loginQuery, credentials(email, password))
 					switch {
 					case err != nil:
 						codes <- err.Error()
@@ -1004,7 +953,7 @@ func TestLoginLimitPerAddress(t *testing.T) {
 	// X-Forwarded-For, the proxy appends the address it saw.
 	from := func(t *testing.T, spoofed, addr, email, password string) *apitest.Response {
 		t.Helper()
-		return postWith(t, s, map[string]string{"X-Forwarded-For": spoofed + addr}, loginQuery, credentials(email, password))
+		return s.PostWith(t, map[string]string{"X-Forwarded-For": spoofed + addr}, loginQuery, credentials(email, password))
 	}
 	const attacker, victim = "203.0.113.7", "198.51.100.20"
 	for i, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
@@ -1058,14 +1007,14 @@ func TestNoPasswordOrTokenInLogs(t *testing.T) {
 	wantCode(t, login(t, s, email, secrets["wrong password tried"]), "UNAUTHENTICATED")
 	wantCode(t, login(t, s, "nobody@example.com", password), "UNAUTHENTICATED")
 	var in struct{ Login sessionJSON }
-	mustPostAs(t, s, "", loginQuery, credentials(email, password), &in)
+	s.MustPostAs(t, "", loginQuery, credentials(email, password), &in)
 	secrets["login access token"], secrets["login refresh token"] = in.Login.AccessToken, in.Login.RefreshToken
 	next := mustRefresh(t, s, in.Login.RefreshToken)
 	secrets["refreshed access token"], secrets["refreshed refresh token"] = next.AccessToken, next.RefreshToken
 	wantCode(t, refresh(t, s, in.Login.RefreshToken), "UNAUTHENTICATED") // reuse
 	wantTokenWorks(t, s, first.AccessToken, "Quiet Store")
 	wantRefused(t, s, map[string]string{"Authorization": "Bearer " + first.AccessToken + "x"}, "Never Made")
-	mustPostAs(t, s, "", logoutQuery, map[string]any{"r": first.RefreshToken}, nil)
+	s.MustPostAs(t, "", logoutQuery, map[string]any{"r": first.RefreshToken}, nil)
 
 	logs := s.Logs()
 	if !strings.Contains(logs, "msg=request") {
@@ -1099,7 +1048,7 @@ func TestLoginChecksTheEmailFirst(t *testing.T) {
 		t.Errorf("failure counters after malformed emails: %d; want 0", n)
 	}
 	// A proxy's header may hold anything; its key stays short.
-	r := postWith(t, s, map[string]string{"X-Forwarded-For": strings.Repeat("x", 3000)},
+	r := s.PostWith(t, map[string]string{"X-Forwarded-For": strings.Repeat("x", 3000)},
 		loginQuery, credentials("nobody@example.com", "some password"))
 	wantCode(t, r, "UNAUTHENTICATED")
 	if n := count(t, s, "SELECT coalesce(max(octet_length(key)), 0) FROM login_failures"); n > 300 {
@@ -1112,7 +1061,7 @@ func TestLoginChecksTheEmailFirst(t *testing.T) {
 
 // sendRefresh spends a refresh token from any goroutine: the new one, or "" when refused.
 func sendRefresh(s *apitest.Server, token string) (string, error) {
-	r, err := sendWith(s, nil, refreshQuery, map[string]any{"r": token})
+	r, err := s.SendWith(context.Background(), nil, refreshQuery, map[string]any{"r": token})
 	if err != nil || len(r.Errors) > 0 {
 		return "", err
 	}
@@ -1177,7 +1126,7 @@ func TestSignOutOutrunsNoRotation(t *testing.T) {
 				next, err = sendRefresh(s, session.RefreshToken)
 			}()
 			var out struct{ Logout bool }
-			mustPostAs(t, s, "", logoutQuery, map[string]any{"r": session.RefreshToken}, &out)
+			s.MustPostAs(t, "", logoutQuery, map[string]any{"r": session.RefreshToken}, &out)
 			wg.Wait()
 			if err != nil {
 				t.Fatal(err)
@@ -1220,7 +1169,7 @@ func TestCostlyFieldsAreLimited(t *testing.T) {
 			fmt.Fprintf(&q, ` r%d: register(input: {email: "alias%d@example.com", password: "alias password"}) { accessToken }`, i, i)
 		}
 		q.WriteString(" }")
-		r := postWith(t, s, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
+		r := s.PostWith(t, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
 		if got := codes(r); len(r.Errors) != 29 || got["TOO_MANY_REQUESTS"] != 29 {
 			t.Errorf("30 aliased register fields: errors %v; want 29 TOO_MANY_REQUESTS", got)
 		}
@@ -1234,13 +1183,13 @@ func TestCostlyFieldsAreLimited(t *testing.T) {
 			fmt.Fprintf(&q, ` l%d: login(input: {email: "%s", password: "guess %d"}) { accessToken }`, i, apitest.OwnerEmail, i)
 		}
 		q.WriteString(" }")
-		r = postWith(t, s, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
+		r = s.PostWith(t, map[string]string{"X-Forwarded-For": "198.51.100.1"}, q.String(), nil)
 		if got := codes(r); got["UNAUTHENTICATED"] != 1 || got["TOO_MANY_REQUESTS"] != 29 {
 			t.Errorf("30 aliased login fields: errors %v; want 1 UNAUTHENTICATED, 29 TOO_MANY_REQUESTS", got)
 		}
 
 		session := register(t, s, "alias.refresh@example.com", "alias password")
-		r = postAs(t, s, "", `mutation($r: String!) { a: refreshToken(refreshToken: $r) { accessToken } b: refreshToken(refreshToken: $r) { accessToken } }`,
+		r = s.PostAs(t, "", `mutation($r: String!) { a: refreshToken(refreshToken: $r) { accessToken } b: refreshToken(refreshToken: $r) { accessToken } }`,
 			map[string]any{"r": session.RefreshToken})
 		if got := codes(r); len(r.Errors) != 1 || got["TOO_MANY_REQUESTS"] != 1 {
 			t.Errorf("2 aliased refreshToken fields: errors %v; want 1 TOO_MANY_REQUESTS", got)
@@ -1250,7 +1199,7 @@ func TestCostlyFieldsAreLimited(t *testing.T) {
 	t.Run("SignUpsPerAddress", func(t *testing.T) {
 		t.Parallel()
 		from := func(addr, email string) *apitest.Response {
-			return postWith(t, s, map[string]string{"X-Forwarded-For": addr}, registerQuery, credentials(email, "signup password"))
+			return s.PostWith(t, map[string]string{"X-Forwarded-For": addr}, registerQuery, credentials(email, "signup password"))
 		}
 		for i := range 3 {
 			if r := from("203.0.113.50", fmt.Sprintf("signup%d@example.com", i)); len(r.Errors) > 0 {
@@ -1308,6 +1257,6 @@ func TestRefreshIsBounded(t *testing.T) {
 	wantCode(t, refresh(t, s, next.RefreshToken), "UNAUTHENTICATED")
 	// Another sign-in of the same user has a budget of its own.
 	var other struct{ Login sessionJSON }
-	mustPostAs(t, s, "", loginQuery, credentials("bounded@example.com", "bounded password"), &other)
+	s.MustPostAs(t, "", loginQuery, credentials("bounded@example.com", "bounded password"), &other)
 	mustRefresh(t, s, other.Login.RefreshToken)
 }

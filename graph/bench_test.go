@@ -71,13 +71,13 @@ func BenchmarkSetItemTags(b *testing.B) {
 				sets[0] = append(sets[0], fmt.Sprint(1+k))
 				sets[1] = append(sets[1], fmt.Sprint(1+k+n/2))
 			}
-			s.MustPost(mutation, map[string]any{"i": "1", "t": sets[1]}, nil)
+			s.MustPost(b, mutation, map[string]any{"i": "1", "t": sets[1]}, nil)
 			before := s.Statements()
 			b.ReportAllocs()
 			b.ResetTimer()
 			i := 0
 			for b.Loop() {
-				s.MustPost(mutation, map[string]any{"i": "1", "t": sets[i%2]}, nil)
+				s.MustPost(b, mutation, map[string]any{"i": "1", "t": sets[i%2]}, nil)
 				i++
 			}
 			b.StopTimer()
@@ -87,13 +87,13 @@ func BenchmarkSetItemTags(b *testing.B) {
 }
 
 func runWorkload(b *testing.B, s *apitest.Server, query string, vars map[string]any) {
-	s.MustPost(query, vars, nil) // warm the query cache and the connections
+	s.MustPost(b, query, vars, nil) // warm the query cache and the connections
 	before := s.Statements()
 	cpu := processCPU(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		s.MustPost(query, vars, nil)
+		s.MustPost(b, query, vars, nil)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(s.Statements()-before)/float64(b.N), "stmts/op")

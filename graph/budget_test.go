@@ -34,7 +34,7 @@ func TestResponseBudgetRefusesRepeatedRows(t *testing.T) {
 	loadDenseStore(t, s, 2000)
 
 	before := s.Statements()
-	r := post(t, s, nestedLists, nil)
+	r := s.Post(t, nestedLists, nil)
 	wantCode(t, r, "COMPLEXITY_LIMIT_EXCEEDED")
 	if len(r.Errors) != 1 {
 		t.Errorf("got %d errors; want 1: %+v", len(r.Errors), r.Errors)
@@ -50,7 +50,7 @@ func TestResponseBudgetRefusesRepeatedRows(t *testing.T) {
 
 	// The same rows, each written once, fit.
 	var out struct{ Store storeJSON }
-	mustPost(t, s, `{ store(id: "1") { items { name tags { name } } } }`, nil, &out)
+	s.MustPost(t, `{ store(id: "1") { items { name tags { name } } } }`, nil, &out)
 	if len(out.Store.Items) != 2000 || len(out.Store.Items[0].Tags) != 5 {
 		t.Errorf("got %d items, the first with %d tags; want 2000 with 5", len(out.Store.Items), len(out.Store.Items[0].Tags))
 	}
@@ -64,7 +64,7 @@ func TestResponseBudgetIsExact(t *testing.T) {
 	s := limitServer(t, nil)
 	loadDenseStore(t, s, 100)
 	exec(t, s, `UPDATE items SET name = 'a "quoted" \ name, é' || E'\t' || id WHERE id % 7 = 0`)
-	r := post(t, s, query, nil)
+	r := s.Post(t, query, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("query failed: %+v", r.Errors)
 	}
@@ -77,14 +77,14 @@ func TestResponseBudgetIsExact(t *testing.T) {
 	at := limitServer(t, map[string]string{"QUERY_MAX_RESPONSE_BYTES": strconv.Itoa(size)})
 	loadDenseStore(t, at, 100)
 	exec(t, at, `UPDATE items SET name = 'a "quoted" \ name, é' || E'\t' || id WHERE id % 7 = 0`)
-	if r := post(t, at, query, nil); len(r.Errors) > 0 {
+	if r := at.Post(t, query, nil); len(r.Errors) > 0 {
 		t.Errorf("with a budget of exactly its %d bytes, the query failed: %+v", size, r.Errors)
 	}
 
 	below := limitServer(t, map[string]string{"QUERY_MAX_RESPONSE_BYTES": strconv.Itoa(size - 1)})
 	loadDenseStore(t, below, 100)
 	exec(t, below, `UPDATE items SET name = 'a "quoted" \ name, é' || E'\t' || id WHERE id % 7 = 0`)
-	r = post(t, below, query, nil)
+	r = below.Post(t, query, nil)
 	wantCode(t, r, "COMPLEXITY_LIMIT_EXCEEDED")
 	wantNullField(t, r, "store")
 }
@@ -95,7 +95,7 @@ func TestRowBudgetStopsReading(t *testing.T) {
 	loadDenseStore(t, s, 2000)
 
 	before := s.Statements()
-	r := post(t, s, `{ store(id: "1") { name items { name tags { name } } } }`, nil)
+	r := s.Post(t, `{ store(id: "1") { name items { name tags { name } } } }`, nil)
 	wantCode(t, r, "COMPLEXITY_LIMIT_EXCEEDED")
 	if len(r.Errors) > 0 && !strings.Contains(r.Errors[0].Message, "more than 1000 rows") {
 		t.Errorf("message = %q; want it to state the limit of 1000 rows", r.Errors[0].Message)
@@ -107,7 +107,7 @@ func TestRowBudgetStopsReading(t *testing.T) {
 	}
 
 	// Within the limit, the same store answers.
-	mustPost(t, s, `{ store(id: "1") { name items(first: 100) { name tags { name } } } }`, nil, nil)
+	s.MustPost(t, `{ store(id: "1") { name items(first: 100) { name tags { name } } } }`, nil, nil)
 }
 
 func TestBudgetsPassBenchmarkQ1AtScale(t *testing.T) {
@@ -122,7 +122,7 @@ func TestBudgetsPassBenchmarkQ1AtScale(t *testing.T) {
 		}
 	}
 	// Twice the benchmark's Q1: 20 stores, 4,000 items, 20,000 tags.
-	mustPost(t, s, benchQ1, map[string]any{"first": 20}, &q1)
+	s.MustPost(t, benchQ1, map[string]any{"first": 20}, &q1)
 	items, tags := 0, 0
 	for _, st := range q1.Stores.Nodes {
 		items += len(st.Items)

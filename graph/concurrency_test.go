@@ -48,7 +48,7 @@ var concurrentOps = map[string]struct {
 // doCall sends op and records the outcome; it may run on any goroutine.
 func doCall(s *apitest.Server, op string, vars map[string]any) call {
 	c := call{op: op, vars: vars}
-	c.res, c.err = send(context.Background(), s, concurrentOps[op].query, vars)
+	c.res, c.err = s.Send(context.Background(), concurrentOps[op].query, vars)
 	if c.err == nil && len(c.res.Errors) == 0 {
 		var out struct{ Op struct{ Message string } }
 		if err := json.Unmarshal(c.res.Data, &out); err != nil {
@@ -196,7 +196,7 @@ func TestConcurrentWritesKeepTheRules(t *testing.T) {
 	// The API reads what the database holds.
 	for _, storeID := range []string{"1", "2"} {
 		var out struct{ Store storeJSON }
-		mustPost(t, s, `query($id: ID!) { store(id: $id) { itemCount tagCount items { id tagCount tags { id } } } }`,
+		s.MustPost(t, `query($id: ID!) { store(id: $id) { itemCount tagCount items { id tagCount tags { id } } } }`,
 			map[string]any{"id": storeID}, &out)
 		sid := dbID(t, storeID)
 		if want := count(t, s, "SELECT count(*) FROM items WHERE store_id = ?", sid); out.Store.ItemCount != want || len(out.Store.Items) != want {

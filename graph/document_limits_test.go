@@ -72,7 +72,7 @@ func TestShapeLimitsRunBeforeValidation(t *testing.T) {
 	})
 
 	t.Run("FragmentCyclesLeftToValidation", func(t *testing.T) {
-		r := post(t, s, `{ ...A } fragment A on Query { ...B } fragment B on Query { ...A __typename }`, nil)
+		r := s.Post(t, `{ ...A } fragment A on Query { ...B } fragment B on Query { ...A __typename }`, nil)
 		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 	})
 
@@ -138,7 +138,7 @@ func TestIntrospectionCountsLikeAnyField(t *testing.T) {
 		deep := func(levels int) string {
 			return `{ __type(name: "Store") { name ` + strings.Repeat("ofType { name ", levels) + strings.Repeat("} ", levels) + "} }"
 		}
-		mustPost(t, s, deep(13), nil, nil) // depth 15
+		s.MustPost(t, deep(13), nil, nil) // depth 15
 		wantRefusedBeforeSQL(t, s, deep(14), nil, "COMPLEXITY_LIMIT_EXCEEDED", "introspection has depth 16", "limit of 15")
 	})
 

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/storegraph/storegraph/graph"
+	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
 // pick returns the raw JSON at path in data: object keys and list indexes.
@@ -41,15 +42,17 @@ func pick(t *testing.T, data json.RawMessage, path ...any) json.RawMessage {
 func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Contract")
-	item := createItem(t, s, storeID, "Widget", 12.5)
-	tag := createTag(t, s, storeID, "blue")
-	link(t, s, item, tag)
-	// Names the API would refuse, but a row may hold: every path must escape them alike.
+	storeID := s.CreateStore(t, "Contract")
+	item := s.CreateItem(t, storeID, "Widget", 12.5)
+	tag := s.CreateTag(t, storeID, "blue")
+	s.Link(t, item, tag)
+	// Text the API would refuse, but a row may hold: every path must escape it alike. Every
+	// column gets a value of its own, so that a path that misses one cannot pass by writing
+	// the column's default.
 	tricky := "q\" b\\ \x01\x1f\x7f\t\n<&> é\u2028"
-	exec(t, s, "UPDATE stores SET name = ? WHERE id = ?", "store "+tricky, dbID(t, storeID))
-	exec(t, s, "UPDATE items SET name = ? WHERE id = ?", "item "+tricky, dbID(t, item))
-	exec(t, s, "UPDATE tags SET name = ? WHERE id = ?", "tag "+tricky, dbID(t, tag))
+	for _, table := range []string{"stores", "items", "tags"} {
+		dbtest.FillColumns(t, s.DB(), table, table+" "+tricky)
+	}
 	vars := map[string]any{"s": storeID, "i": item, "t": tag}
 
 	// Each query selects F at the path after it; the first is the root path.
@@ -100,7 +103,7 @@ func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 						}
 					}
 					query := fmt.Sprintf(`query(%s) { %s }`, strings.Join(decl, ", "), body)
-					r := post(t, s, query, used)
+					r := s.Post(t, query, used)
 					if len(r.Errors) > 0 {
 						t.Fatalf("%s: %+v", query, r.Errors)
 					}
@@ -125,13 +128,13 @@ func TestScalarFieldsAgreeOnEveryPath(t *testing.T) {
 func TestNestedArgumentsFailWhereTheFieldRuns(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	bare := createStore(t, s, "No Tags")
-	storeID := createStore(t, s, "Linked")
-	item := createItem(t, s, storeID, "Dune", 9.99)
-	tag := createTag(t, s, storeID, "fiction")
-	link(t, s, item, tag)
-	other := createItem(t, s, storeID, "Emma", 5)
-	link(t, s, other, tag)
+	bare := s.CreateStore(t, "No Tags")
+	storeID := s.CreateStore(t, "Linked")
+	item := s.CreateItem(t, storeID, "Dune", 9.99)
+	tag := s.CreateTag(t, storeID, "fiction")
+	s.Link(t, item, tag)
+	other := s.CreateItem(t, storeID, "Emma", 5)
+	s.Link(t, other, tag)
 
 	for _, tc := range []struct {
 		name  string
@@ -152,10 +155,15 @@ func TestNestedArgumentsFailWhereTheFieldRuns(t *testing.T) {
 			[]string{"store.items.0.tags.0.items.0.store.tags"}, `{"store":null}`},
 		{"OwnArgumentAtTheField", `query($id: ID!) { tag(id: $id) { items(first: -1) { id } } }`, tag,
 			[]string{"tag.items"}, `{"tag":null}`},
+		// A value that is no Int is refused at the argument, as gqlgen refuses it at the root.
+		{"ValueAtTheArgument", `query($id: ID!) { tag(id: $id) { items { tags(first: 2147483648) { id } } } }`, tag,
+			[]string{"tag.items.0.tags.first", "tag.items.1.tags.first"}, `{"tag":null}`},
+		{"OwnValueAtTheArgument", `query($id: ID!) { tag(id: $id) { items(offset: 2147483648) { id } } }`, tag,
+			[]string{"tag.items.offset"}, `{"tag":null}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := post(t, s, tc.query, map[string]any{"id": tc.id})
+			r := s.Post(t, tc.query, map[string]any{"id": tc.id})
 			var got []string
 			for _, e := range r.Errors {
 				if e.Code() != "BAD_USER_INPUT" {

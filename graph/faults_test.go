@@ -26,16 +26,13 @@ func TestDatabaseOutage(t *testing.T) {
 	dbURL, proxy := dbtest.NewProxied(t)
 	s := apitest.New(t, map[string]string{"DATABASE_URL": dbURL})
 
-	var created struct{ CreateStore struct{ ID string } }
-	s.MustPost(`mutation { createStore(input: {name: "Outage"}) { id } }`, nil, &created)
-	storeID := created.CreateStore.ID
+	storeID := s.CreateStore(t, "Outage")
 	for i := range 5 {
-		s.MustPost(`mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1.5}) { id } }`,
-			map[string]any{"s": storeID, "n": fmt.Sprintf("item %d", i)}, nil)
+		s.CreateItem(t, storeID, fmt.Sprintf("item %d", i), 1.5)
 	}
 	const query = `{ stores(first: 5) { nodes { name itemCount items(orderBy: NAME) { name price tags { name } } } } }`
 	var before any
-	s.MustPost(query, nil, &before)
+	s.MustPost(t, query, nil, &before)
 	if got := readyz(t, s); got != http.StatusOK {
 		t.Fatalf("/readyz before the outage = %d; want 200", got)
 	}
@@ -54,7 +51,7 @@ func TestDatabaseOutage(t *testing.T) {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				rctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-				r, err := send(rctx, s, query, nil)
+				r, err := s.Send(rctx, query, nil)
 				cancel()
 				key := "ok"
 				switch {
@@ -111,7 +108,7 @@ func TestDatabaseOutage(t *testing.T) {
 	// Recovery needs no restart: poll until the same server answers again.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		rctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-		r, err := send(rctx, s, query, nil)
+		r, err := s.Send(rctx, query, nil)
 		cancel()
 		if err == nil && len(r.Errors) == 0 {
 			break
@@ -126,7 +123,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("/readyz after the outage = %d; want 200", got)
 	}
 	var after any
-	s.MustPost(query, nil, &after)
+	s.MustPost(t, query, nil, &after)
 	if fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("data after the outage:\n%v\nwant\n%v", after, before)
 	}
@@ -149,7 +146,7 @@ func TestDatabaseUnreachable(t *testing.T) {
 	dbURL, proxy := dbtest.NewProxied(t)
 	s := apitest.New(t, map[string]string{"DATABASE_URL": dbURL})
 	const query = `{ stores(first: 5) { totalCount } }`
-	s.MustPost(query, nil, nil)
+	s.MustPost(t, query, nil, nil)
 
 	proxy.Stall()
 	start := time.Now()
@@ -165,7 +162,7 @@ func TestDatabaseUnreachable(t *testing.T) {
 	if err := proxy.Restore(); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
-	s.MustPost(query, nil, nil)
+	s.MustPost(t, query, nil, nil)
 	if got := readyz(t, s); got != http.StatusOK {
 		t.Errorf("/readyz after the database came back = %d; want 200", got)
 	}
@@ -176,7 +173,7 @@ func timedPost(t *testing.T, s *apitest.Server, query string, vars map[string]an
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	defer cancel()
-	r, err := send(ctx, s, query, vars)
+	r, err := s.Send(ctx, query, vars)
 	if err != nil {
 		t.Fatalf("no response: %v", err)
 	}

@@ -420,20 +420,11 @@ func checkAnswer(t *testing.T, r fuzzRequest, a fuzzAnswer) {
 // variables, with and without a token, over POST and GET, and raw text as a document.
 func FuzzGraphQL(f *testing.F) {
 	s := newServer(f)
-	var setup struct {
-		CreateStore storeJSON
-	}
-	s.MustPost(`mutation { createStore(input: {name: "Fuzz Store"}) { id } }`, nil, &setup)
-	storeID := setup.CreateStore.ID
-	var item struct{ CreateItem itemJSON }
-	s.MustPost(`mutation($s: ID!) { createItem(input: {storeId: $s, name: "100% cotton_shirt", price: 19.99}) { id } }`,
-		map[string]any{"s": storeID}, &item)
-	var tag struct{ CreateTag tagJSON }
-	s.MustPost(`mutation($s: ID!) { createTag(input: {storeId: $s, name: "back\\slash"}) { id } }`,
-		map[string]any{"s": storeID}, &tag)
-	s.MustPost(`mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
-		map[string]any{"i": item.CreateItem.ID, "t": tag.CreateTag.ID}, nil)
-	ids := []string{storeID, item.CreateItem.ID, tag.CreateTag.ID, "999999"}
+	storeID := s.CreateStore(f, "Fuzz Store")
+	itemID := s.CreateItem(f, storeID, "100% cotton_shirt", 19.99)
+	tagID := s.CreateTag(f, storeID, `back\slash`)
+	s.Link(f, itemID, tagID)
+	ids := []string{storeID, itemID, tagID, "999999"}
 
 	// Raw documents, sent with the owner's token, that reach the writes and their refusals.
 	for _, doc := range []string{
@@ -442,11 +433,11 @@ func FuzzGraphQL(f *testing.F) {
 		`mutation($s: ID!) { createItem(input: {storeId: $s, name: "x", price: 1e400}) { id } }`,
 		`mutation { createItem(input: {storeId: "` + storeID + `", name: "100% cotton_shirt", price: 1}) { id } }`,
 		`mutation { createItem(input: {storeId: "` + storeID + `", name: "cheap", price: 0.001}) { id } }`,
-		`mutation { updateItem(id: "` + item.CreateItem.ID + `", input: {price: -1}) { id } }`,
-		`mutation { deleteTag(id: "` + tag.CreateTag.ID + `") { id } }`,
+		`mutation { updateItem(id: "` + itemID + `", input: {price: -1}) { id } }`,
+		`mutation { deleteTag(id: "` + tagID + `") { id } }`,
 		`mutation { other: createStore(input: {name: "Other"}) { id } }`,
 		`mutation { createTag(input: {storeId: "` + storeID + `", name: "` + strings.Repeat("é", 81) + `"}) { id } }`,
-		`mutation { linkTag(itemId: "` + item.CreateItem.ID + `", tagId: "999999") { message } }`,
+		`mutation { linkTag(itemId: "` + itemID + `", tagId: "999999") { message } }`,
 		`{ items(filter: {nameContains: "%_\\", minPrice: 1, maxPrice: 0}) { totalCount } }`,
 		`{ stores(first: 101) { totalCount } }`,
 		`{ tags(after: "Y3Vyc29yOjF") { nodes { id } } }`,

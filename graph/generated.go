@@ -76,20 +76,20 @@ type ComplexityRoot struct {
 		CreateItem   func(childComplexity int, input model.CreateItemInput) int
 		CreateStore  func(childComplexity int, input model.CreateStoreInput) int
 		CreateTag    func(childComplexity int, input model.CreateTagInput) int
-		DeleteItem   func(childComplexity int, id string) int
-		DeleteStore  func(childComplexity int, id string) int
-		DeleteTag    func(childComplexity int, id string) int
-		LinkTag      func(childComplexity int, itemID string, tagID string) int
+		DeleteItem   func(childComplexity int, id catalog.ID) int
+		DeleteStore  func(childComplexity int, id catalog.ID) int
+		DeleteTag    func(childComplexity int, id catalog.ID) int
+		LinkTag      func(childComplexity int, itemID catalog.ID, tagID catalog.ID) int
 		Login        func(childComplexity int, input model.CredentialsInput) int
 		Logout       func(childComplexity int, refreshToken string) int
 		RefreshToken func(childComplexity int, refreshToken string) int
 		Register     func(childComplexity int, input model.CredentialsInput) int
-		SetItemTags  func(childComplexity int, itemID string, tagIds []string) int
-		SetTagItems  func(childComplexity int, tagID string, itemIds []string) int
-		UnlinkTag    func(childComplexity int, itemID string, tagID string) int
-		UpdateItem   func(childComplexity int, id string, input model.UpdateItemInput) int
-		UpdateStore  func(childComplexity int, id string, input model.UpdateStoreInput) int
-		UpdateTag    func(childComplexity int, id string, input model.UpdateTagInput) int
+		SetItemTags  func(childComplexity int, itemID catalog.ID, tagIds []catalog.ID) int
+		SetTagItems  func(childComplexity int, tagID catalog.ID, itemIds []catalog.ID) int
+		UnlinkTag    func(childComplexity int, itemID catalog.ID, tagID catalog.ID) int
+		UpdateItem   func(childComplexity int, id catalog.ID, input model.UpdateItemInput) int
+		UpdateStore  func(childComplexity int, id catalog.ID, input model.UpdateStoreInput) int
+		UpdateTag    func(childComplexity int, id catalog.ID, input model.UpdateTagInput) int
 	}
 
 	PageInfo struct {
@@ -100,12 +100,12 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Item   func(childComplexity int, id string) int
+		Item   func(childComplexity int, id catalog.ID) int
 		Items  func(childComplexity int, first *int, after *string, filter *model.ItemFilter) int
 		Me     func(childComplexity int) int
-		Store  func(childComplexity int, id string) int
+		Store  func(childComplexity int, id catalog.ID) int
 		Stores func(childComplexity int, first *int, after *string, filter *model.StoreFilter) int
-		Tag    func(childComplexity int, id string) int
+		Tag    func(childComplexity int, id catalog.ID) int
 		Tags   func(childComplexity int, first *int, after *string, filter *model.TagFilter) int
 	}
 
@@ -188,29 +188,29 @@ type ComplexityRoot struct {
 
 type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
-	UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error)
-	DeleteStore(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateStore(ctx context.Context, id catalog.ID, input model.UpdateStoreInput) (*model.Store, error)
+	DeleteStore(ctx context.Context, id catalog.ID) (*model.DeletePayload, error)
 	CreateItem(ctx context.Context, input model.CreateItemInput) (*model.Item, error)
-	UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*model.Item, error)
-	DeleteItem(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateItem(ctx context.Context, id catalog.ID, input model.UpdateItemInput) (*model.Item, error)
+	DeleteItem(ctx context.Context, id catalog.ID) (*model.DeletePayload, error)
 	CreateTag(ctx context.Context, input model.CreateTagInput) (*model.Tag, error)
-	UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*model.Tag, error)
-	LinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
-	UnlinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error)
-	DeleteTag(ctx context.Context, id string) (*model.DeletePayload, error)
-	SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error)
-	SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error)
+	UpdateTag(ctx context.Context, id catalog.ID, input model.UpdateTagInput) (*model.Tag, error)
+	LinkTag(ctx context.Context, itemID catalog.ID, tagID catalog.ID) (*model.TagAndItemPayload, error)
+	UnlinkTag(ctx context.Context, itemID catalog.ID, tagID catalog.ID) (*model.TagAndItemPayload, error)
+	DeleteTag(ctx context.Context, id catalog.ID) (*model.DeletePayload, error)
+	SetItemTags(ctx context.Context, itemID catalog.ID, tagIds []catalog.ID) (*model.SetItemTagsPayload, error)
+	SetTagItems(ctx context.Context, tagID catalog.ID, itemIds []catalog.ID) (*model.SetTagItemsPayload, error)
 	Register(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, input model.CredentialsInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
 	Logout(ctx context.Context, refreshToken string) (bool, error)
 }
 type QueryResolver interface {
-	Store(ctx context.Context, id string) (*model.Store, error)
+	Store(ctx context.Context, id catalog.ID) (*model.Store, error)
 	Stores(ctx context.Context, first *int, after *string, filter *model.StoreFilter) (*model.StoreConnection, error)
-	Item(ctx context.Context, id string) (*model.Item, error)
+	Item(ctx context.Context, id catalog.ID) (*model.Item, error)
 	Items(ctx context.Context, first *int, after *string, filter *model.ItemFilter) (*model.ItemConnection, error)
-	Tag(ctx context.Context, id string) (*model.Tag, error)
+	Tag(ctx context.Context, id catalog.ID) (*model.Tag, error)
 	Tags(ctx context.Context, first *int, after *string, filter *model.TagFilter) (*model.TagConnection, error)
 	Me(ctx context.Context) (*model.User, error)
 }
@@ -405,7 +405,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteItem(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteItem(childComplexity, args["id"].(catalog.ID)), true
 	case "Mutation.deleteStore":
 		if e.ComplexityRoot.Mutation.DeleteStore == nil {
 			break
@@ -416,7 +416,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteStore(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteStore(childComplexity, args["id"].(catalog.ID)), true
 	case "Mutation.deleteTag":
 		if e.ComplexityRoot.Mutation.DeleteTag == nil {
 			break
@@ -427,7 +427,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(catalog.ID)), true
 	case "Mutation.linkTag":
 		if e.ComplexityRoot.Mutation.LinkTag == nil {
 			break
@@ -438,7 +438,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LinkTag(childComplexity, args["itemId"].(string), args["tagId"].(string)), true
+		return e.ComplexityRoot.Mutation.LinkTag(childComplexity, args["itemId"].(catalog.ID), args["tagId"].(catalog.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -493,7 +493,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetItemTags(childComplexity, args["itemId"].(string), args["tagIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.SetItemTags(childComplexity, args["itemId"].(catalog.ID), args["tagIds"].([]catalog.ID)), true
 	case "Mutation.setTagItems":
 		if e.ComplexityRoot.Mutation.SetTagItems == nil {
 			break
@@ -504,7 +504,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetTagItems(childComplexity, args["tagId"].(string), args["itemIds"].([]string)), true
+		return e.ComplexityRoot.Mutation.SetTagItems(childComplexity, args["tagId"].(catalog.ID), args["itemIds"].([]catalog.ID)), true
 	case "Mutation.unlinkTag":
 		if e.ComplexityRoot.Mutation.UnlinkTag == nil {
 			break
@@ -515,7 +515,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UnlinkTag(childComplexity, args["itemId"].(string), args["tagId"].(string)), true
+		return e.ComplexityRoot.Mutation.UnlinkTag(childComplexity, args["itemId"].(catalog.ID), args["tagId"].(catalog.ID)), true
 	case "Mutation.updateItem":
 		if e.ComplexityRoot.Mutation.UpdateItem == nil {
 			break
@@ -526,7 +526,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateItem(childComplexity, args["id"].(string), args["input"].(model.UpdateItemInput)), true
+		return e.ComplexityRoot.Mutation.UpdateItem(childComplexity, args["id"].(catalog.ID), args["input"].(model.UpdateItemInput)), true
 	case "Mutation.updateStore":
 		if e.ComplexityRoot.Mutation.UpdateStore == nil {
 			break
@@ -537,7 +537,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateStore(childComplexity, args["id"].(string), args["input"].(model.UpdateStoreInput)), true
+		return e.ComplexityRoot.Mutation.UpdateStore(childComplexity, args["id"].(catalog.ID), args["input"].(model.UpdateStoreInput)), true
 	case "Mutation.updateTag":
 		if e.ComplexityRoot.Mutation.UpdateTag == nil {
 			break
@@ -548,7 +548,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateTag(childComplexity, args["id"].(string), args["input"].(model.UpdateTagInput)), true
+		return e.ComplexityRoot.Mutation.UpdateTag(childComplexity, args["id"].(catalog.ID), args["input"].(model.UpdateTagInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -585,7 +585,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Item(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Item(childComplexity, args["id"].(catalog.ID)), true
 	case "Query.items":
 		if e.ComplexityRoot.Query.Items == nil {
 			break
@@ -613,7 +613,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Store(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Store(childComplexity, args["id"].(catalog.ID)), true
 	case "Query.stores":
 		if e.ComplexityRoot.Query.Stores == nil {
 			break
@@ -635,7 +635,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tag(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Tag(childComplexity, args["id"].(catalog.ID)), true
 	case "Query.tags":
 		if e.ComplexityRoot.Query.Tags == nil {
 			break
@@ -1835,8 +1835,8 @@ func (ec *executionContext) field_Mutation_deleteItem_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1849,8 +1849,8 @@ func (ec *executionContext) field_Mutation_deleteStore_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1863,8 +1863,8 @@ func (ec *executionContext) field_Mutation_deleteTag_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1877,16 +1877,16 @@ func (ec *executionContext) field_Mutation_linkTag_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["itemId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1955,16 +1955,16 @@ func (ec *executionContext) field_Mutation_setItemTags_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["itemId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagIds",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]catalog.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1977,16 +1977,16 @@ func (ec *executionContext) field_Mutation_setTagItems_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["tagId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "itemIds",
-		func(ctx context.Context, v any) ([]string, error) {
-			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]catalog.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1999,16 +1999,16 @@ func (ec *executionContext) field_Mutation_unlinkTag_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["itemId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tagId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2021,8 +2021,8 @@ func (ec *executionContext) field_Mutation_updateItem_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2043,8 +2043,8 @@ func (ec *executionContext) field_Mutation_updateStore_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2065,8 +2065,8 @@ func (ec *executionContext) field_Mutation_updateTag_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2101,8 +2101,8 @@ func (ec *executionContext) field_Query_item_args(ctx context.Context, rawArgs m
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2145,8 +2145,8 @@ func (ec *executionContext) field_Query_store_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2189,8 +2189,8 @@ func (ec *executionContext) field_Query_tag_args(ctx context.Context, rawArgs ma
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (catalog.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2505,8 +2505,8 @@ func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2979,7 +2979,7 @@ func (ec *executionContext) _Mutation_updateStore(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateStore(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateStoreInput))
+			return ec.Resolvers.Mutation().UpdateStore(ctx, fc.Args["id"].(catalog.ID), fc.Args["input"].(model.UpdateStoreInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
@@ -3023,7 +3023,7 @@ func (ec *executionContext) _Mutation_deleteStore(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteStore(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteStore(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -3111,7 +3111,7 @@ func (ec *executionContext) _Mutation_updateItem(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateItem(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateItemInput))
+			return ec.Resolvers.Mutation().UpdateItem(ctx, fc.Args["id"].(catalog.ID), fc.Args["input"].(model.UpdateItemInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
@@ -3155,7 +3155,7 @@ func (ec *executionContext) _Mutation_deleteItem(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteItem(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteItem(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -3243,7 +3243,7 @@ func (ec *executionContext) _Mutation_updateTag(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateTag(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateTagInput))
+			return ec.Resolvers.Mutation().UpdateTag(ctx, fc.Args["id"].(catalog.ID), fc.Args["input"].(model.UpdateTagInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
@@ -3287,7 +3287,7 @@ func (ec *executionContext) _Mutation_linkTag(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().LinkTag(ctx, fc.Args["itemId"].(string), fc.Args["tagId"].(string))
+			return ec.Resolvers.Mutation().LinkTag(ctx, fc.Args["itemId"].(catalog.ID), fc.Args["tagId"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TagAndItemPayload) graphql.Marshaler {
@@ -3331,7 +3331,7 @@ func (ec *executionContext) _Mutation_unlinkTag(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UnlinkTag(ctx, fc.Args["itemId"].(string), fc.Args["tagId"].(string))
+			return ec.Resolvers.Mutation().UnlinkTag(ctx, fc.Args["itemId"].(catalog.ID), fc.Args["tagId"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TagAndItemPayload) graphql.Marshaler {
@@ -3375,7 +3375,7 @@ func (ec *executionContext) _Mutation_deleteTag(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteTag(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteTag(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
@@ -3419,7 +3419,7 @@ func (ec *executionContext) _Mutation_setItemTags(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetItemTags(ctx, fc.Args["itemId"].(string), fc.Args["tagIds"].([]string))
+			return ec.Resolvers.Mutation().SetItemTags(ctx, fc.Args["itemId"].(catalog.ID), fc.Args["tagIds"].([]catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetItemTagsPayload) graphql.Marshaler {
@@ -3463,7 +3463,7 @@ func (ec *executionContext) _Mutation_setTagItems(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetTagItems(ctx, fc.Args["tagId"].(string), fc.Args["itemIds"].([]string))
+			return ec.Resolvers.Mutation().SetTagItems(ctx, fc.Args["tagId"].(catalog.ID), fc.Args["itemIds"].([]catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetTagItemsPayload) graphql.Marshaler {
@@ -3775,7 +3775,7 @@ func (ec *executionContext) _Query_store(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Store(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Store(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Store) graphql.Marshaler {
@@ -3863,7 +3863,7 @@ func (ec *executionContext) _Query_item(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Item(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Item(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Item) graphql.Marshaler {
@@ -3951,7 +3951,7 @@ func (ec *executionContext) _Query_tag(ctx context.Context, field graphql.Collec
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tag(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Tag(ctx, fc.Args["id"].(catalog.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Tag) graphql.Marshaler {
@@ -6373,7 +6373,7 @@ func (ec *executionContext) unmarshalInputCreateItemInput(ctx context.Context, o
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6394,7 +6394,7 @@ func (ec *executionContext) unmarshalInputCreateItemInput(ctx context.Context, o
 			it.Price = data
 		case "tagIds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIds"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6478,7 +6478,7 @@ func (ec *executionContext) unmarshalInputCreateTagInput(ctx context.Context, ob
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6576,14 +6576,14 @@ func (ec *executionContext) unmarshalInputItemFilter(ctx context.Context, obj an
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StoreID = data
 		case "tagId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6695,7 +6695,7 @@ func (ec *executionContext) unmarshalInputTagFilter(ctx context.Context, obj any
 		switch k {
 		case "storeId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6744,21 +6744,21 @@ func (ec *executionContext) unmarshalInputTagMatch(ctx context.Context, obj any)
 		switch k {
 		case "all":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("all"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.All = data
 		case "any":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("any"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Any = data
 		case "none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("none"))
-			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8406,36 +8406,26 @@ func (ec *executionContext) marshalNFloat2githubᚗcomᚋstoregraphᚋstoregraph
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, v any) (catalog.ID, error) {
-	var res catalog.ID
-	err := res.UnmarshalGQL(v)
+	res, err := model.UnmarshalID(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, sel ast.SelectionSet, v catalog.ID) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+func (ec *executionContext) unmarshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, v any) ([]catalog.ID, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]string, len(vSlice))
+	res := make([]catalog.ID, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -8443,10 +8433,10 @@ func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any
 	return res, nil
 }
 
-func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ID) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	for i := range v {
-		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+		ret[i] = ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {
@@ -8855,16 +8845,16 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+func (ec *executionContext) unmarshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, v any) ([]catalog.ID, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]string, len(vSlice))
+	res := make([]catalog.ID, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -8872,13 +8862,13 @@ func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any
 	return res, nil
 }
 
-func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+func (ec *executionContext) marshalOID2ᚕgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐIDᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.ID) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := make(graphql.Array, len(v))
 	for i := range v {
-		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+		ret[i] = ec.marshalNID2githubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {
@@ -8890,22 +8880,21 @@ func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
-func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, v any) (*catalog.ID, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋinternalᚋcatalogᚐID(ctx context.Context, sel ast.SelectionSet, v *catalog.ID) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalID(*v)
-	return res
+	res := model.MarshalID(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

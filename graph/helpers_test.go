@@ -1,19 +1,18 @@
 package graph_test
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/storegraph/storegraph/internal/apitest"
+	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
 // The subtests of a table share their parent's server (a fresh database per subtest costs
-// too much), so each subtest builds the rows it needs in a store of its own, and the helpers
-// below report to the subtest's t rather than to the parent's, as s.Post and s.MustPost do.
+// too much), so each subtest builds the rows it needs in a store of its own, and passes its
+// own t to the server's methods.
 
 // newServer starts the app for t on a fresh database. The server keeps at most one idle
 // database connection: the suite has dozens of servers alive at once (every parallel test
@@ -23,34 +22,6 @@ func newServer(t testing.TB) *apitest.Server {
 	s := apitest.New(t, nil)
 	s.DB().SetMaxIdleConns(1)
 	return s
-}
-
-// send posts a GraphQL request as the server's owner and returns the response, or an error
-// when there is none to return. It touches no testing.T, so any goroutine may call it.
-func send(ctx context.Context, s *apitest.Server, query string, vars map[string]any) (*apitest.Response, error) {
-	return s.Send(ctx, query, vars, map[string]string{"Authorization": "Bearer " + s.Token})
-}
-
-// post sends a request and returns the response without judging its errors.
-func post(t testing.TB, s *apitest.Server, query string, vars map[string]any) *apitest.Response {
-	t.Helper()
-	r, err := send(context.Background(), s, query, vars)
-	if err != nil {
-		t.Fatalf("POST /graphql: %v\nquery: %s", err, query)
-	}
-	return r
-}
-
-// mustPost sends a request that must succeed and decodes its data into v (when not nil).
-func mustPost(t testing.TB, s *apitest.Server, query string, vars map[string]any, v any) {
-	t.Helper()
-	r := post(t, s, query, vars)
-	if len(r.Errors) > 0 || r.Status != http.StatusOK {
-		t.Fatalf("query failed (status %d): %+v\nquery: %s\nvariables: %v", r.Status, r.Errors, query, vars)
-	}
-	if v != nil {
-		r.Decode(t, v)
-	}
 }
 
 // wantCode fails t unless the response carries errors and every one has code.
@@ -123,58 +94,17 @@ type (
 	}
 )
 
-// createStore creates a store through the API and returns its id.
-func createStore(t testing.TB, s *apitest.Server, name string) string {
-	t.Helper()
-	var out struct{ CreateStore storeJSON }
-	mustPost(t, s, `mutation($name: String!) { createStore(input: {name: $name}) { id } }`,
-		map[string]any{"name": name}, &out)
-	return out.CreateStore.ID
-}
-
-// createItem creates an item through the API and returns its id.
-func createItem(t testing.TB, s *apitest.Server, storeID, name string, price float64) string {
-	t.Helper()
-	var out struct{ CreateItem itemJSON }
-	mustPost(t, s, `mutation($s: ID!, $name: String!, $price: Float!) {
-		createItem(input: {storeId: $s, name: $name, price: $price}) { id } }`,
-		map[string]any{"s": storeID, "name": name, "price": price}, &out)
-	return out.CreateItem.ID
-}
-
-// createTag creates a tag through the API and returns its id.
-func createTag(t testing.TB, s *apitest.Server, storeID, name string) string {
-	t.Helper()
-	var out struct{ CreateTag tagJSON }
-	mustPost(t, s, `mutation($s: ID!, $name: String!) { createTag(input: {storeId: $s, name: $name}) { id } }`,
-		map[string]any{"s": storeID, "name": name}, &out)
-	return out.CreateTag.ID
-}
-
-// link links a tag with an item through the API.
-func link(t testing.TB, s *apitest.Server, itemID, tagID string) {
-	t.Helper()
-	mustPost(t, s, `mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
-		map[string]any{"i": itemID, "t": tagID}, nil)
-}
-
 // count runs a SELECT count(*) (or any single-integer query) on the test's database, with
 // bun's ? placeholders.
 func count(t testing.TB, s *apitest.Server, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := s.DB().NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
-		t.Fatalf("%s %v: %v", query, args, err)
-	}
-	return n
+	return dbtest.Count(t, s.DB(), query, args...)
 }
 
 // exec runs a statement on the test's database.
 func exec(t testing.TB, s *apitest.Server, query string, args ...any) {
 	t.Helper()
-	if _, err := s.DB().ExecContext(context.Background(), query, args...); err != nil {
-		t.Fatalf("%s %v: %v", query, args, err)
-	}
+	dbtest.Exec(t, s.DB(), query, args...)
 }
 
 // dbID turns an API id into the database's.

@@ -31,8 +31,8 @@ func httpGet(t *testing.T, s *apitest.Server, path string) (int, string, string)
 func TestGraphQLOverGET(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	createStore(t, s, "Corner Books")
-	createStore(t, s, "Bean There")
+	s.CreateStore(t, "Corner Books")
+	s.CreateStore(t, "Bean There")
 
 	t.Run("QueryAnswered", func(t *testing.T) {
 		t.Parallel()
@@ -97,8 +97,8 @@ func TestOperationalEndpoints(t *testing.T) {
 func TestMetricsCountEveryStatement(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	createStore(t, s, "Counted")
-	mustPost(t, s, `{ stores { totalCount nodes { items { id } } } }`, nil, nil)
+	s.CreateStore(t, "Counted")
+	s.MustPost(t, `{ stores { totalCount nodes { items { id } } } }`, nil, nil)
 
 	_, _, body := httpGet(t, s, "/metrics")
 	m := regexp.MustCompile(`(?m)^db_queries_total (\S+)$`).FindStringSubmatch(body)

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/storegraph/storegraph/internal/apitest"
@@ -12,10 +13,10 @@ type idFixture struct{ store, item, tag string }
 
 func newIDFixture(t *testing.T, s *apitest.Server, name string) idFixture {
 	t.Helper()
-	f := idFixture{store: createStore(t, s, name)}
-	f.item = createItem(t, s, f.store, "Dune", 9.99)
-	f.tag = createTag(t, s, f.store, "fiction")
-	link(t, s, f.item, f.tag)
+	f := idFixture{store: s.CreateStore(t, name)}
+	f.item = s.CreateItem(t, f.store, "Dune", 9.99)
+	f.tag = s.CreateTag(t, f.store, "fiction")
+	s.Link(t, f.item, f.tag)
 	return f
 }
 
@@ -129,7 +130,7 @@ func TestUnknownIDIsNotFound(t *testing.T) {
 			t.Parallel()
 			name := "Unknown " + op.name
 			f := newIDFixture(t, s, name)
-			r := post(t, s, op.query, op.vars(f, unknownID))
+			r := s.Post(t, op.query, op.vars(f, unknownID))
 			wantCode(t, r, "NOT_FOUND")
 			wantNullField(t, r, op.field)
 			f.unchanged(t, s, name)
@@ -146,7 +147,7 @@ func TestMalformedIDIsBadUserInput(t *testing.T) {
 			name := "Malformed " + op.name
 			f := newIDFixture(t, s, name)
 			for _, id := range malformedIDs {
-				r := post(t, s, op.query, op.vars(f, id))
+				r := s.Post(t, op.query, op.vars(f, id))
 				if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 					t.Errorf("%s with id %q: got errors %+v; want one BAD_USER_INPUT", op.name, id, r.Errors)
 				}
@@ -155,4 +156,43 @@ func TestMalformedIDIsBadUserInput(t *testing.T) {
 			f.unchanged(t, s, name)
 		})
 	}
+}
+
+// TestMalformedIDNamesItAtItsField checks what a client is told of a malformed id, wherever
+// the id stands (an argument, an input field, a filter, an element of a list) and however
+// it is sent (a string or a number, in the query or in the variables): the id, as text, at
+// the path of the field whose argument holds it.
+func TestMalformedIDNamesItAtItsField(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	f := newIDFixture(t, s, "Malformed ids")
+	tests := []struct {
+		query string
+		vars  map[string]any
+		field string
+		text  string // the id as the message shows it
+	}{
+		{`{ item(id: "01") { id } }`, nil, "item", "01"},
+		{`{ store(id: 0) { id } }`, nil, "store", "0"},
+		{`query($id: ID!) { tag(id: $id) { id } }`, map[string]any{"id": -4}, "tag", "-4"},
+		{`query($f: ItemFilter) { items(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"storeId": "x"}}, "items", "x"},
+		{`{ items(filter: {tags: {none: ["1", 2, "1e3"]}}) { totalCount } }`, nil, "items", "1e3"},
+		{`mutation($t: [ID!]!) { setItemTags(itemId: "` + f.item + `", tagIds: $t) { message } }`,
+			map[string]any{"t": []any{f.tag, " 1"}}, "setItemTags", " 1"},
+		{`mutation { createItem(input: {storeId: "` + f.store + `", name: "refused", price: 1, tagIds: ["+1"]}) { id } }`,
+			nil, "createItem", "+1"},
+	}
+	for _, tt := range tests {
+		r := s.Post(t, tt.query, tt.vars)
+		want := fmt.Sprintf("%q is not a valid id.", tt.text)
+		if len(r.Errors) != 1 {
+			t.Errorf("%s %v: got errors %+v; want one", tt.query, tt.vars, r.Errors)
+			continue
+		}
+		e := r.Errors[0]
+		if e.Code() != "BAD_USER_INPUT" || e.Message != want || fmt.Sprint(e.Path) != fmt.Sprint([]any{tt.field}) {
+			t.Errorf("%s %v: got %s %q at %v; want BAD_USER_INPUT %q at [%s]", tt.query, tt.vars, e.Code(), e.Message, e.Path, want, tt.field)
+		}
+	}
+	f.unchanged(t, s, "Malformed ids")
 }

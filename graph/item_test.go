@@ -12,9 +12,9 @@ func TestCreateItem(t *testing.T) {
 
 	t.Run("CreatedInItsStore", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Created In Its Store")
+		storeID := s.CreateStore(t, "Created In Its Store")
 		var out struct{ CreateItem itemJSON }
-		mustPost(t, s, create, map[string]any{"s": storeID, "n": "  Dune  ", "p": 9.99}, &out)
+		s.MustPost(t, create, map[string]any{"s": storeID, "n": "  Dune  ", "p": 9.99}, &out)
 		got := out.CreateItem
 		if got.Name != "Dune" || got.Price != "9.99" || got.TagCount != 0 || len(got.Tags) != 0 {
 			t.Errorf("createItem = %+v; want Dune at 9.99 with no tags", got)
@@ -31,9 +31,9 @@ func TestCreateItem(t *testing.T) {
 
 	t.Run("SameNameInSameStoreIsConflict", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Same Name Same Store")
-		createItem(t, s, storeID, "Dune", 9.99)
-		r := post(t, s, create, map[string]any{"s": storeID, "n": " Dune ", "p": 12})
+		storeID := s.CreateStore(t, "Same Name Same Store")
+		s.CreateItem(t, storeID, "Dune", 9.99)
+		r := s.Post(t, create, map[string]any{"s": storeID, "n": " Dune ", "p": 12})
 		wantCode(t, r, "CONFLICT")
 		wantNullField(t, r, "createItem")
 		if n := count(t, s, "SELECT count(*) FROM items WHERE store_id = ?", dbID(t, storeID)); n != 1 {
@@ -43,10 +43,10 @@ func TestCreateItem(t *testing.T) {
 
 	t.Run("SameNameInAnotherStoreSucceeds", func(t *testing.T) {
 		t.Parallel()
-		first := createStore(t, s, "Same Name First Store")
-		second := createStore(t, s, "Same Name Second Store")
-		createItem(t, s, first, "Dune", 9.99)
-		createItem(t, s, second, "Dune", 12)
+		first := s.CreateStore(t, "Same Name First Store")
+		second := s.CreateStore(t, "Same Name Second Store")
+		s.CreateItem(t, first, "Dune", 9.99)
+		s.CreateItem(t, second, "Dune", 12)
 		n := count(t, s, "SELECT count(*) FROM items WHERE name = 'Dune' AND store_id IN (?, ?)", dbID(t, first), dbID(t, second))
 		if n != 2 {
 			t.Errorf("items named Dune in the two stores: got %d; want 2", n)
@@ -79,13 +79,13 @@ func TestUpdateItem(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			storeID := createStore(t, s, "Update "+tc.name)
-			other := createStore(t, s, "Other "+tc.name)
-			id := createItem(t, s, storeID, "Dune", 9.99)
-			createItem(t, s, storeID, "Emma", 5)
-			createItem(t, s, other, "Piranesi", 18)
+			storeID := s.CreateStore(t, "Update "+tc.name)
+			other := s.CreateStore(t, "Other "+tc.name)
+			id := s.CreateItem(t, storeID, "Dune", 9.99)
+			s.CreateItem(t, storeID, "Emma", 5)
+			s.CreateItem(t, other, "Piranesi", 18)
 
-			r := post(t, s, update, map[string]any{"id": id, "in": tc.input})
+			r := s.Post(t, update, map[string]any{"id": id, "in": tc.input})
 			wantName, dbPrice := tc.wantName, tc.dbPrice
 			if tc.code != "" {
 				wantCode(t, r, tc.code)
@@ -119,17 +119,17 @@ func TestDeleteItem(t *testing.T) {
 
 	t.Run("RemovesItemAndOnlyItsLinks", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Delete Item")
-		doomed := createItem(t, s, storeID, "Dune", 9.99)
-		kept := createItem(t, s, storeID, "Emma", 5)
-		fiction := createTag(t, s, storeID, "fiction")
-		used := createTag(t, s, storeID, "used")
-		link(t, s, doomed, fiction)
-		link(t, s, doomed, used)
-		link(t, s, kept, fiction)
+		storeID := s.CreateStore(t, "Delete Item")
+		doomed := s.CreateItem(t, storeID, "Dune", 9.99)
+		kept := s.CreateItem(t, storeID, "Emma", 5)
+		fiction := s.CreateTag(t, storeID, "fiction")
+		used := s.CreateTag(t, storeID, "used")
+		s.Link(t, doomed, fiction)
+		s.Link(t, doomed, used)
+		s.Link(t, kept, fiction)
 
 		var out struct{ DeleteItem deleteJSON }
-		mustPost(t, s, del, map[string]any{"id": doomed}, &out)
+		s.MustPost(t, del, map[string]any{"id": doomed}, &out)
 		if want := (deleteJSON{ID: doomed, Message: "Item deleted."}); out.DeleteItem != want {
 			t.Errorf("deleteItem = %+v; want %+v", out.DeleteItem, want)
 		}
@@ -148,7 +148,7 @@ func TestDeleteItem(t *testing.T) {
 		}
 
 		var after struct{ Store storeJSON }
-		mustPost(t, s, `query($id: ID!) { store(id: $id) { itemCount items { name } tags { name itemCount items { name } } } }`,
+		s.MustPost(t, `query($id: ID!) { store(id: $id) { itemCount items { name } tags { name itemCount items { name } } } }`,
 			map[string]any{"id": storeID}, &after)
 		got := after.Store
 		if got.ItemCount != 1 || itemNames(got.Items) != "Emma" || len(got.Tags) != 2 ||
@@ -159,10 +159,10 @@ func TestDeleteItem(t *testing.T) {
 
 	t.Run("DeletedTwiceIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Delete Item Twice")
-		id := createItem(t, s, storeID, "Dune", 9.99)
-		mustPost(t, s, del, map[string]any{"id": id}, nil)
-		r := post(t, s, del, map[string]any{"id": id})
+		storeID := s.CreateStore(t, "Delete Item Twice")
+		id := s.CreateItem(t, storeID, "Dune", 9.99)
+		s.MustPost(t, del, map[string]any{"id": id}, nil)
+		r := s.Post(t, del, map[string]any{"id": id})
 		wantCode(t, r, "NOT_FOUND")
 		wantNullField(t, r, "deleteItem")
 	})

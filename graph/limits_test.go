@@ -31,7 +31,7 @@ func limitServer(t *testing.T, env map[string]string) *apitest.Server {
 func wantRefusedBeforeSQL(t *testing.T, s *apitest.Server, query string, vars map[string]any, code string, parts ...string) {
 	t.Helper()
 	before := s.Statements()
-	r := post(t, s, query, vars)
+	r := s.Post(t, query, vars)
 	wantCode(t, r, code)
 	if len(r.Errors) > 0 {
 		for _, p := range parts {
@@ -103,7 +103,7 @@ func TestQueryLimitsPassBenchmarkQueries(t *testing.T) {
 			}
 		}
 	}
-	mustPost(t, s, benchQ1, map[string]any{"first": 10}, &q1)
+	s.MustPost(t, benchQ1, map[string]any{"first": 10}, &q1)
 	var stores, items, tags int
 	for _, st := range q1.Stores.Nodes {
 		stores++
@@ -115,8 +115,8 @@ func TestQueryLimitsPassBenchmarkQueries(t *testing.T) {
 	if stores != 10 || items != 2000 || tags != 10000 {
 		t.Errorf("Q1 returned %d stores, %d items, %d tags; want 10, 2000, 10000", stores, items, tags)
 	}
-	mustPost(t, s, benchQ2, map[string]any{"id": "7"}, nil)
-	mustPost(t, s, benchQ3, map[string]any{"id": "42"}, nil)
+	s.MustPost(t, benchQ2, map[string]any{"id": "7"}, nil)
+	s.MustPost(t, benchQ3, map[string]any{"id": "42"}, nil)
 }
 
 func TestComplexityEstimate(t *testing.T) {
@@ -126,9 +126,9 @@ func TestComplexityEstimate(t *testing.T) {
 		t.Parallel()
 		s := limitServer(t, map[string]string{"QUERY_MAX_COST": "10", "QUERY_DEFAULT_LIST_SIZE": "7"})
 		// 1 (stores) + 1 row * (1 (nodes) + 1 (items) + 2 rows * 1 (name)) = 5.
-		mustPost(t, s, `{ stores(first: 1) { nodes { items(first: 2) { name } } } }`, nil, nil)
+		s.MustPost(t, `{ stores(first: 1) { nodes { items(first: 2) { name } } } }`, nil, nil)
 		// items without first counts QUERY_DEFAULT_LIST_SIZE rows: 1 + (1 + 1 + 7 * 1) = 10.
-		mustPost(t, s, `{ stores(first: 1) { nodes { items { name } } } }`, nil, nil)
+		s.MustPost(t, `{ stores(first: 1) { nodes { items { name } } } }`, nil, nil)
 		// A second field per item: 1 + (1 + 1 + 7 * 2) = 17.
 		wantRefusedBeforeSQL(t, s, `{ stores(first: 1) { nodes { items { id name } } } }`, nil,
 			"COMPLEXITY_LIMIT_EXCEEDED", "complexity 17", "limit of 10")
@@ -188,7 +188,7 @@ func TestDepthLimit(t *testing.T) {
 		t.Parallel()
 		s := limitServer(t, nil)
 		s.LoadDataset(t, 1)
-		mustPost(t, s, cycle(12), nil, nil)
+		s.MustPost(t, cycle(12), nil, nil)
 		wantRefusedBeforeSQL(t, s, cycle(13), nil, "COMPLEXITY_LIMIT_EXCEEDED", "depth 13", "limit of 12")
 	})
 
@@ -196,7 +196,7 @@ func TestDepthLimit(t *testing.T) {
 		t.Parallel()
 		s := limitServer(t, map[string]string{"QUERY_MAX_DEPTH": "3"})
 		s.LoadDataset(t, 1)
-		mustPost(t, s, `{ item(id: "1") { ...F } } fragment F on Item { tags { name } }`, nil, nil)
+		s.MustPost(t, `{ item(id: "1") { ...F } } fragment F on Item { tags { name } }`, nil, nil)
 		wantRefusedBeforeSQL(t, s, `{ item(id: "1") { ...F } } fragment F on Item { tags { ...G } } fragment G on Tag { items { id } }`, nil,
 			"COMPLEXITY_LIMIT_EXCEEDED", "depth 4", "limit of 3")
 		wantRefusedBeforeSQL(t, s, `{ item(id: "1") { ... on Item { tags { ... on Tag { items { id } } } } } }`, nil,
@@ -209,7 +209,7 @@ func TestDepthLimit(t *testing.T) {
 		var out struct {
 			Schema struct{ Types []struct{ Name string } } `json:"__schema"`
 		}
-		mustPost(t, s, introspectionQuery, nil, &out)
+		s.MustPost(t, introspectionQuery, nil, &out)
 		if len(out.Schema.Types) == 0 {
 			t.Errorf("introspection returned no types")
 		}
@@ -254,14 +254,14 @@ func TestFieldAndAliasLimits(t *testing.T) {
 			}
 			return b.String() + " }"
 		}
-		mustPost(t, s, aliases(30), nil, nil)
+		s.MustPost(t, aliases(30), nil, nil)
 		wantRefusedBeforeSQL(t, s, aliases(31), nil, "COMPLEXITY_LIMIT_EXCEEDED", "31 aliases", "limit of 30")
 	})
 
 	t.Run("Fields", func(t *testing.T) {
 		t.Parallel()
 		s := limitServer(t, map[string]string{"QUERY_MAX_FIELDS": "3"})
-		mustPost(t, s, `{ stores { totalCount } __typename }`, nil, nil)
+		s.MustPost(t, `{ stores { totalCount } __typename }`, nil, nil)
 		wantRefusedBeforeSQL(t, s, `{ stores { totalCount nodes { id } } }`, nil,
 			"COMPLEXITY_LIMIT_EXCEEDED", "at least 4 fields", "limit of 3")
 	})
@@ -285,7 +285,7 @@ func TestQueryDocumentSizeLimit(t *testing.T) {
 	query := "{ stores { totalCount } }\n# " + strings.Repeat("x", 32<<10)
 	wantRefusedBeforeSQL(t, s, query, nil, "COMPLEXITY_LIMIT_EXCEEDED",
 		fmt.Sprintf("%d bytes", len(query)), "limit of 32768")
-	mustPost(t, s, query[:32<<10], nil, nil)
+	s.MustPost(t, query[:32<<10], nil, nil)
 }
 
 func TestBodyLimit(t *testing.T) {
@@ -343,7 +343,7 @@ func TestRequestTimeoutCancelsSQL(t *testing.T) {
 	// The client's own bound only turns a request that never ends into a failure.
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	r, err := send(cctx, s, `{ stores { totalCount } }`, nil)
+	r, err := s.Send(cctx, `{ stores { totalCount } }`, nil)
 	if err != nil {
 		t.Fatalf("no answer while the table stayed locked: %v", err)
 	}
@@ -388,7 +388,7 @@ func TestStatementTimeoutIsTimeout(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, "LOCK TABLE stores IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	r, err := send(ctx, s, `{ stores { totalCount } }`, nil)
+	r, err := s.Send(ctx, `{ stores { totalCount } }`, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestStatementTimeoutIsTimeout(t *testing.T) {
 func TestPersistedQueries(t *testing.T) {
 	t.Parallel()
 	s := limitServer(t, map[string]string{"APQ_CACHE_SIZE": "1"})
-	createStore(t, s, "Persisted")
+	s.CreateStore(t, "Persisted")
 	hash := func(q string) string { h := sha256.Sum256([]byte(q)); return hex.EncodeToString(h[:]) }
 	apq := func(query, sha string) (int, []apitest.Error) {
 		body := map[string]any{"extensions": map[string]any{
@@ -662,7 +662,7 @@ func TestIntrospectionSwitch(t *testing.T) {
 		t.Parallel()
 		s := limitServer(t, map[string]string{"INTROSPECTION": "true"})
 		for _, q := range queries {
-			mustPost(t, s, q, nil, nil)
+			s.MustPost(t, q, nil, nil)
 		}
 	})
 	t.Run("INTROSPECTION=false", func(t *testing.T) {
@@ -672,6 +672,6 @@ func TestIntrospectionSwitch(t *testing.T) {
 			wantRefusedBeforeSQL(t, s, q, nil, "GRAPHQL_VALIDATION_FAILED", "Introspection is disabled")
 		}
 		// __typename is not introspection: clients rely on it.
-		mustPost(t, s, `{ __typename stores { nodes { __typename } } }`, nil, nil)
+		s.MustPost(t, `{ __typename stores { nodes { __typename } } }`, nil, nil)
 	})
 }

@@ -45,11 +45,11 @@ func TestLinkTag(t *testing.T) {
 
 	t.Run("LinksTagWithItem", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Link Tag")
-		item := createItem(t, s, storeID, "Dune", 9.99)
-		tag := createTag(t, s, storeID, "fiction")
+		storeID := s.CreateStore(t, "Link Tag")
+		item := s.CreateItem(t, storeID, "Dune", 9.99)
+		tag := s.CreateTag(t, storeID, "fiction")
 		var out struct{ LinkTag linkJSON }
-		mustPost(t, s, linkMutation, map[string]any{"i": item, "t": tag}, &out)
+		s.MustPost(t, linkMutation, map[string]any{"i": item, "t": tag}, &out)
 		got := out.LinkTag
 		if got.Message != "Tag linked to item." {
 			t.Errorf("linkTag message = %q; want %q", got.Message, "Tag linked to item.")
@@ -69,12 +69,12 @@ func TestLinkTag(t *testing.T) {
 
 	t.Run("LinkingTwiceKeepsOneLink", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Link Twice")
-		item := createItem(t, s, storeID, "Dune", 9.99)
-		tag := createTag(t, s, storeID, "fiction")
+		storeID := s.CreateStore(t, "Link Twice")
+		item := s.CreateItem(t, storeID, "Dune", 9.99)
+		tag := s.CreateTag(t, storeID, "fiction")
 		for i := range 2 {
 			var out struct{ LinkTag linkJSON }
-			mustPost(t, s, linkMutation, map[string]any{"i": item, "t": tag}, &out)
+			s.MustPost(t, linkMutation, map[string]any{"i": item, "t": tag}, &out)
 			if got := out.LinkTag; got.Message != "Tag linked to item." || got.Item.TagCount != 1 || got.Tag.ItemCount != 1 {
 				t.Errorf("linkTag call %d = %+v; want %q with one link each side", i+1, got, "Tag linked to item.")
 			}
@@ -86,12 +86,12 @@ func TestLinkTag(t *testing.T) {
 
 	t.Run("TagOfAnotherStoreIsBadUserInput", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Link Across Stores")
-		other := createStore(t, s, "Link Across Stores Other")
-		item := createItem(t, s, storeID, "Dune", 9.99)
-		createTag(t, s, storeID, "fiction")
-		foreign := createTag(t, s, other, "fiction")
-		r := post(t, s, linkMutation, map[string]any{"i": item, "t": foreign})
+		storeID := s.CreateStore(t, "Link Across Stores")
+		other := s.CreateStore(t, "Link Across Stores Other")
+		item := s.CreateItem(t, storeID, "Dune", 9.99)
+		s.CreateTag(t, storeID, "fiction")
+		foreign := s.CreateTag(t, other, "fiction")
+		r := s.Post(t, linkMutation, map[string]any{"i": item, "t": foreign})
 		wantCode(t, r, "BAD_USER_INPUT")
 		wantNullField(t, r, "linkTag")
 		n := count(t, s, "SELECT count(*) FROM items_tags WHERE item_id = ? OR tag_id = ?", dbID(t, item), dbID(t, foreign))
@@ -108,17 +108,17 @@ func TestUnlinkTag(t *testing.T) {
 	// build makes a store where Dune has fiction and used, and Emma has fiction.
 	build := func(t *testing.T, name string) (storeID string, ids map[string]string) {
 		t.Helper()
-		storeID = createStore(t, s, name)
+		storeID = s.CreateStore(t, name)
 		ids = map[string]string{
-			"Dune":     createItem(t, s, storeID, "Dune", 9.99),
-			"Emma":     createItem(t, s, storeID, "Emma", 5),
-			"fiction":  createTag(t, s, storeID, "fiction"),
-			"used":     createTag(t, s, storeID, "used"),
-			"unlinked": createTag(t, s, storeID, "unlinked"),
+			"Dune":     s.CreateItem(t, storeID, "Dune", 9.99),
+			"Emma":     s.CreateItem(t, storeID, "Emma", 5),
+			"fiction":  s.CreateTag(t, storeID, "fiction"),
+			"used":     s.CreateTag(t, storeID, "used"),
+			"unlinked": s.CreateTag(t, storeID, "unlinked"),
 		}
-		link(t, s, ids["Dune"], ids["fiction"])
-		link(t, s, ids["Dune"], ids["used"])
-		link(t, s, ids["Emma"], ids["fiction"])
+		s.Link(t, ids["Dune"], ids["fiction"])
+		s.Link(t, ids["Dune"], ids["used"])
+		s.Link(t, ids["Emma"], ids["fiction"])
 		return storeID, ids
 	}
 
@@ -144,7 +144,7 @@ func TestUnlinkTag(t *testing.T) {
 			storeID, ids := build(t, "Unlink "+tc.name)
 			for i := range tc.times {
 				var out struct{ UnlinkTag linkJSON }
-				mustPost(t, s, unlinkMutation, map[string]any{"i": ids[tc.item], "t": ids[tc.tag]}, &out)
+				s.MustPost(t, unlinkMutation, map[string]any{"i": ids[tc.item], "t": ids[tc.tag]}, &out)
 				got := out.UnlinkTag
 				if got.Message != "Item removed from tag." {
 					t.Errorf("unlinkTag call %d message = %q; want %q", i+1, got.Message, "Item removed from tag.")
@@ -171,12 +171,12 @@ func TestUnlinkTag(t *testing.T) {
 func TestDatabaseKeepsLinkRules(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Rules")
-	other := createStore(t, s, "Rules Other")
-	item := dbID(t, createItem(t, s, storeID, "Dune", 9.99))
-	tag := dbID(t, createTag(t, s, storeID, "fiction"))
-	foreign := dbID(t, createTag(t, s, other, "fiction"))
-	link(t, s, fmt.Sprint(item), fmt.Sprint(tag))
+	storeID := s.CreateStore(t, "Rules")
+	other := s.CreateStore(t, "Rules Other")
+	item := dbID(t, s.CreateItem(t, storeID, "Dune", 9.99))
+	tag := dbID(t, s.CreateTag(t, storeID, "fiction"))
+	foreign := dbID(t, s.CreateTag(t, other, "fiction"))
+	s.Link(t, fmt.Sprint(item), fmt.Sprint(tag))
 
 	// The refusals run in parallel inside a group, so the state they leave can be checked
 	// once all of them are done.
@@ -219,10 +219,10 @@ func TestDatabaseKeepsLinkRules(t *testing.T) {
 func TestMutationsInOneRequestSeeTheirOwnChanges(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Sequential")
-	itemID := createItem(t, s, storeID, "Lamp", 10)
-	tag1 := createTag(t, s, storeID, "t1")
-	tag2 := createTag(t, s, storeID, "t2")
+	storeID := s.CreateStore(t, "Sequential")
+	itemID := s.CreateItem(t, storeID, "Lamp", 10)
+	tag1 := s.CreateTag(t, storeID, "t1")
+	tag2 := s.CreateTag(t, storeID, "t2")
 
 	var got struct {
 		A, B struct {
@@ -232,7 +232,7 @@ func TestMutationsInOneRequestSeeTheirOwnChanges(t *testing.T) {
 			}
 		}
 	}
-	mustPost(t, s, `mutation($i: ID!, $t1: ID!, $t2: ID!) {
+	s.MustPost(t, `mutation($i: ID!, $t1: ID!, $t2: ID!) {
 		a: linkTag(itemId: $i, tagId: $t1) { item { tags { name } tagCount } }
 		b: linkTag(itemId: $i, tagId: $t2) { item { tags { name } tagCount } }
 	}`, map[string]any{"i": itemID, "t1": tag1, "t2": tag2}, &got)

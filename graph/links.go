@@ -15,21 +15,17 @@ import (
 // what the payload selects below the row (rowField) and its added and removed lists, so
 // that their lists and counts are read in a fixed number of statements instead of waiting
 // on batch windows that many rows may outlast.
-func setLinks[R, C catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, rowField, id, listName string, list []string,
+func setLinks[R, C catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, rowField string, id catalog.ID, listName string, list []catalog.ID,
 	set func(ctx context.Context, user, id catalog.ID, ids []catalog.ID) (*R, []*C, []*C, error)) (*R, []*C, []*C, error) {
 	user, err := auth.UserID(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rowID, err := catalog.ParseID(id)
+	ids, err := catalog.DistinctIDs(listName, list)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ids, err := catalog.ParseIDs(listName, list)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	row, added, removed, err := set(ctx, user, rowID, ids)
+	row, added, removed, err := set(ctx, user, id, ids)
 	if err != nil {
 		return nil, nil, nil, err
 	}

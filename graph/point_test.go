@@ -10,26 +10,26 @@ import (
 func TestRootLookupWithItsList(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st := createStore(t, s, "Point")
+	st := s.CreateStore(t, "Point")
 	// Names and prices out of id order, so that each order gives a different list.
 	tagNames := []string{"delta", "alpha", "echo", "charlie", "bravo"}
 	var tags []string
 	for _, n := range tagNames {
-		tags = append(tags, createTag(t, s, st, n))
+		tags = append(tags, s.CreateTag(t, st, n))
 	}
 	items := []string{
-		createItem(t, s, st, "pear", 3.5),
-		createItem(t, s, st, "apple", 9.99),
-		createItem(t, s, st, "fig", 0.01),
+		s.CreateItem(t, st, "pear", 3.5),
+		s.CreateItem(t, st, "apple", 9.99),
+		s.CreateItem(t, st, "fig", 0.01),
 	}
 	for _, tg := range tags {
-		link(t, s, items[0], tg)
+		s.Link(t, items[0], tg)
 	}
 	for _, it := range items {
-		link(t, s, it, tags[0])
+		s.Link(t, it, tags[0])
 	}
-	bare := createItem(t, s, st, "no tags", 1)
-	unused := createTag(t, s, st, "unused")
+	bare := s.CreateItem(t, st, "no tags", 1)
+	unused := s.CreateTag(t, st, "unused")
 
 	for _, tc := range []struct {
 		name, query, id, want string
@@ -54,7 +54,7 @@ func TestRootLookupWithItsList(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := s.Statements()
-			r := post(t, s, tc.query, map[string]any{"id": tc.id})
+			r := s.Post(t, tc.query, map[string]any{"id": tc.id})
 			cost := s.Statements() - before
 			if len(r.Errors) > 0 {
 				t.Fatalf("errors: %+v", r.Errors)
@@ -84,7 +84,7 @@ func TestRootLookupWithItsList(t *testing.T) {
 			`{ item(id: "999999") { name tags { name } } }`,
 			`{ tag(id: "999999") { name items { name } } }`,
 		} {
-			r := post(t, s, q, nil)
+			r := s.Post(t, q, nil)
 			wantCode(t, r, "NOT_FOUND")
 		}
 	})

@@ -34,12 +34,12 @@ func preload[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context, 
 // rootByID answers item(id) or tag(id). When the query selects a list of the row,
 // primeWithList reads the row with that list in one statement first; then the levels below
 // load as for any root field.
-func rootByID[T catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, id string, b *loader.Batch[*T], notFound error,
+func rootByID[T catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, id catalog.ID, b *loader.Batch[*T], notFound error,
 	primeWithList func(context.Context, catalog.ID, catalog.ListArgs) error) (*T, error) {
 	sel, err := model.Compile[T](graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
-	if parsed, perr := catalog.ParseID(id); perr == nil && err == nil {
+	if err == nil {
 		if args, ok := sel.FirstList(); ok {
-			logPreload(ctx, log, primeWithList(ctx, parsed, args))
+			logPreload(ctx, log, primeWithList(ctx, id, args))
 		}
 	}
 	row, lerr := byID(ctx, id, b, notFound)

@@ -40,17 +40,17 @@ const connectionFields = `totalCount nodes { id name } edges { cursor node { id 
 func TestLookups(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Corner Books")
-	dune := createItem(t, s, storeID, "Dune", 9.99)
-	createItem(t, s, storeID, "Emma", 5)
-	fiction := createTag(t, s, storeID, "fiction")
-	createTag(t, s, storeID, "used")
-	link(t, s, dune, fiction)
+	storeID := s.CreateStore(t, "Corner Books")
+	dune := s.CreateItem(t, storeID, "Dune", 9.99)
+	s.CreateItem(t, storeID, "Emma", 5)
+	fiction := s.CreateTag(t, storeID, "fiction")
+	s.CreateTag(t, storeID, "used")
+	s.Link(t, dune, fiction)
 
 	t.Run("StoreWithItemsAndTags", func(t *testing.T) {
 		t.Parallel()
 		var out struct{ Store storeJSON }
-		mustPost(t, s, `query($id: ID!) { store(id: $id) { id name itemCount tagCount items { name } tags { name } } }`,
+		s.MustPost(t, `query($id: ID!) { store(id: $id) { id name itemCount tagCount items { name } tags { name } } }`,
 			map[string]any{"id": storeID}, &out)
 		got := out.Store
 		if got.ID != storeID || got.Name != "Corner Books" || got.ItemCount != 2 || got.TagCount != 2 ||
@@ -62,7 +62,7 @@ func TestLookups(t *testing.T) {
 	t.Run("ItemWithStoreAndTags", func(t *testing.T) {
 		t.Parallel()
 		var out struct{ Item itemJSON }
-		mustPost(t, s, `query($id: ID!) { item(id: $id) { id name price tagCount tags { name } store { id name } } }`,
+		s.MustPost(t, `query($id: ID!) { item(id: $id) { id name price tagCount tags { name } store { id name } } }`,
 			map[string]any{"id": dune}, &out)
 		got := out.Item
 		if got.ID != dune || got.Name != "Dune" || got.Price != "9.99" || got.TagCount != 1 || tagNames(got.Tags) != "fiction" ||
@@ -74,7 +74,7 @@ func TestLookups(t *testing.T) {
 	t.Run("TagWithStoreAndItems", func(t *testing.T) {
 		t.Parallel()
 		var out struct{ Tag tagJSON }
-		mustPost(t, s, `query($id: ID!) { tag(id: $id) { id name itemCount items { name } store { id name } } }`,
+		s.MustPost(t, `query($id: ID!) { tag(id: $id) { id name itemCount items { name } store { id name } } }`,
 			map[string]any{"id": fiction}, &out)
 		got := out.Tag
 		if got.ID != fiction || got.Name != "fiction" || got.ItemCount != 1 || itemNames(got.Items) != "Dune" ||
@@ -88,13 +88,13 @@ func TestConnectionsPaginate(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	// Five of each, ids in creation order.
-	paging := createStore(t, s, "Store 1")
+	paging := s.CreateStore(t, "Store 1")
 	for i := 2; i <= 5; i++ {
-		createStore(t, s, fmt.Sprintf("Store %d", i))
+		s.CreateStore(t, fmt.Sprintf("Store %d", i))
 	}
 	for i := 1; i <= 5; i++ {
-		createItem(t, s, paging, fmt.Sprintf("Item %d", i), float64(i))
-		createTag(t, s, paging, fmt.Sprintf("Tag %d", i))
+		s.CreateItem(t, paging, fmt.Sprintf("Item %d", i), float64(i))
+		s.CreateTag(t, paging, fmt.Sprintf("Tag %d", i))
 	}
 
 	for _, table := range []string{"stores", "items", "tags"} {
@@ -112,7 +112,7 @@ func TestConnectionsPaginate(t *testing.T) {
 					vars["after"] = *after
 				}
 				var out struct{ List connJSON }
-				mustPost(t, s, query, vars, &out)
+				s.MustPost(t, query, vars, &out)
 				return out.List
 			}
 
@@ -187,7 +187,7 @@ func TestConnectionDefaultsToTwentyRows(t *testing.T) {
 		t.Run(table, func(t *testing.T) {
 			t.Parallel()
 			var out struct{ List connJSON }
-			mustPost(t, s, fmt.Sprintf(`{ list: %s { %s } }`, table, connectionFields), nil, &out)
+			s.MustPost(t, fmt.Sprintf(`{ list: %s { %s } }`, table, connectionFields), nil, &out)
 			if got := out.List; len(got.Nodes) != 20 || got.TotalCount != 25 || !got.PageInfo.HasNextPage {
 				t.Errorf("%s without first: %d rows of %d, hasNextPage %t; want 20 of 25 and true",
 					table, len(got.Nodes), got.TotalCount, got.PageInfo.HasNextPage)
@@ -199,9 +199,9 @@ func TestConnectionDefaultsToTwentyRows(t *testing.T) {
 func TestConnectionArgumentsRefused(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Arguments")
-	createItem(t, s, storeID, "Dune", 9.99)
-	createTag(t, s, storeID, "fiction")
+	storeID := s.CreateStore(t, "Arguments")
+	s.CreateItem(t, storeID, "Dune", 9.99)
+	s.CreateTag(t, storeID, "fiction")
 	cursor := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 	for _, tc := range []struct {
@@ -220,7 +220,7 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 		for _, table := range []string{"stores", "items", "tags"} {
 			t.Run(table+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
-				r := post(t, s, fmt.Sprintf(`{ %s(%s) { totalCount nodes { id } } }`, table, tc.args), nil)
+				r := s.Post(t, fmt.Sprintf(`{ %s(%s) { totalCount nodes { id } } }`, table, tc.args), nil)
 				wantCode(t, r, "BAD_USER_INPUT")
 				wantNullField(t, r, table)
 			})
@@ -231,18 +231,18 @@ func TestConnectionArgumentsRefused(t *testing.T) {
 func TestItemFilters(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	a := createStore(t, s, "Filter A")
-	b := createStore(t, s, "Filter B")
-	redShirt := createItem(t, s, a, "Red Shirt", 19.99)
-	createItem(t, s, a, "Blue Shirt", 20)
-	redHat := createItem(t, s, a, "Red Hat", 5)
-	createItem(t, s, a, "Socks", 0)
-	createItem(t, s, b, "Red Scarf", 19.98)
-	createItem(t, s, b, "Shirt Box", 100)
-	sale := createTag(t, s, a, "sale")
-	empty := createTag(t, s, b, "empty")
-	link(t, s, redShirt, sale)
-	link(t, s, redHat, sale)
+	a := s.CreateStore(t, "Filter A")
+	b := s.CreateStore(t, "Filter B")
+	redShirt := s.CreateItem(t, a, "Red Shirt", 19.99)
+	s.CreateItem(t, a, "Blue Shirt", 20)
+	redHat := s.CreateItem(t, a, "Red Hat", 5)
+	s.CreateItem(t, a, "Socks", 0)
+	s.CreateItem(t, b, "Red Scarf", 19.98)
+	s.CreateItem(t, b, "Shirt Box", 100)
+	sale := s.CreateTag(t, a, "sale")
+	empty := s.CreateTag(t, b, "empty")
+	s.Link(t, redShirt, sale)
+	s.Link(t, redHat, sale)
 
 	for _, tc := range []struct {
 		name   string
@@ -273,14 +273,14 @@ func TestItemFilters(t *testing.T) {
 func TestTagAndStoreFilters(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	a := createStore(t, s, "Corner Books")
-	b := createStore(t, s, "Bean There Coffee")
-	createStore(t, s, "Book Nook")
+	a := s.CreateStore(t, "Corner Books")
+	b := s.CreateStore(t, "Bean There Coffee")
+	s.CreateStore(t, "Book Nook")
 	for _, n := range []string{"Used Books", "signed", "used vinyl"} {
-		createTag(t, s, a, n)
+		s.CreateTag(t, a, n)
 	}
 	for _, n := range []string{"USED grinders", "decaf"} {
-		createTag(t, s, b, n)
+		s.CreateTag(t, b, n)
 	}
 
 	for _, tc := range []struct {
@@ -311,7 +311,7 @@ func checkFilteredPages(t *testing.T, s *apitest.Server, list, filterType string
 	query := fmt.Sprintf(`query($f: %s, $first: Int, $after: String) {
 		list: %s(filter: $f, first: $first, after: $after) { %s } }`, filterType, list, connectionFields)
 	var all struct{ List connJSON }
-	mustPost(t, s, query, map[string]any{"f": filter, "first": 100}, &all)
+	s.MustPost(t, query, map[string]any{"f": filter, "first": 100}, &all)
 	if got := all.List.names(); !slices.Equal(got, want) || all.List.TotalCount != len(want) {
 		t.Errorf("%s(filter: %v) = %q with totalCount %d; want %q with totalCount %d",
 			list, filter, got, all.List.TotalCount, want, len(want))
@@ -325,7 +325,7 @@ func checkFilteredPages(t *testing.T, s *apitest.Server, list, filterType string
 			vars["after"] = *after
 		}
 		var out struct{ List connJSON }
-		mustPost(t, s, query, vars, &out)
+		s.MustPost(t, query, vars, &out)
 		if out.List.TotalCount != len(want) {
 			t.Errorf("%s(filter: %v) page after %d rows: totalCount %d; want %d", list, filter, len(paged), out.List.TotalCount, len(want))
 		}
@@ -344,11 +344,11 @@ func TestNameContainsMatchesLiterally(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	names := []string{"100% cotton", "100 percent", "a_b", "axb", `back\slash`, "backslash", "O'Brien", "OBrien"}
-	parent := createStore(t, s, "Literal Parent")
+	parent := s.CreateStore(t, "Literal Parent")
 	for _, n := range names {
-		createStore(t, s, n)
-		createItem(t, s, parent, n, 1)
-		createTag(t, s, parent, n)
+		s.CreateStore(t, n)
+		s.CreateItem(t, parent, n, 1)
+		s.CreateTag(t, parent, n)
 	}
 	storeNames := append([]string{"Literal Parent"}, names...)
 
@@ -367,7 +367,7 @@ func TestNameContainsMatchesLiterally(t *testing.T) {
 					}
 				}
 				var out struct{ List connJSON }
-				mustPost(t, s, fmt.Sprintf(`query($p: String) { list: %s(first: 100, filter: {nameContains: $p}) { %s } }`, list, connectionFields),
+				s.MustPost(t, fmt.Sprintf(`query($p: String) { list: %s(first: 100, filter: {nameContains: $p}) { %s } }`, list, connectionFields),
 					map[string]any{"p": pattern}, &out)
 				if got := out.List.names(); !slices.Equal(got, want) || out.List.TotalCount != len(want) {
 					t.Errorf("%s(nameContains: %q) = %q with totalCount %d; want %q with totalCount %d",
@@ -381,10 +381,10 @@ func TestNameContainsMatchesLiterally(t *testing.T) {
 func TestNestedListArguments(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Nested Arguments")
-	item := createItem(t, s, storeID, "Dune", 9.99)
-	tag := createTag(t, s, storeID, "fiction")
-	link(t, s, item, tag)
+	storeID := s.CreateStore(t, "Nested Arguments")
+	item := s.CreateItem(t, storeID, "Dune", 9.99)
+	tag := s.CreateTag(t, storeID, "fiction")
+	s.Link(t, item, tag)
 
 	for _, tc := range []struct {
 		name  string
@@ -407,7 +407,7 @@ func TestNestedListArguments(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := post(t, s, tc.query, map[string]any{"id": tc.id})
+			r := s.Post(t, tc.query, map[string]any{"id": tc.id})
 			if tc.code != "" {
 				wantCode(t, r, tc.code)
 				return
@@ -468,7 +468,7 @@ func TestSelectionFeatures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := post(t, s, tc.query, tc.vars)
+			r := s.Post(t, tc.query, tc.vars)
 			if len(r.Errors) > 0 {
 				t.Fatalf("got errors %+v; want %s", r.Errors, tc.want)
 			}
@@ -502,7 +502,7 @@ func TestMalformedRequestsKeepGqlgenCodes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := post(t, s, tc.query, nil)
+			r := s.Post(t, tc.query, nil)
 			wantCode(t, r, tc.code)
 		})
 	}

@@ -31,12 +31,8 @@ func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateSt
 }
 
 // UpdateStore is the resolver for the updateStore field.
-func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input model.UpdateStoreInput) (*model.Store, error) {
+func (r *mutationResolver) UpdateStore(ctx context.Context, id catalog.ID, input model.UpdateStoreInput) (*model.Store, error) {
 	user, err := auth.UserID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
@@ -44,33 +40,25 @@ func (r *mutationResolver) UpdateStore(ctx context.Context, id string, input mod
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Catalog.UpdateStore(ctx, user, sid, name)
+	s, err := r.Catalog.UpdateStore(ctx, user, id, name)
 	return (*model.Store)(s), err
 }
 
 // DeleteStore is the resolver for the deleteStore field.
-func (r *mutationResolver) DeleteStore(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteStore(ctx context.Context, id catalog.ID) (*model.DeletePayload, error) {
 	user, err := auth.UserID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sid, err := catalog.ParseID(id)
-	if err != nil {
+	if err := r.Catalog.DeleteStore(ctx, user, id); err != nil {
 		return nil, err
 	}
-	if err := r.Catalog.DeleteStore(ctx, user, sid); err != nil {
-		return nil, err
-	}
-	return &model.DeletePayload{ID: sid.String(), Message: "Store deleted."}, nil
+	return &model.DeletePayload{ID: id, Message: "Store deleted."}, nil
 }
 
 // CreateItem is the resolver for the createItem field.
 func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateItemInput) (*model.Item, error) {
 	user, err := auth.UserID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sid, err := catalog.ParseID(input.StoreID)
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +70,11 @@ func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateIte
 	if err != nil {
 		return nil, err
 	}
-	tagIDs, err := catalog.ParseIDs("tagIds", input.TagIds)
+	tagIDs, err := catalog.DistinctIDs("tagIds", input.TagIds)
 	if err != nil {
 		return nil, err
 	}
-	item := &catalog.Item{StoreID: sid, Name: name, Price: price}
+	item := &catalog.Item{StoreID: input.StoreID, Name: name, Price: price}
 	if err := r.Catalog.CreateItem(ctx, user, item, tagIDs); err != nil {
 		return nil, err
 	}
@@ -94,12 +82,8 @@ func (r *mutationResolver) CreateItem(ctx context.Context, input model.CreateIte
 }
 
 // UpdateItem is the resolver for the updateItem field.
-func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input model.UpdateItemInput) (*model.Item, error) {
+func (r *mutationResolver) UpdateItem(ctx context.Context, id catalog.ID, input model.UpdateItemInput) (*model.Item, error) {
 	user, err := auth.UserID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	iid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
@@ -118,24 +102,20 @@ func (r *mutationResolver) UpdateItem(ctx context.Context, id string, input mode
 		}
 		ch.Price = &price
 	}
-	item, err := r.Catalog.UpdateItem(ctx, user, iid, ch)
+	item, err := r.Catalog.UpdateItem(ctx, user, id, ch)
 	return (*model.Item)(item), err
 }
 
 // DeleteItem is the resolver for the deleteItem field.
-func (r *mutationResolver) DeleteItem(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteItem(ctx context.Context, id catalog.ID) (*model.DeletePayload, error) {
 	user, err := auth.UserID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	iid, err := catalog.ParseID(id)
-	if err != nil {
+	if err := r.Catalog.DeleteItem(ctx, user, id); err != nil {
 		return nil, err
 	}
-	if err := r.Catalog.DeleteItem(ctx, user, iid); err != nil {
-		return nil, err
-	}
-	return &model.DeletePayload{ID: iid.String(), Message: "Item deleted."}, nil
+	return &model.DeletePayload{ID: id, Message: "Item deleted."}, nil
 }
 
 // CreateTag is the resolver for the createTag field.
@@ -144,25 +124,17 @@ func (r *mutationResolver) CreateTag(ctx context.Context, input model.CreateTagI
 	if err != nil {
 		return nil, err
 	}
-	sid, err := catalog.ParseID(input.StoreID)
-	if err != nil {
-		return nil, err
-	}
 	name, err := catalog.Name("tag", input.Name)
 	if err != nil {
 		return nil, err
 	}
-	tag := &catalog.Tag{StoreID: sid, Name: name}
+	tag := &catalog.Tag{StoreID: input.StoreID, Name: name}
 	return (*model.Tag)(tag), r.Catalog.CreateTag(ctx, user, tag)
 }
 
 // UpdateTag is the resolver for the updateTag field.
-func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model.UpdateTagInput) (*model.Tag, error) {
+func (r *mutationResolver) UpdateTag(ctx context.Context, id catalog.ID, input model.UpdateTagInput) (*model.Tag, error) {
 	user, err := auth.UserID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tid, err := catalog.ParseID(id)
 	if err != nil {
 		return nil, err
 	}
@@ -170,21 +142,17 @@ func (r *mutationResolver) UpdateTag(ctx context.Context, id string, input model
 	if err != nil {
 		return nil, err
 	}
-	tag, err := r.Catalog.UpdateTag(ctx, user, tid, name)
+	tag, err := r.Catalog.UpdateTag(ctx, user, id, name)
 	return (*model.Tag)(tag), err
 }
 
 // LinkTag is the resolver for the linkTag field.
-func (r *mutationResolver) LinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error) {
+func (r *mutationResolver) LinkTag(ctx context.Context, itemID catalog.ID, tagID catalog.ID) (*model.TagAndItemPayload, error) {
 	user, err := auth.UserID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	iid, tid, err := parsePair(itemID, tagID)
-	if err != nil {
-		return nil, err
-	}
-	item, tag, err := r.Catalog.LinkTag(ctx, user, iid, tid)
+	item, tag, err := r.Catalog.LinkTag(ctx, user, itemID, tagID)
 	if err != nil {
 		return nil, err
 	}
@@ -192,16 +160,12 @@ func (r *mutationResolver) LinkTag(ctx context.Context, itemID string, tagID str
 }
 
 // UnlinkTag is the resolver for the unlinkTag field.
-func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID string, tagID string) (*model.TagAndItemPayload, error) {
+func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID catalog.ID, tagID catalog.ID) (*model.TagAndItemPayload, error) {
 	user, err := auth.UserID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	iid, tid, err := parsePair(itemID, tagID)
-	if err != nil {
-		return nil, err
-	}
-	item, tag, err := r.Catalog.UnlinkTag(ctx, user, iid, tid)
+	item, tag, err := r.Catalog.UnlinkTag(ctx, user, itemID, tagID)
 	if err != nil {
 		return nil, err
 	}
@@ -209,23 +173,19 @@ func (r *mutationResolver) UnlinkTag(ctx context.Context, itemID string, tagID s
 }
 
 // DeleteTag is the resolver for the deleteTag field.
-func (r *mutationResolver) DeleteTag(ctx context.Context, id string) (*model.DeletePayload, error) {
+func (r *mutationResolver) DeleteTag(ctx context.Context, id catalog.ID) (*model.DeletePayload, error) {
 	user, err := auth.UserID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tid, err := catalog.ParseID(id)
-	if err != nil {
+	if err := r.Catalog.DeleteTag(ctx, user, id); err != nil {
 		return nil, err
 	}
-	if err := r.Catalog.DeleteTag(ctx, user, tid); err != nil {
-		return nil, err
-	}
-	return &model.DeletePayload{ID: tid.String(), Message: "Tag deleted."}, nil
+	return &model.DeletePayload{ID: id, Message: "Tag deleted."}, nil
 }
 
 // SetItemTags is the resolver for the setItemTags field.
-func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagIds []string) (*model.SetItemTagsPayload, error) {
+func (r *mutationResolver) SetItemTags(ctx context.Context, itemID catalog.ID, tagIds []catalog.ID) (*model.SetItemTagsPayload, error) {
 	item, added, removed, err := setLinks(ctx, r.Log, "item", itemID, "tagIds", tagIds, r.Catalog.SetItemTags)
 	if err != nil {
 		return nil, err
@@ -234,7 +194,7 @@ func (r *mutationResolver) SetItemTags(ctx context.Context, itemID string, tagId
 }
 
 // SetTagItems is the resolver for the setTagItems field.
-func (r *mutationResolver) SetTagItems(ctx context.Context, tagID string, itemIds []string) (*model.SetTagItemsPayload, error) {
+func (r *mutationResolver) SetTagItems(ctx context.Context, tagID catalog.ID, itemIds []catalog.ID) (*model.SetTagItemsPayload, error) {
 	tag, added, removed, err := setLinks(ctx, r.Log, "tag", tagID, "itemIds", itemIds, r.Catalog.SetTagItems)
 	if err != nil {
 		return nil, err
@@ -263,7 +223,7 @@ func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (boo
 }
 
 // Store is the resolver for the store field.
-func (r *queryResolver) Store(ctx context.Context, id string) (*model.Store, error) {
+func (r *queryResolver) Store(ctx context.Context, id catalog.ID) (*model.Store, error) {
 	row, err := byID(ctx, id, loader.For(ctx).Store, catalog.ErrNoStore)
 	if err != nil {
 		return nil, err
@@ -291,7 +251,7 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 }
 
 // Item is the resolver for the item field.
-func (r *queryResolver) Item(ctx context.Context, id string) (*model.Item, error) {
+func (r *queryResolver) Item(ctx context.Context, id catalog.ID) (*model.Item, error) {
 	l := loader.For(ctx)
 	row, err := rootByID(ctx, r.Log, id, l.Item, catalog.ErrNoItem, l.PrimeItemWithTags)
 	return (*model.Item)(row), err
@@ -327,6 +287,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	loaded := preloadConnection(ctx, r.Log, sels, nodes)
 	return &model.ItemConnection{
 		Rows:       nodes,
+		Filter:     f,
 		PageInfo:   model.NewPageInfo(ids(nodes, itemID), page.After, pg.More),
 		TotalCount: pg.Summary.Count,
 		Preloaded:  loaded,
@@ -337,7 +298,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 }
 
 // Tag is the resolver for the tag field.
-func (r *queryResolver) Tag(ctx context.Context, id string) (*model.Tag, error) {
+func (r *queryResolver) Tag(ctx context.Context, id catalog.ID) (*model.Tag, error) {
 	l := loader.For(ctx)
 	row, err := rootByID(ctx, r.Log, id, l.Tag, catalog.ErrNoTag, l.PrimeTagWithItems)
 	return (*model.Tag)(row), err

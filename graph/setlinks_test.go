@@ -57,17 +57,17 @@ func linksOf(t testing.TB, s *apitest.Server, column, id string) []string {
 func TestSetItemTags(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st := createStore(t, s, "Set Tags Store")
-	item := createItem(t, s, st, "Mug", 4)
-	t1, t2, t3 := createTag(t, s, st, "one"), createTag(t, s, st, "two"), createTag(t, s, st, "three")
-	link(t, s, item, t1)
-	link(t, s, item, t2)
-	other := createStore(t, s, "Other Set Store")
-	otherTag := createTag(t, s, other, "elsewhere")
+	st := s.CreateStore(t, "Set Tags Store")
+	item := s.CreateItem(t, st, "Mug", 4)
+	t1, t2, t3 := s.CreateTag(t, st, "one"), s.CreateTag(t, st, "two"), s.CreateTag(t, st, "three")
+	s.Link(t, item, t1)
+	s.Link(t, item, t2)
+	other := s.CreateStore(t, "Other Set Store")
+	otherTag := s.CreateTag(t, other, "elsewhere")
 
 	set := func(t *testing.T, tags []string) setItemTagsJSON {
 		var out setItemTagsJSON
-		mustPost(t, s, setItemTagsMutation, map[string]any{"i": item, "t": tags}, &out)
+		s.MustPost(t, setItemTagsMutation, map[string]any{"i": item, "t": tags}, &out)
 		if out.SetItemTags.Message != "Tags set." {
 			t.Errorf("message = %q; want %q", out.SetItemTags.Message, "Tags set.")
 		}
@@ -117,7 +117,7 @@ func TestSetItemTags(t *testing.T) {
 		}
 	})
 
-	intruder := s.Register("set-intruder@example.com", "intruder password")
+	intruder := s.Register(t, "set-intruder@example.com", "intruder password")
 	many := make([]string, 101)
 	for i := range many {
 		many[i] = fmt.Sprint(900000 + i)
@@ -148,7 +148,7 @@ func TestSetItemTags(t *testing.T) {
 			default:
 				token = tc.token
 			}
-			r := s.PostAs(token, setItemTagsMutation, map[string]any{"i": tc.item, "t": tc.tags})
+			r := s.PostAs(t, token, setItemTagsMutation, map[string]any{"i": tc.item, "t": tc.tags})
 			wantCode(t, r, tc.code)
 			wantNullField(t, r, "setItemTags")
 			if after := snapshot(t, s); after != before {
@@ -161,7 +161,7 @@ func TestSetItemTags(t *testing.T) {
 			"987654321": "No tag has that id.",
 			otherTag:    "A tag can only be linked with an item of its own store.",
 		} {
-			r := post(t, s, setItemTagsMutation, map[string]any{"i": item, "t": []string{tags}})
+			r := s.Post(t, setItemTagsMutation, map[string]any{"i": item, "t": []string{tags}})
 			if len(r.Errors) != 1 || r.Errors[0].Message != want {
 				t.Errorf("tags [%s]: %+v; want %q", tags, r.Errors, want)
 			}
@@ -172,15 +172,15 @@ func TestSetItemTags(t *testing.T) {
 func TestSetTagItems(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st := createStore(t, s, "Set Items Store")
-	tag := createTag(t, s, st, "sale")
-	i1, i2, i3 := createItem(t, s, st, "a", 1), createItem(t, s, st, "b", 2), createItem(t, s, st, "c", 3)
-	link(t, s, i1, tag)
-	other := createStore(t, s, "Other Items Store")
-	otherItem := createItem(t, s, other, "elsewhere", 1)
+	st := s.CreateStore(t, "Set Items Store")
+	tag := s.CreateTag(t, st, "sale")
+	i1, i2, i3 := s.CreateItem(t, st, "a", 1), s.CreateItem(t, st, "b", 2), s.CreateItem(t, st, "c", 3)
+	s.Link(t, i1, tag)
+	other := s.CreateStore(t, "Other Items Store")
+	otherItem := s.CreateItem(t, other, "elsewhere", 1)
 
 	var out setTagItemsJSON
-	mustPost(t, s, setTagItemsMutation, map[string]any{"t": tag, "i": []string{i3, i2, i2}}, &out)
+	s.MustPost(t, setTagItemsMutation, map[string]any{"t": tag, "i": []string{i3, i2, i2}}, &out)
 	p := out.SetTagItems
 	if p.Message != "Items set." || p.Tag.ID != tag || p.Tag.ItemCount != 2 || !reflect.DeepEqual(itemIDsOf(p.Tag.Items), []string{i2, i3}) {
 		t.Errorf("payload = %+v; want Items set. with %s, %s", p, i2, i3)
@@ -189,7 +189,7 @@ func TestSetTagItems(t *testing.T) {
 		!reflect.DeepEqual(itemIDsOf(p.Removed), []string{i1}) || p.Removed[0].TagCount != 0 {
 		t.Errorf("added %+v, removed %+v; want %s, %s added and %s removed", p.Added, p.Removed, i2, i3, i1)
 	}
-	mustPost(t, s, setTagItemsMutation, map[string]any{"t": tag, "i": []string{i2, i3}}, &out)
+	s.MustPost(t, setTagItemsMutation, map[string]any{"t": tag, "i": []string{i2, i3}}, &out)
 	if len(out.SetTagItems.Added) != 0 || len(out.SetTagItems.Removed) != 0 {
 		t.Errorf("repeat: %+v; want nothing added or removed", out.SetTagItems)
 	}
@@ -205,7 +205,7 @@ func TestSetTagItems(t *testing.T) {
 	} {
 		t.Run("Refused/"+tc.name, func(t *testing.T) {
 			before := snapshot(t, s)
-			r := post(t, s, setTagItemsMutation, map[string]any{"t": tc.tag, "i": tc.items})
+			r := s.Post(t, setTagItemsMutation, map[string]any{"t": tc.tag, "i": tc.items})
 			wantCode(t, r, tc.code)
 			wantNullField(t, r, "setTagItems")
 			if after := snapshot(t, s); after != before {
@@ -214,7 +214,7 @@ func TestSetTagItems(t *testing.T) {
 		})
 	}
 
-	mustPost(t, s, setTagItemsMutation, map[string]any{"t": tag, "i": []string{}}, &out)
+	s.MustPost(t, setTagItemsMutation, map[string]any{"t": tag, "i": []string{}}, &out)
 	if got := linksOf(t, s, "tag_id", tag); len(got) != 0 || len(out.SetTagItems.Removed) != 2 {
 		t.Errorf("[]: links %v, removed %+v; want none left, two removed", got, out.SetTagItems.Removed)
 	}
@@ -223,14 +223,14 @@ func TestSetTagItems(t *testing.T) {
 func TestCreateItemWithTags(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st := createStore(t, s, "Create Tagged Store")
-	t1, t2 := createTag(t, s, st, "one"), createTag(t, s, st, "two")
-	otherTag := createTag(t, s, createStore(t, s, "Other Create Store"), "elsewhere")
+	st := s.CreateStore(t, "Create Tagged Store")
+	t1, t2 := s.CreateTag(t, st, "one"), s.CreateTag(t, st, "two")
+	otherTag := s.CreateTag(t, s.CreateStore(t, "Other Create Store"), "elsewhere")
 	const create = `mutation($s: ID!, $n: String!, $t: [ID!]) {
 		createItem(input: {storeId: $s, name: $n, price: 1, tagIds: $t}) { id name tagCount tags { id } } }`
 
 	var out struct{ CreateItem itemJSON }
-	mustPost(t, s, create, map[string]any{"s": st, "n": "tagged", "t": []string{t2, t1, t2}}, &out)
+	s.MustPost(t, create, map[string]any{"s": st, "n": "tagged", "t": []string{t2, t1, t2}}, &out)
 	if got := tagIDsOf(out.CreateItem.Tags); !reflect.DeepEqual(got, []string{t1, t2}) || out.CreateItem.TagCount != 2 {
 		t.Errorf("created %+v; want tags %s, %s", out.CreateItem, t1, t2)
 	}
@@ -238,7 +238,7 @@ func TestCreateItemWithTags(t *testing.T) {
 		t.Errorf("links = %v; want %s, %s", got, t1, t2)
 	}
 	for i, tags := range [][]string{nil, {}} {
-		mustPost(t, s, create, map[string]any{"s": st, "n": fmt.Sprintf("untagged %d", i), "t": tags}, &out)
+		s.MustPost(t, create, map[string]any{"s": st, "n": fmt.Sprintf("untagged %d", i), "t": tags}, &out)
 		if out.CreateItem.TagCount != 0 {
 			t.Errorf("tagIds %v: tagCount %d; want 0", tags, out.CreateItem.TagCount)
 		}
@@ -259,7 +259,7 @@ func TestCreateItemWithTags(t *testing.T) {
 	} {
 		t.Run("Refused/"+tc.name, func(t *testing.T) {
 			before := snapshot(t, s)
-			r := post(t, s, create, map[string]any{"s": st, "n": "refused " + strings.ToLower(tc.name), "t": tc.tags})
+			r := s.Post(t, create, map[string]any{"s": st, "n": "refused " + strings.ToLower(tc.name), "t": tc.tags})
 			wantCode(t, r, tc.code)
 			wantNullField(t, r, "createItem")
 			if after := snapshot(t, s); after != before {
@@ -274,7 +274,7 @@ func TestCreateItemWithTags(t *testing.T) {
 func TestSetLinksStatements(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st := createStore(t, s, "Counted Store")
+	st := s.CreateStore(t, "Counted Store")
 	exec(t, s, "INSERT INTO tags (store_id, name) SELECT ?, 'tag ' || k FROM generate_series(1, 100) AS k", dbID(t, st))
 	exec(t, s, "INSERT INTO items (store_id, name, price) SELECT ?, 'item ' || k, 1 FROM generate_series(1, 100) AS k", dbID(t, st))
 	var tags, items []int64
@@ -318,16 +318,16 @@ const setLinksStatements = 5
 func TestConcurrentSetItemTags(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st := createStore(t, s, "Race Store")
-	item := createItem(t, s, st, "contested", 1)
+	st := s.CreateStore(t, "Race Store")
+	item := s.CreateItem(t, st, "contested", 1)
 	var core, extra []string
 	for i := range 6 {
-		core = append(core, createTag(t, s, st, fmt.Sprintf("core %d", i)))
+		core = append(core, s.CreateTag(t, st, fmt.Sprintf("core %d", i)))
 	}
 	for i := range 4 {
-		extra = append(extra, createTag(t, s, st, fmt.Sprintf("extra %d", i)))
+		extra = append(extra, s.CreateTag(t, st, fmt.Sprintf("extra %d", i)))
 	}
-	foreign := createTag(t, s, createStore(t, s, "Race Other Store"), "foreign")
+	foreign := s.CreateTag(t, s.CreateStore(t, "Race Other Store"), "foreign")
 
 	// set g is the core tags whose bit is set in g+1: twenty different, overlapping sets.
 	coreSet := func(g int) []string {
@@ -369,7 +369,7 @@ func TestConcurrentSetItemTags(t *testing.T) {
 		return results
 	}
 	setTags := func(tags []string) (*apitest.Response, error) {
-		return send(t.Context(), s, `mutation($i: ID!, $t: [ID!]!) { setItemTags(itemId: $i, tagIds: $t) { message } }`,
+		return s.Send(t.Context(), `mutation($i: ID!, $t: [ID!]!) { setItemTags(itemId: $i, tagIds: $t) { message } }`,
 			map[string]any{"i": item, "t": tags})
 	}
 	equal := func(a, b []string) bool {
@@ -417,11 +417,11 @@ func TestConcurrentSetItemTags(t *testing.T) {
 				r, err := setTags(requested(g))
 				return "setItemTags", r, err
 			case g < 17:
-				r, err := send(t.Context(), s, `mutation($i: ID!, $t: ID!) { unlinkTag(itemId: $i, tagId: $t) { message } }`,
+				r, err := s.Send(t.Context(), `mutation($i: ID!, $t: ID!) { unlinkTag(itemId: $i, tagId: $t) { message } }`,
 					map[string]any{"i": item, "t": extra[g%len(extra)]})
 				return "unlinkTag", r, err
 			default:
-				r, err := send(t.Context(), s, `mutation($t: ID!) { deleteTag(id: $t) { id } }`,
+				r, err := s.Send(t.Context(), `mutation($t: ID!) { deleteTag(id: $t) { id } }`,
 					map[string]any{"t": extra[g%len(extra)]})
 				return "deleteTag", r, err
 			}

@@ -228,7 +228,7 @@ func compareStores(t *testing.T, what string, got, want []storeJSON) {
 func measure(t *testing.T, s *apitest.Server, query string, vars map[string]any) (*apitest.Response, int64) {
 	t.Helper()
 	before := s.Statements()
-	r := post(t, s, query, vars)
+	r := s.Post(t, query, vars)
 	n := s.Statements() - before
 	if len(r.Errors) > 0 {
 		t.Fatalf("query failed: %+v\nquery: %s", r.Errors, query)

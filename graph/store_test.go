@@ -13,7 +13,7 @@ func TestCreateStore(t *testing.T) {
 	t.Run("CreatedWithTrimmedName", func(t *testing.T) {
 		t.Parallel()
 		var out struct{ CreateStore storeJSON }
-		mustPost(t, s, `mutation { createStore(input: {name: "  Corner Books \t"}) {
+		s.MustPost(t, `mutation { createStore(input: {name: "  Corner Books \t"}) {
 			id name itemCount tagCount items { id } tags { id } } }`, nil, &out)
 		got := out.CreateStore
 		if got.Name != "Corner Books" || got.ItemCount != 0 || got.TagCount != 0 || len(got.Items) != 0 || len(got.Tags) != 0 {
@@ -35,8 +35,8 @@ func TestCreateStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			createStore(t, s, tc.first)
-			r := post(t, s, `mutation($n: String!) { createStore(input: {name: $n}) { id } }`, map[string]any{"n": tc.second})
+			s.CreateStore(t, tc.first)
+			r := s.Post(t, `mutation($n: String!) { createStore(input: {name: $n}) { id } }`, map[string]any{"n": tc.second})
 			wantCode(t, r, "CONFLICT")
 			wantNullField(t, r, "createStore")
 			if n := count(t, s, "SELECT count(*) FROM stores WHERE btrim(name) = ?", tc.stored); n != 1 {
@@ -50,13 +50,13 @@ func TestUpdateStore(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	const update = `mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { id name } }`
-	createStore(t, s, "Taken Name")
+	s.CreateStore(t, "Taken Name")
 
 	t.Run("Renamed", func(t *testing.T) {
 		t.Parallel()
-		id := createStore(t, s, "Old Name")
+		id := s.CreateStore(t, "Old Name")
 		var out struct{ UpdateStore storeJSON }
-		mustPost(t, s, update, map[string]any{"id": id, "n": " New Name "}, &out)
+		s.MustPost(t, update, map[string]any{"id": id, "n": " New Name "}, &out)
 		if out.UpdateStore.ID != id || out.UpdateStore.Name != "New Name" {
 			t.Errorf("updateStore = %+v; want id %s named %q", out.UpdateStore, id, "New Name")
 		}
@@ -67,9 +67,9 @@ func TestUpdateStore(t *testing.T) {
 
 	t.Run("OwnNameSucceeds", func(t *testing.T) {
 		t.Parallel()
-		id := createStore(t, s, "Keeps Its Name")
+		id := s.CreateStore(t, "Keeps Its Name")
 		var out struct{ UpdateStore storeJSON }
-		mustPost(t, s, update, map[string]any{"id": id, "n": "Keeps Its Name"}, &out)
+		s.MustPost(t, update, map[string]any{"id": id, "n": "Keeps Its Name"}, &out)
 		if out.UpdateStore.Name != "Keeps Its Name" {
 			t.Errorf("updateStore name = %q; want %q", out.UpdateStore.Name, "Keeps Its Name")
 		}
@@ -85,8 +85,8 @@ func TestUpdateStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			id := createStore(t, s, "Unchanged "+tc.name)
-			r := post(t, s, update, map[string]any{"id": id, "n": tc.newName})
+			id := s.CreateStore(t, "Unchanged "+tc.name)
+			r := s.Post(t, update, map[string]any{"id": id, "n": tc.newName})
 			wantCode(t, r, tc.code)
 			wantNullField(t, r, "updateStore")
 			if n := count(t, s, "SELECT count(*) FROM stores WHERE id = ? AND name = ?", dbID(t, id), "Unchanged "+tc.name); n != 1 {
@@ -103,19 +103,19 @@ func TestDeleteStore(t *testing.T) {
 	// build makes a store with three items, two tags and four links.
 	build := func(t *testing.T, name string) (storeID string, itemIDs []int64) {
 		t.Helper()
-		storeID = createStore(t, s, name)
+		storeID = s.CreateStore(t, name)
 		var items []string
 		for _, n := range []string{"Dune", "Piranesi", "Emma"} {
-			id := createItem(t, s, storeID, n, 9.99)
+			id := s.CreateItem(t, storeID, n, 9.99)
 			items = append(items, id)
 			itemIDs = append(itemIDs, dbID(t, id))
 		}
-		fiction := createTag(t, s, storeID, "fiction")
-		used := createTag(t, s, storeID, "used")
-		link(t, s, items[0], fiction)
-		link(t, s, items[1], fiction)
-		link(t, s, items[1], used)
-		link(t, s, items[2], used)
+		fiction := s.CreateTag(t, storeID, "fiction")
+		used := s.CreateTag(t, storeID, "used")
+		s.Link(t, items[0], fiction)
+		s.Link(t, items[1], fiction)
+		s.Link(t, items[1], used)
+		s.Link(t, items[2], used)
 		return storeID, itemIDs
 	}
 	type rows struct{ stores, items, tags, links int }
@@ -141,7 +141,7 @@ func TestDeleteStore(t *testing.T) {
 		}
 
 		var out struct{ DeleteStore deleteJSON }
-		mustPost(t, s, `mutation($id: ID!) { deleteStore(id: $id) { id message } }`, map[string]any{"id": doomed}, &out)
+		s.MustPost(t, `mutation($id: ID!) { deleteStore(id: $id) { id message } }`, map[string]any{"id": doomed}, &out)
 		if want := (deleteJSON{ID: doomed, Message: "Store deleted."}); out.DeleteStore != want {
 			t.Errorf("deleteStore = %+v; want %+v", out.DeleteStore, want)
 		}
@@ -152,17 +152,17 @@ func TestDeleteStore(t *testing.T) {
 			t.Errorf("rows of the other store after the delete: got %+v; want %+v", got, want)
 		}
 
-		r := post(t, s, `query($id: ID!) { store(id: $id) { id } }`, map[string]any{"id": doomed})
+		r := s.Post(t, `query($id: ID!) { store(id: $id) { id } }`, map[string]any{"id": doomed})
 		wantCode(t, r, "NOT_FOUND")
 		wantNullField(t, r, "store")
 	})
 
 	t.Run("DeletedTwiceIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		id := createStore(t, s, "Deleted Twice")
+		id := s.CreateStore(t, "Deleted Twice")
 		const del = `mutation($id: ID!) { deleteStore(id: $id) { id } }`
-		mustPost(t, s, del, map[string]any{"id": id}, nil)
-		r := post(t, s, del, map[string]any{"id": id})
+		s.MustPost(t, del, map[string]any{"id": id}, nil)
+		r := s.Post(t, del, map[string]any{"id": id})
 		wantCode(t, r, "NOT_FOUND")
 		wantNullField(t, r, "deleteStore")
 	})

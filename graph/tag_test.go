@@ -12,9 +12,9 @@ func TestCreateTag(t *testing.T) {
 
 	t.Run("CreatedInItsStore", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Tag Created In Its Store")
+		storeID := s.CreateStore(t, "Tag Created In Its Store")
 		var out struct{ CreateTag tagJSON }
-		mustPost(t, s, create, map[string]any{"s": storeID, "n": " fiction\n"}, &out)
+		s.MustPost(t, create, map[string]any{"s": storeID, "n": " fiction\n"}, &out)
 		got := out.CreateTag
 		if got.Name != "fiction" || got.ItemCount != 0 || len(got.Items) != 0 {
 			t.Errorf("createTag = %+v; want fiction with no items", got)
@@ -30,9 +30,9 @@ func TestCreateTag(t *testing.T) {
 
 	t.Run("SameNameInSameStoreIsConflict", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Tag Same Name Same Store")
-		createTag(t, s, storeID, "fiction")
-		r := post(t, s, create, map[string]any{"s": storeID, "n": "  fiction  "})
+		storeID := s.CreateStore(t, "Tag Same Name Same Store")
+		s.CreateTag(t, storeID, "fiction")
+		r := s.Post(t, create, map[string]any{"s": storeID, "n": "  fiction  "})
 		wantCode(t, r, "CONFLICT")
 		wantNullField(t, r, "createTag")
 		if n := count(t, s, "SELECT count(*) FROM tags WHERE store_id = ?", dbID(t, storeID)); n != 1 {
@@ -42,10 +42,10 @@ func TestCreateTag(t *testing.T) {
 
 	t.Run("SameNameInAnotherStoreSucceeds", func(t *testing.T) {
 		t.Parallel()
-		first := createStore(t, s, "Tag Same Name First Store")
-		second := createStore(t, s, "Tag Same Name Second Store")
-		createTag(t, s, first, "fiction")
-		createTag(t, s, second, "fiction")
+		first := s.CreateStore(t, "Tag Same Name First Store")
+		second := s.CreateStore(t, "Tag Same Name Second Store")
+		s.CreateTag(t, first, "fiction")
+		s.CreateTag(t, second, "fiction")
 		n := count(t, s, "SELECT count(*) FROM tags WHERE name = 'fiction' AND store_id IN (?, ?)", dbID(t, first), dbID(t, second))
 		if n != 2 {
 			t.Errorf("tags named fiction in the two stores: got %d; want 2", n)
@@ -72,13 +72,13 @@ func TestUpdateTag(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			storeID := createStore(t, s, "Update Tag "+tc.name)
-			other := createStore(t, s, "Other Tag "+tc.name)
-			id := createTag(t, s, storeID, "fiction")
-			createTag(t, s, storeID, "used")
-			createTag(t, s, other, "signed")
+			storeID := s.CreateStore(t, "Update Tag "+tc.name)
+			other := s.CreateStore(t, "Other Tag "+tc.name)
+			id := s.CreateTag(t, storeID, "fiction")
+			s.CreateTag(t, storeID, "used")
+			s.CreateTag(t, other, "signed")
 
-			r := post(t, s, update, map[string]any{"id": id, "n": tc.newName})
+			r := s.Post(t, update, map[string]any{"id": id, "n": tc.newName})
 			wantName := tc.wantName
 			if tc.code != "" {
 				wantCode(t, r, tc.code)
@@ -110,11 +110,11 @@ func TestDeleteTag(t *testing.T) {
 
 	t.Run("UnusedTagDeleted", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Delete Unused Tag")
-		id := createTag(t, s, storeID, "fiction")
-		kept := createTag(t, s, storeID, "used")
+		storeID := s.CreateStore(t, "Delete Unused Tag")
+		id := s.CreateTag(t, storeID, "fiction")
+		kept := s.CreateTag(t, storeID, "used")
 		var out struct{ DeleteTag deleteJSON }
-		mustPost(t, s, del, map[string]any{"id": id}, &out)
+		s.MustPost(t, del, map[string]any{"id": id}, &out)
 		if want := (deleteJSON{ID: id, Message: "Tag deleted."}); out.DeleteTag != want {
 			t.Errorf("deleteTag = %+v; want %+v", out.DeleteTag, want)
 		}
@@ -124,21 +124,21 @@ func TestDeleteTag(t *testing.T) {
 		if n := count(t, s, "SELECT count(*) FROM tags WHERE id = ?", dbID(t, kept)); n != 1 {
 			t.Errorf("rows of the other tag: got %d; want 1", n)
 		}
-		r := post(t, s, `query($id: ID!) { tag(id: $id) { id } }`, map[string]any{"id": id})
+		r := s.Post(t, `query($id: ID!) { tag(id: $id) { id } }`, map[string]any{"id": id})
 		wantCode(t, r, "NOT_FOUND")
 		wantNullField(t, r, "tag")
 	})
 
 	t.Run("TagInUseIsConflictAndKeptWithItsLinks", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Delete Used Tag")
-		id := createTag(t, s, storeID, "fiction")
-		dune := createItem(t, s, storeID, "Dune", 9.99)
-		emma := createItem(t, s, storeID, "Emma", 5)
-		link(t, s, dune, id)
-		link(t, s, emma, id)
+		storeID := s.CreateStore(t, "Delete Used Tag")
+		id := s.CreateTag(t, storeID, "fiction")
+		dune := s.CreateItem(t, storeID, "Dune", 9.99)
+		emma := s.CreateItem(t, storeID, "Emma", 5)
+		s.Link(t, dune, id)
+		s.Link(t, emma, id)
 
-		r := post(t, s, del, map[string]any{"id": id})
+		r := s.Post(t, del, map[string]any{"id": id})
 		wantCode(t, r, "CONFLICT")
 		wantNullField(t, r, "deleteTag")
 		if n := count(t, s, "SELECT count(*) FROM tags WHERE id = ? AND name = 'fiction'", dbID(t, id)); n != 1 {
@@ -150,10 +150,10 @@ func TestDeleteTag(t *testing.T) {
 
 		// Once no item uses it, it goes.
 		for _, item := range []string{dune, emma} {
-			mustPost(t, s, `mutation($i: ID!, $t: ID!) { unlinkTag(itemId: $i, tagId: $t) { message } }`,
+			s.MustPost(t, `mutation($i: ID!, $t: ID!) { unlinkTag(itemId: $i, tagId: $t) { message } }`,
 				map[string]any{"i": item, "t": id}, nil)
 		}
-		mustPost(t, s, del, map[string]any{"id": id}, nil)
+		s.MustPost(t, del, map[string]any{"id": id}, nil)
 		if n := count(t, s, "SELECT count(*) FROM tags WHERE id = ?", dbID(t, id)); n != 0 {
 			t.Errorf("rows of the tag deleted once unused: got %d; want 0", n)
 		}
@@ -164,10 +164,10 @@ func TestDeleteTag(t *testing.T) {
 
 	t.Run("DeletedTwiceIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		storeID := createStore(t, s, "Delete Tag Twice")
-		id := createTag(t, s, storeID, "fiction")
-		mustPost(t, s, del, map[string]any{"id": id}, nil)
-		r := post(t, s, del, map[string]any{"id": id})
+		storeID := s.CreateStore(t, "Delete Tag Twice")
+		id := s.CreateTag(t, storeID, "fiction")
+		s.MustPost(t, del, map[string]any{"id": id}, nil)
+		r := s.Post(t, del, map[string]any{"id": id})
 		wantCode(t, r, "NOT_FOUND")
 		wantNullField(t, r, "deleteTag")
 	})

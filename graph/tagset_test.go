@@ -55,21 +55,21 @@ func newShop(t *testing.T, s *apitest.Server, prefix string) shop {
 		"espres": {"organic", "coffee"},
 		"flour":  {},
 	}}
-	sh.store = createStore(t, s, prefix+" grocer")
+	sh.store = s.CreateStore(t, prefix+" grocer")
 	for _, tg := range []string{"organic", "fruit", "sweet", "coffee", "decaf", "unused"} {
-		sh.tags[tg] = createTag(t, s, sh.store, tg)
+		sh.tags[tg] = s.CreateTag(t, sh.store, tg)
 	}
 	sh.order = []string{"apple", "banana", "cherry", "decaf", "espres", "flour"}
 	for _, it := range sh.order {
-		sh.items[it] = createItem(t, s, sh.store, it, 1)
+		sh.items[it] = s.CreateItem(t, sh.store, it, 1)
 		for _, tg := range sh.links[it] {
-			link(t, s, sh.items[it], sh.tags[tg])
+			s.Link(t, sh.items[it], sh.tags[tg])
 		}
 	}
-	sh.other = createStore(t, s, prefix+" other")
-	sh.otherTag = createTag(t, s, sh.other, "organic")
-	otherItem := createItem(t, s, sh.other, "apple", 1)
-	link(t, s, otherItem, sh.otherTag)
+	sh.other = s.CreateStore(t, prefix+" other")
+	sh.otherTag = s.CreateTag(t, sh.other, "organic")
+	otherItem := s.CreateItem(t, sh.other, "apple", 1)
+	s.Link(t, otherItem, sh.otherTag)
 	return sh
 }
 
@@ -172,7 +172,7 @@ func TestTagMatch(t *testing.T) {
 			match := map[string]any{"all": sh.ids(tc.all...), "any": sh.ids(tc.anyOf...), "none": sh.ids(tc.none...)}
 			vars := map[string]any{"f": map[string]any{"storeId": sh.store, "tags": match}, "first": 100, "facets": 100}
 			var out tagSetJSON
-			mustPost(t, s, tagSetQuery, vars, &out)
+			s.MustPost(t, tagSetQuery, vars, &out)
 			if got := itemNames(out.Items.Nodes); got != strings.Join(names, ", ") {
 				t.Errorf("items = %q; want %q", got, strings.Join(names, ", "))
 			}
@@ -190,7 +190,7 @@ func TestTagMatch(t *testing.T) {
 		names, facets := sh.want(nil, nil, nil)
 		for _, match := range []any{nil, map[string]any{}, map[string]any{"all": nil, "any": nil, "none": nil}} {
 			var out tagSetJSON
-			mustPost(t, s, tagSetQuery, map[string]any{"f": map[string]any{"storeId": sh.store, "tags": match}, "first": 100, "facets": 100}, &out)
+			s.MustPost(t, tagSetQuery, map[string]any{"f": map[string]any{"storeId": sh.store, "tags": match}, "first": 100, "facets": 100}, &out)
 			if got := itemNames(out.Items.Nodes); got != strings.Join(names, ", ") || out.Items.TotalCount != len(names) {
 				t.Errorf("tags: %v: items %q (%d); want all %d", match, got, out.Items.TotalCount, len(names))
 			}
@@ -204,7 +204,7 @@ func TestTagMatch(t *testing.T) {
 		t.Parallel()
 		// No storeId: the other store's "organic" item matches its own tag only.
 		var out tagSetJSON
-		mustPost(t, s, tagSetQuery, map[string]any{"f": map[string]any{"nameContains": "APP",
+		s.MustPost(t, tagSetQuery, map[string]any{"f": map[string]any{"nameContains": "APP",
 			"tags": map[string]any{"any": []string{sh.tags["organic"], sh.otherTag}}}, "first": 100}, &out)
 		if len(out.Items.Nodes) != 2 || out.Items.TotalCount != 2 {
 			t.Fatalf("items = %+v (total %d); want both apples", out.Items.Nodes, out.Items.TotalCount)
@@ -222,7 +222,7 @@ func TestTagMatch(t *testing.T) {
 		var after any
 		for page := 0; ; page++ {
 			var out tagSetJSON
-			mustPost(t, s, tagSetQuery, map[string]any{"f": f, "first": 1, "after": after, "facets": 3}, &out)
+			s.MustPost(t, tagSetQuery, map[string]any{"f": f, "first": 1, "after": after, "facets": 3}, &out)
 			if out.Items.TotalCount != len(names) {
 				t.Errorf("page %d: totalCount = %d; want %d", page, out.Items.TotalCount, len(names))
 			}
@@ -245,19 +245,19 @@ func TestTagMatch(t *testing.T) {
 	t.Run("FacetsFirst", func(t *testing.T) {
 		t.Parallel()
 		var out tagSetJSON
-		mustPost(t, s, tagSetQuery, map[string]any{"f": map[string]any{"storeId": sh.store}, "facets": 0}, &out)
+		s.MustPost(t, tagSetQuery, map[string]any{"f": map[string]any{"storeId": sh.store}, "facets": 0}, &out)
 		if len(out.Items.TagFacets) != 0 {
 			t.Errorf("tagFacets(first: 0) = %v; want []", out.Items.TagFacets)
 		}
 		var def struct {
 			Items struct{ TagFacets []facetJSON }
 		}
-		mustPost(t, s, `{ items { tagFacets { count } } }`, nil, &def)
+		s.MustPost(t, `{ items { tagFacets { count } } }`, nil, &def)
 		if len(def.Items.TagFacets) != 6 { // five used tags here, one in the other store
 			t.Errorf("tagFacets without first: %d facets; want 6", len(def.Items.TagFacets))
 		}
 		for _, n := range []int{-1, 101} {
-			r := post(t, s, tagSetQuery, map[string]any{"facets": n})
+			r := s.Post(t, tagSetQuery, map[string]any{"facets": n})
 			wantCode(t, r, "BAD_USER_INPUT")
 			wantNullField(t, r, "items")
 		}
@@ -273,15 +273,15 @@ func TestTagMatch(t *testing.T) {
 			return out
 		}
 		for _, key := range []string{"all", "any", "none"} {
-			r := post(t, s, tagSetQuery, map[string]any{"f": map[string]any{"tags": map[string]any{key: many(101, 101)}}})
+			r := s.Post(t, tagSetQuery, map[string]any{"f": map[string]any{"tags": map[string]any{key: many(101, 101)}}})
 			wantCode(t, r, "BAD_USER_INPUT")
 			if !strings.Contains(r.Errors[0].Message, "at most 100 ids") {
 				t.Errorf("%s: message %q; want one about 100 ids", key, r.Errors[0].Message)
 			}
 			// Duplicates count once: 150 entries naming 100 tags are fine.
-			mustPost(t, s, tagSetQuery, map[string]any{"f": map[string]any{"tags": map[string]any{key: many(150, 100)}}}, nil)
+			s.MustPost(t, tagSetQuery, map[string]any{"f": map[string]any{"tags": map[string]any{key: many(150, 100)}}}, nil)
 			for _, bad := range malformedIDs {
-				r := post(t, s, tagSetQuery, map[string]any{"f": map[string]any{"tags": map[string]any{key: []string{sh.tags["organic"], bad}}}})
+				r := s.Post(t, tagSetQuery, map[string]any{"f": map[string]any{"tags": map[string]any{key: []string{sh.tags["organic"], bad}}}})
 				wantCode(t, r, "BAD_USER_INPUT")
 			}
 		}
@@ -337,8 +337,8 @@ func TestItemsWithSummaryLists(t *testing.T) {
 		{"first": 100, "after": nil},
 	} {
 		var a, w struct{ Items struct{ Nodes []any } }
-		mustPost(t, s, `query($first: Int, $after: String) { items(first: $first, after: $after) { `+nodes+` } }`, vars, &a)
-		mustPost(t, s, `query($first: Int, $after: String) { items(first: $first, after: $after) { totalCount tagFacets(first: 3) { count } `+nodes+` } }`, vars, &w)
+		s.MustPost(t, `query($first: Int, $after: String) { items(first: $first, after: $after) { `+nodes+` } }`, vars, &a)
+		s.MustPost(t, `query($first: Int, $after: String) { items(first: $first, after: $after) { totalCount tagFacets(first: 3) { count } `+nodes+` } }`, vars, &w)
 		if len(a.Items.Nodes) == 0 {
 			t.Fatalf("%v: no items", vars)
 		}

@@ -14,7 +14,7 @@ import (
 func TestPriceRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Prices")
+	storeID := s.CreateStore(t, "Prices")
 
 	for _, price := range []float64{0, 0.01, 0.1, 1, 19.99, 19.9, 0.07, 1234567.89, 9999999999.99} {
 		// The text a client wrote is the shortest decimal that reads back as the same float.
@@ -34,7 +34,7 @@ func TestPriceRoundTrip(t *testing.T) {
 			t.Run(how.name+"/"+text, func(t *testing.T) {
 				t.Parallel()
 				var created struct{ CreateItem itemJSON }
-				mustPost(t, s, how.query, how.vars, &created)
+				s.MustPost(t, how.query, how.vars, &created)
 				id := created.CreateItem.ID
 				if got := string(created.CreateItem.Price); got != text {
 					t.Errorf("createItem(price: %s) price = %s; want %s", text, got, text)
@@ -44,7 +44,7 @@ func TestPriceRoundTrip(t *testing.T) {
 					t.Errorf("item %s with price::text %s in the database: got %d rows; want 1", id, wantDB, n)
 				}
 				var read struct{ Item itemJSON }
-				mustPost(t, s, `query($id: ID!) { item(id: $id) { price } }`, map[string]any{"id": id}, &read)
+				s.MustPost(t, `query($id: ID!) { item(id: $id) { price } }`, map[string]any{"id": id}, &read)
 				if got := string(read.Item.Price); got != text {
 					t.Errorf("item(%s) price = %s; want %s", id, got, text)
 				}
@@ -53,9 +53,9 @@ func TestPriceRoundTrip(t *testing.T) {
 
 		t.Run("Update/"+text, func(t *testing.T) {
 			t.Parallel()
-			id := createItem(t, s, storeID, "updated "+text, 5.55)
+			id := s.CreateItem(t, storeID, "updated "+text, 5.55)
 			var out struct{ UpdateItem itemJSON }
-			mustPost(t, s, `mutation($id: ID!, $p: Float!) { updateItem(id: $id, input: {price: $p}) { price } }`,
+			s.MustPost(t, `mutation($id: ID!, $p: Float!) { updateItem(id: $id, input: {price: $p}) { price } }`,
 				map[string]any{"id": id, "p": price}, &out)
 			if got := string(out.UpdateItem.Price); got != text {
 				t.Errorf("updateItem(price: %s) price = %s; want %s", text, got, text)
@@ -71,8 +71,8 @@ func TestPriceRoundTrip(t *testing.T) {
 func TestBadPriceIsBadUserInput(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "Bad Prices")
-	item := createItem(t, s, storeID, "Kept", 5.55)
+	storeID := s.CreateStore(t, "Bad Prices")
+	item := s.CreateItem(t, storeID, "Kept", 5.55)
 
 	for _, tc := range []struct {
 		name  string
@@ -91,7 +91,7 @@ func TestBadPriceIsBadUserInput(t *testing.T) {
 		t.Run("Create/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			name := "refused " + tc.name
-			r := post(t, s, fmt.Sprintf(`mutation($s: ID!, $n: String!) {
+			r := s.Post(t, fmt.Sprintf(`mutation($s: ID!, $n: String!) {
 				createItem(input: {storeId: $s, name: $n, price: %s}) { id price } }`, tc.price),
 				map[string]any{"s": storeID, "n": name})
 			wantCode(t, r, "BAD_USER_INPUT")
@@ -102,7 +102,7 @@ func TestBadPriceIsBadUserInput(t *testing.T) {
 		})
 		t.Run("Update/"+tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := post(t, s, fmt.Sprintf(`mutation($id: ID!) { updateItem(id: $id, input: {price: %s}) { price } }`, tc.price),
+			r := s.Post(t, fmt.Sprintf(`mutation($id: ID!) { updateItem(id: $id, input: {price: %s}) { price } }`, tc.price),
 				map[string]any{"id": item})
 			wantCode(t, r, "BAD_USER_INPUT")
 			wantNullField(t, r, "updateItem")
@@ -118,8 +118,8 @@ func TestBadPriceIsBadUserInput(t *testing.T) {
 func TestFloatFromStringRefused(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	storeID := createStore(t, s, "String Prices")
-	item := createItem(t, s, storeID, "Kept", 5.55)
+	storeID := s.CreateStore(t, "String Prices")
+	item := s.CreateItem(t, storeID, "Kept", 5.55)
 	const filter = `query($f: ItemFilter, $min: Float) { a: items(filter: $f) { totalCount } b: items(filter: {minPrice: $min}) { totalCount } }`
 
 	for _, str := range []string{"0x1p-2", "1_0", "10", "Inf"} {
@@ -139,17 +139,17 @@ func TestFloatFromStringRefused(t *testing.T) {
 		} {
 			t.Run(tc.name+"/"+str, func(t *testing.T) {
 				t.Parallel()
-				r := post(t, s, tc.query, tc.vars)
+				r := s.Post(t, tc.query, tc.vars)
 				wantCode(t, r, "BAD_USER_INPUT")
 			})
 		}
 	}
 	// In the document a string where a Float goes does not validate.
 	for _, str := range []string{"0x1p-2", "1_0"} {
-		r := post(t, s, fmt.Sprintf(`mutation($s: ID!) { createItem(input: {storeId: $s, name: "from string", price: %q}) { id } }`, str),
+		r := s.Post(t, fmt.Sprintf(`mutation($s: ID!) { createItem(input: {storeId: $s, name: "from string", price: %q}) { id } }`, str),
 			map[string]any{"s": storeID})
 		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
-		r = post(t, s, fmt.Sprintf(`{ items(filter: {minPrice: %q}) { totalCount } }`, str), nil)
+		r = s.Post(t, fmt.Sprintf(`{ items(filter: {minPrice: %q}) { totalCount } }`, str), nil)
 		wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 	}
 	if n := count(t, s, "SELECT count(*) FROM items WHERE name = 'from string'"); n != 0 {
@@ -179,13 +179,13 @@ func TestFloatFromStringRefused(t *testing.T) {
 		var out struct {
 			CreateItem struct{ Price json.RawMessage }
 		}
-		mustPost(t, s, tc.query, tc.vars, &out)
+		s.MustPost(t, tc.query, tc.vars, &out)
 		if got := string(out.CreateItem.Price); got != tc.want {
 			t.Errorf("%s: price = %s; want %s", tc.name, got, tc.want)
 		}
 	}
 	var out struct{ A, B struct{ TotalCount int } }
-	mustPost(t, s, filter, map[string]any{"f": map[string]any{"minPrice": 5, "maxPrice": 5.55}, "min": 10}, &out)
+	s.MustPost(t, filter, map[string]any{"f": map[string]any{"minPrice": 5, "maxPrice": 5.55}, "min": 10}, &out)
 	if out.A.TotalCount != 1 || out.B.TotalCount != 2 {
 		t.Errorf("filters with numbers: %d and %d items; want 1 (5 to 5.55) and 2 (10 and up)", out.A.TotalCount, out.B.TotalCount)
 	}
@@ -196,14 +196,14 @@ func TestIntFromStringRefused(t *testing.T) {
 	s := newServer(t)
 	const root = `query($f: Int) { stores(first: $f) { totalCount } }`
 	const nested = `query($f: Int) { stores(first: 1) { nodes { items(first: $f) { id } } } }`
-	storeID := createStore(t, s, "Int Inputs")
-	createItem(t, s, storeID, "One", 1)
+	storeID := s.CreateStore(t, "Int Inputs")
+	s.CreateItem(t, storeID, "One", 1)
 	for _, tc := range []struct {
 		name string
 		f    any
 	}{{"String", "5"}, {"Fraction", 5.5}, {"Over32Bits", int64(3_000_000_000)}} {
 		for _, q := range []string{root, nested} {
-			r := post(t, s, q, map[string]any{"f": tc.f})
+			r := s.Post(t, q, map[string]any{"f": tc.f})
 			if len(r.Errors) == 0 {
 				t.Errorf("%s: first = %v accepted; want an error", tc.name, tc.f)
 				continue
@@ -214,7 +214,7 @@ func TestIntFromStringRefused(t *testing.T) {
 		}
 	}
 	var out struct{ Stores struct{ TotalCount int } }
-	mustPost(t, s, root, map[string]any{"f": 5}, &out)
+	s.MustPost(t, root, map[string]any{"f": 5}, &out)
 	if out.Stores.TotalCount != 1 {
 		t.Errorf("first from a number: totalCount %d; want 1", out.Stores.TotalCount)
 	}
@@ -263,27 +263,27 @@ func TestNames(t *testing.T) {
 		{name: "updateStore", table: "stores", field: "updateStore",
 			query: `mutation($id: ID!, $n: String!) { updateStore(id: $id, input: {name: $n}) { id name } }`,
 			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
-				return map[string]any{"id": createStore(t, s, "Original "+label)}
+				return map[string]any{"id": s.CreateStore(t, "Original "+label)}
 			}},
 		{name: "createItem", table: "items", field: "createItem",
 			query: `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1}) { id name } }`,
 			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
-				return map[string]any{"s": createStore(t, s, label)}
+				return map[string]any{"s": s.CreateStore(t, label)}
 			}},
 		{name: "updateItem", table: "items", field: "updateItem",
 			query: `mutation($id: ID!, $n: String!) { updateItem(id: $id, input: {name: $n}) { id name } }`,
 			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
-				return map[string]any{"id": createItem(t, s, createStore(t, s, label), "Original "+label, 1)}
+				return map[string]any{"id": s.CreateItem(t, s.CreateStore(t, label), "Original "+label, 1)}
 			}},
 		{name: "createTag", table: "tags", field: "createTag",
 			query: `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id name } }`,
 			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
-				return map[string]any{"s": createStore(t, s, label)}
+				return map[string]any{"s": s.CreateStore(t, label)}
 			}},
 		{name: "updateTag", table: "tags", field: "updateTag",
 			query: `mutation($id: ID!, $n: String!) { updateTag(id: $id, input: {name: $n}) { id name } }`,
 			setup: func(t *testing.T, s *apitest.Server, label string) map[string]any {
-				return map[string]any{"id": createTag(t, s, createStore(t, s, label), "Original "+label)}
+				return map[string]any{"id": s.CreateTag(t, s.CreateStore(t, label), "Original "+label)}
 			}},
 	} {
 		t.Run(kind.name, func(t *testing.T) {
@@ -295,7 +295,7 @@ func TestNames(t *testing.T) {
 					label := kind.name + " " + tc.name
 					vars := kind.setup(t, s, label)
 					vars["n"] = tc.input
-					r := post(t, s, kind.query, vars)
+					r := s.Post(t, kind.query, vars)
 
 					if tc.want == "" {
 						wantCode(t, r, "BAD_USER_INPUT")
@@ -329,11 +329,11 @@ func TestNamesThatReadTheSameCollide(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	const composed, decomposed = "Caf\u00e9", "Cafe\u0301"
-	storeID := createStore(t, s, composed)
-	createItem(t, s, storeID, decomposed, 1)
-	createTag(t, s, storeID, composed)
-	other := createStore(t, s, "Other")
-	otherItem := createItem(t, s, storeID, "Other item", 1)
+	storeID := s.CreateStore(t, composed)
+	s.CreateItem(t, storeID, decomposed, 1)
+	s.CreateTag(t, storeID, composed)
+	other := s.CreateStore(t, "Other")
+	otherItem := s.CreateItem(t, storeID, "Other item", 1)
 
 	for _, tc := range []struct {
 		name  string
@@ -351,7 +351,7 @@ func TestNamesThatReadTheSameCollide(t *testing.T) {
 		{"createTag", `mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id } }`,
 			map[string]any{"s": storeID, "n": decomposed}},
 	} {
-		r := post(t, s, tc.query, tc.vars)
+		r := s.Post(t, tc.query, tc.vars)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" {
 			t.Errorf("%s(name: %+q) next to %+q: %s %+v; want CONFLICT", tc.name, tc.vars["n"], composed, r.Data, r.Errors)
 		}

@@ -26,7 +26,7 @@ func CheckSchema(schema *ast.Schema) error {
 func (t *objectTable[T]) check(schema *ast.Schema) error {
 	def := schema.Types[t.name]
 	if def == nil || def.Kind != ast.Object {
-		return fmt.Errorf("executor: the schema has no object type %s", t.name)
+		return fmt.Errorf("graph/model/tables.go: the schema has no object type %s", t.name)
 	}
 	for _, f := range def.Fields {
 		if len(f.Name) > 1 && f.Name[:2] == "__" {
@@ -34,10 +34,10 @@ func (t *objectTable[T]) check(schema *ast.Schema) error {
 		}
 		e, ok := t.fields[f.Name]
 		if !ok {
-			return fmt.Errorf("executor: %s.%s has no entry", t.name, f.Name)
+			return fmt.Errorf("graph/model/tables.go: %s.%s has no entry", t.name, f.Name)
 		}
 		if e.valueType != f.Type.Name() {
-			return fmt.Errorf("executor: %s.%s is a %s, its entry writes a %s", t.name, f.Name, f.Type.Name(), e.valueType)
+			return fmt.Errorf("graph/model/tables.go: %s.%s is a %s, its entry writes a %s", t.name, f.Name, f.Type.Name(), e.valueType)
 		}
 		var readers map[string]argReader
 		if e.rel != nil {
@@ -46,22 +46,22 @@ func (t *objectTable[T]) check(schema *ast.Schema) error {
 		for _, a := range f.Arguments {
 			r, ok := readers[a.Name]
 			if !ok {
-				return fmt.Errorf("executor: argument %s.%s(%s:) has no entry", t.name, f.Name, a.Name)
+				return fmt.Errorf("graph/model/tables.go: argument %s.%s(%s:) has no entry", t.name, f.Name, a.Name)
 			}
 			if r.typeName != a.Type.Name() {
-				return fmt.Errorf("executor: argument %s.%s(%s:) is a %s, its entry reads a %s", t.name, f.Name, a.Name, a.Type.Name(), r.typeName)
+				return fmt.Errorf("graph/model/tables.go: argument %s.%s(%s:) is a %s, its entry reads a %s", t.name, f.Name, a.Name, a.Type.Name(), r.typeName)
 			}
 			if enum := schema.Types[a.Type.Name()]; enum != nil && enum.Kind == ast.Enum {
 				for _, v := range enum.EnumValues {
 					if _, ok := r.orders[v.Name]; !ok {
-						return fmt.Errorf("executor: %s.%s has no entry", enum.Name, v.Name)
+						return fmt.Errorf("graph/model/tables.go: %s.%s has no entry", enum.Name, v.Name)
 					}
 				}
 			}
 		}
 		for name := range readers {
 			if f.Arguments.ForName(name) == nil {
-				return fmt.Errorf("executor: argument %s.%s(%s:) has an entry but is not in the schema", t.name, f.Name, name)
+				return fmt.Errorf("graph/model/tables.go: argument %s.%s(%s:) has an entry but is not in the schema", t.name, f.Name, name)
 			}
 		}
 	}
@@ -72,7 +72,7 @@ func (t *objectTable[T]) check(schema *ast.Schema) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if def.Fields.ForName(name) == nil {
-			return fmt.Errorf("executor: %s.%s has an entry but is not in the schema", t.name, name)
+			return fmt.Errorf("graph/model/tables.go: %s.%s has an entry but is not in the schema", t.name, name)
 		}
 	}
 	want := []string{t.name}
@@ -83,7 +83,7 @@ func (t *objectTable[T]) check(schema *ast.Schema) error {
 	got := slices.Clone(t.satisfies)
 	sort.Strings(got[1:])
 	if !slices.Equal(got, want) {
-		return fmt.Errorf("executor: %s belongs to %v in the schema, its table lists %v", t.name, want[1:], got[1:])
+		return fmt.Errorf("graph/model/tables.go: %s belongs to %v in the schema, its table lists %v", t.name, want[1:], got[1:])
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ func (c *StoreConnection) Edges(ctx context.Context) (StoreEdges, error) {
 // it.
 type ItemConnection struct {
 	Rows       []*catalog.Item
+	Filter     catalog.ItemFilter
 	PageInfo   *PageInfo
 	TotalCount int
 	// Preloaded holds, by alias, what its resolver compiled and loaded for its nodes and edges.

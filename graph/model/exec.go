@@ -71,7 +71,7 @@ func resolveList[P, C any](ctx context.Context, rel *listRelation[P, C], parent 
 	fc := graphql.GetFieldContext(ctx)
 	f, argErr, err := rel.compileList(graphql.GetOperationContext(ctx), fc.Field)
 	if argErr != nil {
-		return list[C]{}, argErr
+		return list[C]{}, argErrorAt(fc.Path(), argErr)
 	}
 	if err != nil {
 		return list[C]{}, err
@@ -279,7 +279,7 @@ func (s *Selection[T]) rowArgErrors(r *T, path ast.Path, errs *[]error) {
 		at := append(path[:len(path):len(path)], ast.PathName(f.alias))
 		switch {
 		case f.argErr != nil:
-			err := gqlerror.WrapPath(at, f.argErr)
+			err := argErrorAt(at, f.argErr)
 			if f.pos != nil {
 				err.Locations = []gqlerror.Location{{Line: f.pos.Line, Column: f.pos.Column}}
 			}

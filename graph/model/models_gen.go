@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/storegraph/storegraph/internal/catalog"
 )
 
 // What signing in gives: tokens and the user.
@@ -22,13 +24,13 @@ type AuthPayload struct {
 // A new item.
 type CreateItemInput struct {
 	// The store that sells it.
-	StoreID string `json:"storeId"`
+	StoreID catalog.ID `json:"storeId"`
 	// Unique within the store; trimmed, 1 to 80 characters.
 	Name string `json:"name"`
 	// 0 to 9999999999.99, at most two decimal places.
 	Price float64 `json:"price"`
 	// Tags of the same store to link it with, at most 100; created and linked in one transaction.
-	TagIds []string `json:"tagIds,omitempty"`
+	TagIds []catalog.ID `json:"tagIds,omitempty"`
 }
 
 // A new store.
@@ -40,7 +42,7 @@ type CreateStoreInput struct {
 // A new tag.
 type CreateTagInput struct {
 	// The store the tag belongs to.
-	StoreID string `json:"storeId"`
+	StoreID catalog.ID `json:"storeId"`
 	// Unique within the store; trimmed, 1 to 80 characters.
 	Name string `json:"name"`
 }
@@ -56,7 +58,7 @@ type CredentialsInput struct {
 // The result of a delete.
 type DeletePayload struct {
 	// The id of the deleted row.
-	ID string `json:"id"`
+	ID catalog.ID `json:"id"`
 	// What happened, as a sentence to show.
 	Message string `json:"message"`
 }
@@ -72,9 +74,9 @@ type ItemEdge struct {
 // Narrows the items list. All given conditions apply.
 type ItemFilter struct {
 	// Only items of this store.
-	StoreID *string `json:"storeId,omitempty"`
+	StoreID *catalog.ID `json:"storeId,omitempty"`
 	// Only items linked with this tag.
-	TagID *string `json:"tagId,omitempty"`
+	TagID *catalog.ID `json:"tagId,omitempty"`
 	// Only items whose name contains this text, case-insensitively; `%`, `_` and `\` match literally.
 	NameContains *string `json:"nameContains,omitempty"`
 	// Only items priced at least this much.
@@ -172,7 +174,7 @@ type TagFacet struct {
 // Narrows the tags list. All given conditions apply.
 type TagFilter struct {
 	// Only tags of this store.
-	StoreID *string `json:"storeId,omitempty"`
+	StoreID *catalog.ID `json:"storeId,omitempty"`
 	// Only tags whose name contains this text, case-insensitively; `%`, `_` and `\` match literally.
 	NameContains *string `json:"nameContains,omitempty"`
 }
@@ -183,11 +185,11 @@ type TagFilter struct {
 // in `any` and excludes none in `none`.
 type TagMatch struct {
 	// Only items linked with every one of these tags.
-	All []string `json:"all,omitempty"`
+	All []catalog.ID `json:"all,omitempty"`
 	// Only items linked with at least one of these tags.
-	Any []string `json:"any,omitempty"`
+	Any []catalog.ID `json:"any,omitempty"`
 	// Only items linked with none of these tags.
-	None []string `json:"none,omitempty"`
+	None []catalog.ID `json:"none,omitempty"`
 }
 
 // New values for an item; absent fields keep their value.

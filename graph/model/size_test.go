@@ -41,3 +41,21 @@ func TestIntSize(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendString holds appendString and stringSize to gqlgen's writer on any bytes: the
+// database keeps only valid UTF-8, so the differential test over it never sends the rest.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range trickyStrings {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		graphql.MarshalString(s).MarshalGQL(&want)
+		if got := appendString(nil, s); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendString(%q) = %q; want %q, as graphql.MarshalString writes", s, got, want.Bytes())
+		}
+		if got := stringSize(s); got != int64(want.Len()) {
+			t.Errorf("stringSize(%q) = %d; want %d", s, got, want.Len())
+		}
+	})
+}

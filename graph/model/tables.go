@@ -1,10 +1,15 @@
 package model
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
@@ -45,6 +50,24 @@ var (
 	itemOrders = map[string]catalog.Order{"ID": catalog.ByID, "NAME": catalog.ByName, "PRICE": catalog.ByPrice}
 	tagOrders  = map[string]catalog.Order{"ID": catalog.ByID, "NAME": catalog.ByName}
 )
+
+// Orders returns the orders the ItemOrder and TagOrder enums name, so that the store can
+// check at start-up that it sorts by each.
+func Orders() (items, tags []catalog.Order) {
+	return slices.Collect(maps.Values(itemOrders)), slices.Collect(maps.Values(tagOrders))
+}
+
+// ListOrder returns the order a value of an order enum (ItemOrder, TagOrder) names, from the
+// entries the lists read it with; the reference execution the tests compare with sorts by it.
+func ListOrder(enum, value string) (catalog.Order, bool) {
+	for _, args := range []map[string]argReader{itemListArgs, tagListArgs} {
+		if r := args["orderBy"]; r.typeName == enum {
+			o, ok := r.orders[value]
+			return o, ok
+		}
+	}
+	return catalog.ByID, false
+}
 
 // The arguments of the lists of items and of tags.
 var (
@@ -329,10 +352,29 @@ func readListArgs(readers map[string]argReader, f graphql.CollectedField, vars m
 			return catalog.ListArgs{}, fmt.Errorf("executor: argument %s.%s(%s:) has no entry", f.ObjectDefinition.Name, f.Name, def.Name)
 		}
 		if err := r.read(&in, values[def.Name]); err != nil {
-			return catalog.ListArgs{}, err
+			return catalog.ListArgs{}, &valueError{arg: def.Name, err: err}
 		}
 	}
 	return catalog.NewListArgs(in.first, in.offset, in.order)
+}
+
+// valueError is an argument's value its reader refused. gqlgen reports a value it cannot
+// read at the argument's path, below the field's, and so does argErrorAt.
+type valueError struct {
+	arg string
+	err error
+}
+
+func (e *valueError) Error() string { return e.err.Error() }
+func (e *valueError) Unwrap() error { return e.err }
+
+// argErrorAt is err, a refused argument of the field at path, as it is reported: at the
+// argument when its value was refused, else at the field.
+func argErrorAt(path ast.Path, err error) *gqlerror.Error {
+	if ve, ok := errors.AsType[*valueError](err); ok {
+		path = append(path[:len(path):len(path)], ast.PathName(ve.arg))
+	}
+	return gqlerror.WrapPath(path, err)
 }
 
 // tableOf returns the table of T.

@@ -5,11 +5,7 @@ package apitest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -22,13 +18,11 @@ import (
 	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
-// Server is a running storegraph for one test.
+// Server is a running storegraph for one test. Its Client acts as Owner.
 type Server struct {
-	t     testing.TB
-	URL   string // base URL, without a path
-	App   *app.App
-	Token string // access token of Owner, sent by Post
-	logs  *logBuffer
+	Client
+	App  *app.App
+	logs *logBuffer
 }
 
 // Owner is the account every test server starts with; Post acts as it.
@@ -46,9 +40,9 @@ var testEnv = map[string]string{
 }
 
 // New starts a storegraph on a fresh database; env overrides settings as the environment
-// would. The server logs at WARN, at LOG_LEVEL when env sets it, or at DEBUG with TEST_LOG
-// set. Everything stops when the test ends.
-func New(t testing.TB, env map[string]string) *Server {
+// would, and opts are app's options. The server logs at WARN, at LOG_LEVEL when env sets
+// it, or at DEBUG with TEST_LOG set. Everything stops when the test ends.
+func New(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	t.Helper()
 	getenv := func(k string) string {
 		if k == "DATABASE_URL" {
@@ -75,7 +69,7 @@ func New(t testing.TB, env map[string]string) *Server {
 	}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(testWriter{t, logs}, &slog.HandlerOptions{Level: level}))
-	a, err := app.New(context.Background(), cfg, log)
+	a, err := app.New(context.Background(), cfg, log, opts...)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
@@ -84,134 +78,13 @@ func New(t testing.TB, env map[string]string) *Server {
 		srv.Close()
 		_ = a.Close()
 	})
-	s := &Server{t: t, URL: srv.URL, App: a, logs: logs}
-	s.Token = s.Register(OwnerEmail, OwnerPassword)
+	s := &Server{Client: Client{URL: srv.URL}, App: a, logs: logs}
+	s.Token = s.Register(t, OwnerEmail, OwnerPassword)
 	return s
-}
-
-// Register signs up an account and returns its access token.
-func (s *Server) Register(email, password string) string {
-	s.t.Helper()
-	var out struct {
-		Register struct{ AccessToken string }
-	}
-	r := s.PostAs("", `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
-		map[string]any{"e": email, "p": password})
-	if len(r.Errors) > 0 {
-		s.t.Fatalf("register %s: %+v", email, r.Errors)
-	}
-	r.Decode(s.t, &out)
-	return out.Register.AccessToken
 }
 
 // DB is the test's database, for checking state behind the API's back.
 func (s *Server) DB() *bun.DB { return s.App.DB }
-
-// Response is a GraphQL response.
-type Response struct {
-	Status int
-	Data   json.RawMessage
-	Errors []Error
-}
-
-// Error is one GraphQL error.
-type Error struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-// Code is the error's extensions.code.
-func (e Error) Code() string { c, _ := e.Extensions["code"].(string); return c }
-
-// Codes lists the codes of the response's errors.
-func (r *Response) Codes() []string {
-	var out []string
-	for _, e := range r.Errors {
-		out = append(out, e.Code())
-	}
-	return out
-}
-
-// Decode reads the data into v, failing the test when it does not fit.
-func (r *Response) Decode(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Data, v); err != nil {
-		t.Fatalf("decode data %s: %v", r.Data, err)
-	}
-}
-
-// Post sends a query with variables (may be nil) as Owner and returns the response; it
-// does not judge the errors.
-func (s *Server) Post(query string, vars map[string]any) *Response {
-	return s.PostAs(s.Token, query, vars)
-}
-
-// PostAs sends a query with an access token; "" sends none.
-func (s *Server) PostAs(token, query string, vars map[string]any) *Response {
-	var h map[string]string
-	if token != "" {
-		h = map[string]string{"Authorization": "Bearer " + token}
-	}
-	return s.PostWithHeaders(query, vars, h)
-}
-
-// PostWithHeaders is Post with extra request headers.
-func (s *Server) PostWithHeaders(query string, vars map[string]any, headers map[string]string) *Response {
-	s.t.Helper()
-	r, err := s.Send(context.Background(), query, vars, headers)
-	if err != nil {
-		s.t.Fatalf("POST /graphql: %v", err)
-	}
-	return r
-}
-
-// Send posts a query with a JSON content type and these headers, and returns the response,
-// or an error when there is none to return. It touches no testing.T, so any goroutine may
-// call it.
-func (s *Server) Send(ctx context.Context, query string, vars map[string]any, headers map[string]string) (*Response, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, fmt.Errorf("encode request: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []Error         `json:"errors"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("response is not JSON (status %d): %s", res.StatusCode, raw)
-	}
-	return &Response{Status: res.StatusCode, Data: out.Data, Errors: out.Errors}, nil
-}
-
-// MustPost is Post that fails the test on any error, and decodes the data into v.
-func (s *Server) MustPost(query string, vars map[string]any, v any) {
-	s.t.Helper()
-	r := s.Post(query, vars)
-	if len(r.Errors) > 0 || r.Status != http.StatusOK {
-		s.t.Fatalf("query failed (status %d): %+v\nquery: %s", r.Status, r.Errors, query)
-	}
-	if v != nil {
-		r.Decode(s.t, v)
-	}
-}
 
 // Statements returns how many SQL statements the server has sent so far.
 func (s *Server) Statements() int64 { return s.App.Queries.Total() }

@@ -19,7 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/extra/bunotel"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storegraph/storegraph/graph"
 	"github.com/storegraph/storegraph/graph/model"
@@ -29,6 +31,8 @@ import (
 	"github.com/storegraph/storegraph/internal/httpserver"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
+	"github.com/storegraph/storegraph/internal/tracing"
+	"github.com/storegraph/storegraph/internal/trusted"
 )
 
 // App is a ready-to-serve storegraph.
@@ -37,6 +41,7 @@ type App struct {
 	Catalog  *postgres.Catalog
 	Accounts *postgres.Accounts
 	Queries  *database.QueryCounter // every SQL statement sent, for tests and db_queries_total
+	Resolver *graph.Resolver        // the schema's resolvers, for tests that execute it another way
 	Handler  http.Handler
 	Hashing  auth.Argon2 // the cost of new password hashes
 
@@ -44,12 +49,52 @@ type App struct {
 	// the listener at shutdown, so load balancers stop sending requests first.
 	DrainDelay time.Duration
 	draining   atomic.Bool
-	cfg        config.Config // the HTTP server's timeouts
+	cfg        config.Config               // the HTTP server's timeouts
+	shutdown   func(context.Context) error // flushes the traces the app exports itself; nil when none
+}
+
+// Option changes how New builds the app.
+type Option func(*options)
+
+type options struct {
+	tracerProvider trace.TracerProvider
+}
+
+// WithTracerProvider traces every request with tp, whatever the OTEL_* variables say; tests
+// use it with an in-memory exporter.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
 }
 
 // New connects to the database (creating it when missing), applies the migrations and
-// builds the HTTP handler.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+// builds the HTTP handler. When cfg asks for tracing (an OTLP endpoint), or an option gives
+// a tracer provider, every request is traced: the HTTP server, the GraphQL operation, the
+// loader batches and each SQL statement; otherwise nothing of tracing runs.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var shutdown func(context.Context) error
+	if o.tracerProvider == nil && cfg.Tracing() {
+		tp, err := tracing.Start(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.tracerProvider, shutdown = tp, tp.Shutdown
+	}
+	a, err := build(ctx, cfg, log, o)
+	if err != nil {
+		if shutdown != nil {
+			_ = shutdown(ctx)
+		}
+		return nil, err
+	}
+	a.shutdown = shutdown
+	return a, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) (*App, error) {
 	if err := database.EnsureExists(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
@@ -58,10 +103,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	metrics := httpserver.NewMetrics(reg)
 	queries := database.NewQueryCounter(metrics.DBQueries)
 
+	hooks := []bun.QueryHook{queries}
+	if o.tracerProvider != nil {
+		// Statements are recorded as Bun writes them before formatting, so no value
+		// (a password hash, a filter) is in the span.
+		hooks = append(hooks, bunotel.NewQueryHook(bunotel.WithTracerProvider(o.tracerProvider),
+			bunotel.WithDBName(database.Name(cfg.DatabaseURL))))
+	}
 	db, err := database.Open(cfg.DatabaseURL, database.Options{
 		MaxConns:         cfg.DBMaxConns,
 		StatementTimeout: cfg.StatementTimeout,
-	}, queries)
+	}, hooks...)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +145,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		MaxPerRequest:         cfg.AuthMaxPerRequest,
 		RegisterPerAddress:    cfg.RegisterMaxPerAddr,
 		RegisterWindow:        cfg.RegisterWindow,
-		Rotation: postgres.RotationLimits{
+		Rotation: auth.RotationLimits{
 			Max: cfg.RefreshMaxPerSignIn, Window: cfg.RefreshWindow, SpentKept: cfg.RefreshSpentKept,
 		},
 		Argon2: hashing,
@@ -103,8 +155,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 
+	resolver := &graph.Resolver{Catalog: cat, Auth: authn, Log: log}
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{Catalog: cat, Auth: authn, Log: log},
+		Resolvers:  resolver,
 		Complexity: graph.Complexity(cfg.QueryDefaultListSize),
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
@@ -112,11 +165,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		_ = db.Close()
 		return nil, err
 	}
+	var trust *trusted.Extension
+	if cfg.TrustedDocuments != "" {
+		docs, err := trusted.Load(cfg.TrustedDocuments)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("TRUSTED_DOCUMENTS: %w", err)
+		}
+		trust = &trusted.Extension{Documents: docs, Mode: trusted.Mode(cfg.TrustedDocumentsMode), Log: log}
+		log.Info("trusted documents loaded", "documents", len(docs.All()), "mode", cfg.TrustedDocumentsMode)
+	}
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	useQueryLimits(gql, cfg)
+	gql.AddTransport(httpserver.GET{})
+	gql.AddTransport(httpserver.POST{})
+	if err := useQueryLimits(ctx, gql, cfg, trust); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
@@ -126,12 +192,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		}
 		return next(ctx)
 	})
+	if o.tracerProvider != nil {
+		gql.Use(tracing.GraphQL{Tracer: o.tracerProvider.Tracer("github.com/storegraph/storegraph/graph")})
+	}
 	gql.Use(httpserver.GraphQLObserver{})
 	gql.Use(httpserver.GETQueriesOnly{})
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
-	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	a := &App{DB: db, Catalog: cat, Accounts: accounts, Queries: queries, Resolver: resolver, Hashing: hashing, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.QueriesOnlyOverGET(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
@@ -149,12 +218,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Log:            log,
 		AllowedOrigins: cfg.CORSAllowedOrigins,
 		Playground:     cfg.Playground,
+		TracerProvider: o.tracerProvider,
 	})
 	return a, nil
 }
 
-// Close releases the database pool.
-func (a *App) Close() error { return a.DB.Close() }
+// Close sends the traces not yet exported and releases the database pool.
+func (a *App) Close() error {
+	if a.shutdown != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.shutdown(ctx); err != nil {
+			_ = a.DB.Close()
+			return fmt.Errorf("export traces: %w", err)
+		}
+	}
+	return a.DB.Close()
+}
 
 // Serve runs the HTTP server on addr until ctx ends, then shuts it down gracefully: /readyz
 // fails for DrainDelay while requests are still served, then new connections are refused and

@@ -133,23 +133,15 @@ func TestShutdownFinishesInFlightMutation(t *testing.T) {
 // item, and returns its id.
 func newStore(t *testing.T, s *apitest.Server, name string, n int) string {
 	t.Helper()
-	var st struct{ CreateStore struct{ ID string } }
-	s.MustPost(`mutation($n: String!) { createStore(input: {name: $n}) { id } }`, map[string]any{"n": name}, &st)
-	id := st.CreateStore.ID
+	id := s.CreateStore(t, name)
 	var tags []string
 	for i := range 3 {
-		var tg struct{ CreateTag struct{ ID string } }
-		s.MustPost(`mutation($s: ID!, $n: String!) { createTag(input: {storeId: $s, name: $n}) { id } }`,
-			map[string]any{"s": id, "n": fmt.Sprintf("tag %d", i)}, &tg)
-		tags = append(tags, tg.CreateTag.ID)
+		tags = append(tags, s.CreateTag(t, id, fmt.Sprintf("tag %d", i)))
 	}
 	for i := range n {
-		var it struct{ CreateItem struct{ ID string } }
-		s.MustPost(`mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 2.5}) { id } }`,
-			map[string]any{"s": id, "n": fmt.Sprintf("item %d", i)}, &it)
+		item := s.CreateItem(t, id, fmt.Sprintf("item %d", i), 2.5)
 		for _, tag := range tags {
-			s.MustPost(`mutation($i: ID!, $t: ID!) { linkTag(itemId: $i, tagId: $t) { message } }`,
-				map[string]any{"i": it.CreateItem.ID, "t": tag}, nil)
+			s.Link(t, item, tag)
 		}
 	}
 	return id

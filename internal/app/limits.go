@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -15,28 +16,46 @@ import (
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/httpserver"
 	"github.com/storegraph/storegraph/internal/querylimit"
+	"github.com/storegraph/storegraph/internal/trusted"
 )
 
 // useQueryLimits refuses, before any resolver runs, documents over the configured size,
 // shape or estimated cost, and serves automatic persisted queries. The order matters: the
 // size and shape checks run before a document is validated or enters the persisted-query
 // cache, and the cost, which needs a validated document, after.
-func useQueryLimits(gql *handler.Server, cfg config.Config) {
+//
+// With trusted documents, only those run (or the others are logged): their check comes
+// first, and each document is measured against the same limits here, so that one over
+// them stops the start rather than failing every request for it.
+func useQueryLimits(ctx context.Context, gql *handler.Server, cfg config.Config, trust *trusted.Extension) error {
 	docs := lru.New[*ast.QueryDocument](1000)
 	gql.SetQueryCache(docs)
 	gql.SetValidationRulesFn(querylimit.ValidationRules(maxValidationErrors))
-	gql.Use(querylimit.Limits{
+	if trust != nil {
+		gql.Use(*trust)
+	}
+	limits := querylimit.Limits{
 		MaxBytes:   cfg.QueryMaxBytes,
 		MaxDepth:   cfg.QueryMaxDepth,
 		MaxFields:  cfg.QueryMaxFields,
 		MaxAliases: cfg.QueryMaxAliases,
 		Known:      docs,
-	})
+	}
+	gql.Use(limits)
 	gql.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)}})
-	gql.Use(&querylimit.Cost{Max: cfg.QueryMaxCost})
+	cost := &querylimit.Cost{Max: cfg.QueryMaxCost}
+	gql.Use(cost)
 	if !cfg.Introspection {
 		gql.Use(querylimit.NoIntrospection{})
 	}
+	if trust != nil {
+		for _, d := range trust.Documents.All() {
+			if err := querylimit.CheckDocument(ctx, limits, cost, d.Body); err != nil {
+				return fmt.Errorf("TRUSTED_DOCUMENTS: document %s: %s", d, err.Message)
+			}
+		}
+	}
+	return nil
 }
 
 // maxValidationErrors is how many validation errors one document gets at most; a client

@@ -27,7 +27,7 @@ type Options struct {
 	MaxPerRequest         int           // register, login and refreshToken fields in one request
 	RegisterPerAddress    int           // registrations from one client address per window
 	RegisterWindow        time.Duration // how long registrations count
-	Rotation              postgres.RotationLimits
+	Rotation              RotationLimits
 	Argon2                Argon2
 }
 
@@ -223,7 +223,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		return nil, err
 	}
 	now := s.now()
-	userID, err := s.accounts.RotateRefreshToken(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL), s.opts.Rotation)
+	userID, err := s.rotate(ctx, HashRefreshToken(refreshToken), nextHash, now, now.Add(s.opts.RefreshTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		return nil, err
 	}
 	if u == nil {
-		return nil, postgres.ErrRefreshUnknown
+		return nil, ErrRefreshUnknown
 	}
 	access, err := s.tokens.Issue(u.ID)
 	if err != nil {
@@ -244,7 +244,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 // Logout revokes a refresh token and the rest of its sign-in, even given a token already
 // spent; it reports whether that sign-in was live.
 func (s *Service) Logout(ctx context.Context, refreshToken string) (bool, error) {
-	return s.accounts.RevokeRefreshToken(ctx, HashRefreshToken(refreshToken), s.now())
+	return s.revoke(ctx, HashRefreshToken(refreshToken), s.now())
 }
 
 // User returns the account with this id; nil when there is none.

@@ -28,19 +28,16 @@ type TagMatch struct {
 // MaxIDList is how many distinct ids a list argument may hold.
 const MaxIDList = 100
 
-// ParseIDs parses a list of ids, keeping the first of each duplicate, in order. A nil list
-// gives nil; an empty one an empty, non-nil list.
-func ParseIDs(field string, list []string) ([]ID, error) {
+// DistinctIDs keeps the first of each duplicate of a list of ids, in order, and refuses
+// more than MaxIDList distinct ones. A nil list gives nil; an empty one an empty, non-nil
+// list.
+func DistinctIDs(field string, list []ID) ([]ID, error) {
 	if list == nil {
 		return nil, nil
 	}
 	out := make([]ID, 0, min(len(list), MaxIDList))
 	seen := make(map[ID]bool, len(list))
-	for _, s := range list {
-		id, err := ParseID(s)
-		if err != nil {
-			return nil, err
-		}
+	for _, id := range list {
 		if seen[id] {
 			continue
 		}

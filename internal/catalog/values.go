@@ -3,6 +3,7 @@ package catalog
 import (
 	"database/sql/driver"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -41,16 +42,25 @@ func (id ID) MarshalGQL(w io.Writer) {
 	_, _ = w.Write(id.AppendJSON(buf[:0]))
 }
 
-// UnmarshalGQL reads an id from a GraphQL input value.
+// UnmarshalGQL reads an id from a GraphQL input value: a string, or a number literal or
+// variable, read as the text gqlgen's own ID would hold, so it is refused with that text.
 func (id *ID) UnmarshalGQL(v any) error {
 	var s string
 	switch v := v.(type) {
 	case string:
 		s = v
+	case json.Number:
+		s = string(v)
 	case int64:
 		s = strconv.FormatInt(v, 10)
 	case int:
 		s = strconv.Itoa(v)
+	case float64:
+		s = strconv.FormatFloat(v, 'f', 6, 64)
+	case bool:
+		s = strconv.FormatBool(v)
+	case nil:
+		s = "null"
 	default:
 		return Errorf(BadUserInput, "An id must be a string of digits.")
 	}
@@ -313,14 +323,16 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// Order sorts a relationship list: ascending, ties broken by id.
-type Order uint8
+// Order sorts a relationship list by the column it names, ascending, ties broken by id;
+// the zero Order sorts by id. An order enum's value is one, so a new value needs only the
+// name of a column of the list's model.
+type Order string
 
 // The orders of ItemOrder and TagOrder.
 const (
-	ByID Order = iota
-	ByName
-	ByPrice
+	ByID    Order = ""
+	ByName  Order = "name"
+	ByPrice Order = "price"
 )
 
 // ListArgs are the per-parent arguments of a relationship list (Store.items, Item.tags, ...).

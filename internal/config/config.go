@@ -4,6 +4,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,125 +58,131 @@ type Config struct {
 	ReadTimeout          time.Duration // HTTP_READ_TIMEOUT
 	WriteTimeout         time.Duration // HTTP_WRITE_TIMEOUT
 	IdleTimeout          time.Duration // HTTP_IDLE_TIMEOUT
+
+	TrustedDocuments     string // TRUSTED_DOCUMENTS: path of the trusted documents; every document runs when empty
+	TrustedDocumentsMode string // TRUSTED_DOCUMENTS_MODE: enforce or log
+
+	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT: where to export traces over OTLP/HTTP
+	OTLPTracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the same, for traces only
 }
+
+// Tracing reports whether traces are to be exported: an OTLP endpoint is set. The
+// OpenTelemetry SDK reads that and the other OTEL_* variables itself.
+func (c Config) Tracing() bool { return c.OTLPEndpoint != "" || c.OTLPTracesEndpoint != "" }
 
 // MinJWTSecret is the shortest JWT_SECRET, in bytes, that production mode accepts.
 const MinJWTSecret = 32
 
-// Load reads the settings through getenv (os.Getenv in main, a map in tests).
+// Setting is one environment variable the server reads. The table of them, settings, is the
+// one place a setting is declared: Load reads them through it and help lists it.
+type Setting struct {
+	Name    string // the environment variable
+	Default string // the value when it is unset or empty, written as in the environment; "" for none
+	Usage   string // what it sets, in a line
+	set     func(c *Config, v string) error
+}
+
+// Settings returns every setting, in the order of the table.
+func Settings() []Setting { return slices.Clone(settings) }
+
+var settings = []Setting{
+	{"DATABASE_URL", "postgres:///storegraph", "libpq-style URL of the database, created when missing",
+		text(func(c *Config) *string { return &c.DatabaseURL })},
+	{"PORT", "8080", "HTTP port", port},
+	{"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call the API from a browser; none when unset", origins},
+	{"DB_MAX_CONNS", "10", "database connections at most", positiveInt(func(c *Config) *int { return &c.DBMaxConns })},
+	{"DB_STATEMENT_TIMEOUT", "30s", "server-side limit on one SQL statement", duration(func(c *Config) *time.Duration { return &c.StatementTimeout })},
+	{"LOADER_WAIT", "2ms", "how long a dataloader batch waits for more keys", duration(func(c *Config) *time.Duration { return &c.LoaderWait })},
+	{"PLAYGROUND", "true", "serve the GraphQL playground at /", boolean(func(c *Config) *bool { return &c.Playground })},
+	{"INTROSPECTION", "true", "answer introspection queries", boolean(func(c *Config) *bool { return &c.Introspection })},
+	{"LOG_LEVEL", "INFO", "DEBUG, INFO, WARN or ERROR", func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"LOG_FORMAT", "text", "text or json", oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+	{"SHUTDOWN_TIMEOUT", "20s", "on SIGINT/SIGTERM, how long requests in flight get to finish",
+		duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"SHUTDOWN_DRAIN_DELAY", "2s", "on SIGINT/SIGTERM, how long /readyz fails before the listener closes",
+		duration(func(c *Config) *time.Duration { return &c.ShutdownDrainDelay })},
+	{"PPROF_ADDR", "", "address to serve net/http/pprof on; nowhere when unset", text(func(c *Config) *string { return &c.PprofAddr })},
+
+	{"STOREGRAPH_ENV", "development", "development or production (which needs a strong JWT_SECRET)", environment},
+	{"JWT_SECRET", "", "key that signs access tokens, at least 32 bytes in production; random (with a warning) when unset",
+		func(c *Config, v string) error { c.JWTSecret = []byte(v); return nil }},
+	{"ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", duration(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
+	{"REFRESH_TOKEN_TTL", "720h", "lifetime of a refresh token", duration(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"LOGIN_MAX_FAILURES", "5", "failed logins for one email within the window before it is refused",
+		positiveInt(func(c *Config) *int { return &c.LoginMaxFailures })},
+	{"LOGIN_MAX_FAILURES_PER_ADDRESS", "100", "failed logins from one client address within the window before it is refused",
+		positiveInt(func(c *Config) *int { return &c.LoginMaxPerAddr })},
+	{"LOGIN_FAILURE_WINDOW", "15m", "how long failed logins count", duration(func(c *Config) *time.Duration { return &c.LoginWindow })},
+	{"CLIENT_ADDR_HEADER", "", "header a trusted proxy puts the client's address in; the peer's address when unset",
+		text(func(c *Config) *string { return &c.ClientAddrHeader })},
+	{"PASSWORD_HASH_MEMORY_KIB", "19456", "argon2id memory of new password hashes", positiveInt(func(c *Config) *int { return &c.HashMemoryKiB })},
+	{"PASSWORD_HASH_TIME", "2", "argon2id passes of new password hashes", positiveInt(func(c *Config) *int { return &c.HashTime })},
+	{"AUTH_MAX_PER_REQUEST", "1", "register, login and refreshToken fields run per request",
+		positiveInt(func(c *Config) *int { return &c.AuthMaxPerRequest })},
+	{"REGISTER_MAX_PER_ADDRESS", "100", "sign-ups from one client address within REGISTER_WINDOW",
+		positiveInt(func(c *Config) *int { return &c.RegisterMaxPerAddr })},
+	{"REGISTER_WINDOW", "15m", "how long sign-ups count", duration(func(c *Config) *time.Duration { return &c.RegisterWindow })},
+	{"REFRESH_MAX_PER_SIGN_IN", "30", "refreshes of one sign-in within REFRESH_WINDOW",
+		positiveInt(func(c *Config) *int { return &c.RefreshMaxPerSignIn })},
+	{"REFRESH_WINDOW", "15m", "how long refreshes count", duration(func(c *Config) *time.Duration { return &c.RefreshWindow })},
+	{"REFRESH_SPENT_KEPT", "1000", "spent refresh tokens kept per sign-in for reuse detection",
+		positiveInt(func(c *Config) *int { return &c.RefreshSpentKept })},
+
+	{"QUERY_MAX_DEPTH", "12", "nesting of fields in an operation", positiveInt(func(c *Config) *int { return &c.QueryMaxDepth })},
+	{"QUERY_MAX_COST", "1000000", "estimated cost of an operation", positiveInt(func(c *Config) *int { return &c.QueryMaxCost })},
+	{"QUERY_DEFAULT_LIST_SIZE", "50", "rows the estimate assumes for a relationship list without first",
+		positiveInt(func(c *Config) *int { return &c.QueryDefaultListSize })},
+	{"QUERY_MAX_FIELDS", "500", "field selections of an operation, fragments expanded", positiveInt(func(c *Config) *int { return &c.QueryMaxFields })},
+	{"QUERY_MAX_ALIASES", "30", "aliased fields of an operation", positiveInt(func(c *Config) *int { return &c.QueryMaxAliases })},
+	{"QUERY_MAX_BYTES", "32768", "size of the query document", positiveInt(func(c *Config) *int { return &c.QueryMaxBytes })},
+	{"QUERY_MAX_ROWS", "50000", "rows one request may read", positiveInt(func(c *Config) *int { return &c.QueryMaxRows })},
+	{"QUERY_MAX_RESPONSE_BYTES", "4194304", "bytes the relationship lists of one response may write",
+		positiveInt(func(c *Config) *int { return &c.QueryMaxResponse })},
+	{"APQ_CACHE_SIZE", "1000", "automatic persisted queries each process keeps", positiveInt(func(c *Config) *int { return &c.APQCacheSize })},
+	{"HTTP_MAX_BODY_BYTES", "1048576", "request body of /graphql", positiveInt(func(c *Config) *int { return &c.MaxBodyBytes })},
+	{"REQUEST_TIMEOUT", "15s", "deadline of one /graphql request, SQL included", duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	{"HTTP_READ_HEADER_TIMEOUT", "10s", "to read a request's headers", duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{"HTTP_READ_TIMEOUT", "30s", "to read a whole request", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+	{"HTTP_WRITE_TIMEOUT", "60s", "from the end of a request's headers to the end of its response",
+		duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
+	{"HTTP_IDLE_TIMEOUT", "120s", "a keep-alive connection waiting for its next request", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+
+	{"TRUSTED_DOCUMENTS", "", "file of the only operations to run: Apollo's persisted-query manifest or GraphQL Codegen's persisted documents; all when unset",
+		text(func(c *Config) *string { return &c.TrustedDocuments })},
+	{"TRUSTED_DOCUMENTS_MODE", "enforce", "enforce (refuse other operations) or log (run and log them)",
+		oneOf(func(c *Config) *string { return &c.TrustedDocumentsMode }, "enforce", "log")},
+
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to export traces to, e.g. http://localhost:4318; no tracing when unset (the SDK reads the other OTEL_* variables)",
+		text(func(c *Config) *string { return &c.OTLPEndpoint })},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OTLP/HTTP URL for traces only, e.g. http://localhost:4318/v1/traces; also turns tracing on",
+		text(func(c *Config) *string { return &c.OTLPTracesEndpoint })},
+}
+
+// Load reads the settings through getenv (os.Getenv in main, a map in tests). The error
+// names every variable that is wrong.
 func Load(getenv func(string) string) (Config, error) {
-	c := Config{
-		DatabaseURL:        or(getenv("DATABASE_URL"), "postgres:///storegraph"),
-		Port:               or(getenv("PORT"), "8080"),
-		LogFormat:          or(getenv("LOG_FORMAT"), "text"),
-		PprofAddr:          getenv("PPROF_ADDR"),
-		DBMaxConns:         10,
-		StatementTimeout:   30 * time.Second,
-		LoaderWait:         2 * time.Millisecond,
-		Playground:         true,
-		Introspection:      true,
-		ShutdownTimeout:    20 * time.Second,
-		ShutdownDrainDelay: 2 * time.Second,
-
-		JWTSecret:        []byte(getenv("JWT_SECRET")),
-		AccessTokenTTL:   15 * time.Minute,
-		RefreshTokenTTL:  30 * 24 * time.Hour,
-		LoginMaxFailures: 5,
-		LoginMaxPerAddr:  100,
-		LoginWindow:      15 * time.Minute,
-		ClientAddrHeader: getenv("CLIENT_ADDR_HEADER"),
-		HashMemoryKiB:    19 * 1024,
-		HashTime:         2,
-
-		AuthMaxPerRequest:   1,
-		RegisterMaxPerAddr:  100,
-		RegisterWindow:      15 * time.Minute,
-		RefreshMaxPerSignIn: 30,
-		RefreshWindow:       15 * time.Minute,
-		RefreshSpentKept:    1000,
-
-		QueryMaxDepth:        12,
-		QueryMaxCost:         1_000_000,
-		QueryDefaultListSize: 50,
-		QueryMaxFields:       500,
-		QueryMaxAliases:      30,
-		QueryMaxBytes:        32 << 10,
-		QueryMaxRows:         50_000,
-		QueryMaxResponse:     4 << 20,
-		APQCacheSize:         1000,
-		MaxBodyBytes:         1 << 20,
-		RequestTimeout:       15 * time.Second,
-		ReadHeaderTimeout:    10 * time.Second,
-		ReadTimeout:          30 * time.Second,
-		WriteTimeout:         60 * time.Second,
-		IdleTimeout:          120 * time.Second,
-	}
-	if v := getenv("CORS_ALLOWED_ORIGINS"); v != "" {
-		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
-			}
-		}
-	}
+	c := Config{JWTSecret: []byte{}}
 	var errs []string
-	parse := func(name string, set func(string) error) {
-		if v := getenv(name); v != "" {
-			if err := set(v); err != nil {
-				errs = append(errs, fmt.Sprintf("%s=%q: %v", name, v, err))
-			}
+	for _, s := range settings {
+		v := getenv(s.Name)
+		if v == "" {
+			v = s.Default
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: %v", s.Name, v, err))
 		}
 	}
-	parse("DB_MAX_CONNS", positiveInt(&c.DBMaxConns))
-	parse("DB_STATEMENT_TIMEOUT", duration(&c.StatementTimeout))
-	parse("LOADER_WAIT", duration(&c.LoaderWait))
-	parse("SHUTDOWN_TIMEOUT", duration(&c.ShutdownTimeout))
-	parse("SHUTDOWN_DRAIN_DELAY", duration(&c.ShutdownDrainDelay))
-	parse("PLAYGROUND", boolean(&c.Playground))
-	parse("INTROSPECTION", boolean(&c.Introspection))
-	parse("LOG_LEVEL", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) })
-	parse("ACCESS_TOKEN_TTL", duration(&c.AccessTokenTTL))
-	parse("REFRESH_TOKEN_TTL", duration(&c.RefreshTokenTTL))
-	parse("LOGIN_MAX_FAILURES", positiveInt(&c.LoginMaxFailures))
-	parse("LOGIN_MAX_FAILURES_PER_ADDRESS", positiveInt(&c.LoginMaxPerAddr))
-	parse("LOGIN_FAILURE_WINDOW", duration(&c.LoginWindow))
-	parse("PASSWORD_HASH_MEMORY_KIB", positiveInt(&c.HashMemoryKiB))
-	parse("PASSWORD_HASH_TIME", positiveInt(&c.HashTime))
-	parse("AUTH_MAX_PER_REQUEST", positiveInt(&c.AuthMaxPerRequest))
-	parse("REGISTER_MAX_PER_ADDRESS", positiveInt(&c.RegisterMaxPerAddr))
-	parse("REGISTER_WINDOW", duration(&c.RegisterWindow))
-	parse("REFRESH_MAX_PER_SIGN_IN", positiveInt(&c.RefreshMaxPerSignIn))
-	parse("REFRESH_WINDOW", duration(&c.RefreshWindow))
-	parse("REFRESH_SPENT_KEPT", positiveInt(&c.RefreshSpentKept))
-	parse("QUERY_MAX_DEPTH", positiveInt(&c.QueryMaxDepth))
-	parse("QUERY_MAX_COST", positiveInt(&c.QueryMaxCost))
-	parse("QUERY_DEFAULT_LIST_SIZE", positiveInt(&c.QueryDefaultListSize))
-	parse("QUERY_MAX_FIELDS", positiveInt(&c.QueryMaxFields))
-	parse("QUERY_MAX_ALIASES", positiveInt(&c.QueryMaxAliases))
-	parse("QUERY_MAX_BYTES", positiveInt(&c.QueryMaxBytes))
-	parse("QUERY_MAX_ROWS", positiveInt(&c.QueryMaxRows))
-	parse("QUERY_MAX_RESPONSE_BYTES", positiveInt(&c.QueryMaxResponse))
-	parse("APQ_CACHE_SIZE", positiveInt(&c.APQCacheSize))
-	parse("HTTP_MAX_BODY_BYTES", positiveInt(&c.MaxBodyBytes))
-	parse("REQUEST_TIMEOUT", duration(&c.RequestTimeout))
-	parse("HTTP_READ_HEADER_TIMEOUT", duration(&c.ReadHeaderTimeout))
-	parse("HTTP_READ_TIMEOUT", duration(&c.ReadTimeout))
-	parse("HTTP_WRITE_TIMEOUT", duration(&c.WriteTimeout))
-	parse("HTTP_IDLE_TIMEOUT", duration(&c.IdleTimeout))
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, "REQUEST_TIMEOUT: must be longer than 0")
 	} else if c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		// Past HTTP_WRITE_TIMEOUT the connection is cut, so the timeout's error would never arrive.
 		errs = append(errs, fmt.Sprintf("REQUEST_TIMEOUT=%s: must be shorter than HTTP_WRITE_TIMEOUT (%s)", c.RequestTimeout, c.WriteTimeout))
 	}
-	switch env := getenv("STOREGRAPH_ENV"); env {
-	case "", "development":
-	case "production":
-		c.Production = true
-		if len(c.JWTSecret) < MinJWTSecret {
-			errs = append(errs, fmt.Sprintf("JWT_SECRET: production needs a secret of at least %d bytes (have %d)", MinJWTSecret, len(c.JWTSecret)))
-		}
-	default:
-		errs = append(errs, fmt.Sprintf("STOREGRAPH_ENV=%q: want development or production", env))
+	if c.Production && len(c.JWTSecret) < MinJWTSecret {
+		errs = append(errs, fmt.Sprintf("JWT_SECRET: production needs a secret of at least %d bytes (have %d)", MinJWTSecret, len(c.JWTSecret)))
 	}
 	for _, d := range []struct {
 		name string
@@ -186,54 +193,83 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, d.name+": must be longer than 0")
 		}
 	}
-	if p, err := strconv.Atoi(c.Port); err != nil || p < 0 || p > 65535 {
-		errs = append(errs, fmt.Sprintf("PORT=%q: not a port number", c.Port))
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Sprintf("LOG_FORMAT=%q: want text or json", c.LogFormat))
-	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("bad configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
 }
 
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+func text(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
 }
 
-func positiveInt(dst *int) func(string) error {
-	return func(v string) error {
+func oneOf(field func(*Config) *string, allowed ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if !slices.Contains(allowed, v) {
+			return fmt.Errorf("want %s", strings.Join(allowed, " or "))
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func port(c *Config, v string) error {
+	if p, err := strconv.Atoi(v); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("not a port number")
+	}
+	c.Port = v
+	return nil
+}
+
+func origins(c *Config, v string) error {
+	for _, o := range strings.Split(v, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
+		}
+	}
+	return nil
+}
+
+func environment(c *Config, v string) error {
+	switch v {
+	case "development":
+	case "production":
+		c.Production = true
+	default:
+		return fmt.Errorf("want development or production")
+	}
+	return nil
+}
+
+func positiveInt(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			return fmt.Errorf("want a positive whole number")
 		}
-		*dst = n
+		*field(c) = n
 		return nil
 	}
 }
 
-func duration(dst *time.Duration) func(string) error {
-	return func(v string) error {
+func duration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			return fmt.Errorf("want a duration such as 500ms or 30s")
 		}
-		*dst = d
+		*field(c) = d
 		return nil
 	}
 }
 
-func boolean(dst *bool) func(string) error {
-	return func(v string) error {
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("want true or false")
 		}
-		*dst = b
+		*field(c) = b
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,6 +53,8 @@ func TestLoadDefaults(t *testing.T) {
 		RefreshMaxPerSignIn: 30,
 		RefreshWindow:       15 * time.Minute,
 		RefreshSpentKept:    1000,
+
+		TrustedDocumentsMode: "enforce",
 	}
 	// The limits have a test of their own (limits_test.go).
 	got = withoutLimits(got)
@@ -93,6 +96,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"REFRESH_MAX_PER_SIGN_IN":        "12",
 		"REFRESH_WINDOW":                 "1m",
 		"REFRESH_SPENT_KEPT":             "50",
+		"TRUSTED_DOCUMENTS":              "/etc/storegraph/trusted.json",
+		"TRUSTED_DOCUMENTS_MODE":         "log",
 	}))
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
@@ -128,6 +133,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		RefreshMaxPerSignIn: 12,
 		RefreshWindow:       time.Minute,
 		RefreshSpentKept:    50,
+
+		TrustedDocuments:     "/etc/storegraph/trusted.json",
+		TrustedDocumentsMode: "log",
 	}
 	got = withoutLimits(got)
 	if !reflect.DeepEqual(got, want) {
@@ -190,6 +198,7 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"REFRESH_MAX_PER_SIGN_IN", "many"},
 		{"REFRESH_WINDOW", "0s"},
 		{"REFRESH_SPENT_KEPT", "0"},
+		{"TRUSTED_DOCUMENTS_MODE", "warn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -244,5 +253,20 @@ func TestLoadCORSAllowedOrigins(t *testing.T) {
 				t.Errorf("Load(CORS_ALLOWED_ORIGINS=%q).CORSAllowedOrigins = %q; want %q", tt.in, got.CORSAllowedOrigins, tt.want)
 			}
 		})
+	}
+}
+
+// TestREADMEDocumentsEverySetting keeps README.md's tables in step with the settings the
+// server reads.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings() {
+		if !strings.Contains(string(readme), "`"+s.Name+"`") {
+			t.Errorf("README.md does not document %s", s.Name)
+		}
 	}
 }

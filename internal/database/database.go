@@ -76,6 +76,15 @@ func connConfig(url string) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
+// Name is the database url names, or "" when it names none.
+func Name(url string) string {
+	cfg, err := connConfig(url)
+	if err != nil {
+		return ""
+	}
+	return cfg.Database
+}
+
 // EnsureExists creates the database named in url when it is missing, connecting to the
 // server's "postgres" database to do it.
 func EnsureExists(ctx context.Context, url string, log *slog.Logger) error {
@@ -151,6 +160,31 @@ func Migrate(ctx context.Context, db *bun.DB, log *slog.Logger) error {
 	}
 	log.InfoContext(ctx, "applied migrations", "group", group.ID, "migrations", group.Migrations.String())
 	return nil
+}
+
+// Migration is one migration and whether it has been applied.
+type Migration struct {
+	Name      string // its file name's prefix, e.g. 20261125000001_core
+	Applied   bool
+	AppliedAt time.Time // when Applied
+}
+
+// Status lists every migration, oldest first, applied or pending. It creates bun/migrate's
+// bookkeeping tables when they are missing, as Migrate would.
+func Status(ctx context.Context, db *bun.DB) ([]Migration, error) {
+	m := migrate.NewMigrator(db, migrations.Migrations)
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migration status: init: %w", err)
+	}
+	all, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	out := make([]Migration, len(all))
+	for i, mg := range all {
+		out[i] = Migration{Name: mg.String(), Applied: mg.IsApplied(), AppliedAt: mg.MigratedAt}
+	}
+	return out, nil
 }
 
 // Ping reports whether the database answers.

@@ -61,6 +61,19 @@ func New(t testing.TB) string {
 	return withDatabase(AdminURL(), name)
 }
 
+// Missing returns the URL of a database that does not exist yet, for t to create, and
+// drops it when t ends.
+func Missing(t testing.TB) string {
+	t.Helper()
+	name := "sgtest_" + randomHex(6)
+	t.Cleanup(func() {
+		if err := exec(context.Background(), AdminURL(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dbtest: drop database %s: %v", name, err)
+		}
+	})
+	return withDatabase(AdminURL(), name)
+}
+
 // ensureTemplate makes the template database for the current migrations once; its name
 // carries a hash of them, so a changed migration gets a fresh template.
 func ensureTemplate(ctx context.Context) (string, error) {

@@ -14,6 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/storegraph/storegraph/internal/tracing"
 )
 
 // ErrDraining is what Options.Ready returns once the server is shutting down.
@@ -28,6 +32,7 @@ type Options struct {
 	Log            *slog.Logger
 	AllowedOrigins []string // CORS; empty allows none
 	Playground     bool
+	TracerProvider trace.TracerProvider // traces every request but the probes and metrics; nil for none
 }
 
 // New returns the service's HTTP handler.
@@ -68,8 +73,21 @@ func New(o Options) http.Handler {
 			"Apollographql-Client-Name", "Apollographql-Client-Version"}, // Apollo Client's name and version options
 		MaxAge: 600,
 	})
-	return recoverer(o.Log, observe(o.Log, o.Metrics, c.Handler(mux)))
+	h := recoverer(o.Log, observe(o.Log, o.Metrics, c.Handler(mux)))
+	if o.TracerProvider == nil {
+		return h
+	}
+	// Outermost, so that the request's log line carries its trace id.
+	return otelhttp.NewHandler(h, "http.server",
+		otelhttp.WithTracerProvider(o.TracerProvider),
+		otelhttp.WithPropagators(tracing.Propagator()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
+		otelhttp.WithFilter(func(r *http.Request) bool { return !probes[r.URL.Path] }),
+	)
 }
+
+// probes are the paths polled by machines, whose requests are neither logged nor traced.
+var probes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // allowNoOrigin returns a check that refuses every origin when origins is empty, and nil (the
 // list decides) otherwise.

@@ -118,12 +118,24 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, messag
 		Message    string            `json:"message"`
 		Extensions map[string]string `json:"extensions"`
 	}
-	w.Header().Set("Content-Type", "application/json")
+	errs := []gqlError{{Message: message, Extensions: map[string]string{"code": code}}}
+	media, ok := responseMediaType(r)
+	if !ok {
+		media = mediaJSON
+	}
+	w.Header().Set("Content-Type", media)
 	w.WriteHeader(status)
+	if media == mediaGraphQLResponse {
+		// Nothing ran, so there is no data entry.
+		_ = json.NewEncoder(w).Encode(struct {
+			Errors []gqlError `json:"errors"`
+		}{errs})
+		return
+	}
 	_ = json.NewEncoder(w).Encode(struct {
 		Errors []gqlError `json:"errors"`
 		Data   any        `json:"data"`
-	}{Errors: []gqlError{{Message: message, Extensions: map[string]string{"code": code}}}})
+	}{Errors: errs})
 }
 
 // WellFormed refuses, with a coded error, a /graphql request that gqlgen's transports would
@@ -140,6 +152,10 @@ func WellFormed(next http.Handler) http.Handler {
 						fmt.Sprintf("The %s parameter must be a JSON object.", p))
 					return
 				}
+			}
+			if !q.Has("query") && q.Get("documentId") == "" && !namesDocument(json.RawMessage(q.Get("extensions"))) {
+				writeError(w, r, http.StatusBadRequest, CodeBadRequest, noQuery)
+				return
 			}
 		case http.MethodPost, http.MethodOptions:
 		default:
@@ -160,10 +176,11 @@ func checkRequestBody(body []byte) string {
 		return "Batched requests are not supported: send one operation per request."
 	}
 	var req struct {
-		Query         string          `json:"query"`
+		Query         *string         `json:"query"`
 		OperationName string          `json:"operationName"`
 		Variables     json.RawMessage `json:"variables"`
 		Extensions    json.RawMessage `json:"extensions"`
+		DocumentID    string          `json:"documentId"`
 	}
 	var syntax *json.SyntaxError
 	switch err := json.Unmarshal(body, &req); {
@@ -171,8 +188,23 @@ func checkRequestBody(body []byte) string {
 		return fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
 	case err != nil || !objectOrNull(req.Variables) || !objectOrNull(req.Extensions):
 		return "The request body must be a JSON object {query, variables, operationName}: query and operationName strings, variables and extensions objects."
+	case req.Query == nil && req.DocumentID == "" && !namesDocument(req.Extensions):
+		return noQuery
 	}
 	return ""
+}
+
+// noQuery refuses a request with neither a query nor a persisted document's id: it is no
+// GraphQL request at all, so it gets 400 whatever the response's media type.
+const noQuery = "The request has no query: send the GraphQL document as query."
+
+// namesDocument reports whether a request's extensions name a document in place of the
+// query: an automatic persisted query's hash.
+func namesDocument(extensions json.RawMessage) bool {
+	var ext struct {
+		PersistedQuery json.RawMessage `json:"persistedQuery"`
+	}
+	return json.Unmarshal(extensions, &ext) == nil && len(ext.PersistedQuery) > 0 && string(ext.PersistedQuery) != "null"
 }
 
 // objectOrNull reports whether v, valid JSON, is an object, null or absent.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Metrics are the service's Prometheus collectors.
@@ -92,7 +93,7 @@ func observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		}
 		m.Requests.WithLabelValues(path, strconv.Itoa(sw.status)).Inc()
 		m.Duration.WithLabelValues(path).Observe(elapsed.Seconds())
-		if path == "/healthz" || path == "/readyz" || path == "/metrics" {
+		if probes[path] {
 			return // probes would drown the log
 		}
 		info.mu.Lock()
@@ -100,14 +101,18 @@ func observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		for _, c := range info.codes {
 			m.Errors.WithLabelValues(c).Inc()
 		}
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("operation", info.operation),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", elapsed),
 			slog.Any("error_codes", info.codes),
-		)
+		}
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/postgres"
@@ -19,6 +22,7 @@ import (
 // be prefetched for a whole level at once, which fills the loader's cache so the fields that
 // ask afterwards are answered without waiting for a batch window.
 type Batch[V any] struct {
+	name    string // for its spans, e.g. TagsOfItem
 	fetch   func(context.Context, []catalog.ID) (map[catalog.ID]V, error)
 	missing func(catalog.ID) (V, error) // the value or error for an id the fetch did not return
 	wait    time.Duration
@@ -31,9 +35,9 @@ type Batch[V any] struct {
 	known map[catalog.ID]V // what Prefetch has put in the loader's cache
 }
 
-func newBatch[V any](wait time.Duration, fetch func(context.Context, []catalog.ID) (map[catalog.ID]V, error),
+func newBatch[V any](name string, wait time.Duration, fetch func(context.Context, []catalog.ID) (map[catalog.ID]V, error),
 	missing func(catalog.ID) (V, error)) *Batch[V] {
-	return &Batch[V]{fetch: fetch, missing: missing, wait: wait}
+	return &Batch[V]{name: name, fetch: fetch, missing: missing, wait: wait}
 }
 
 // dataloader returns b's dataloader, made on first use.
@@ -56,7 +60,7 @@ func (b *Batch[V]) prime(ctx context.Context, id catalog.ID, v V) {
 // batch answers the dataloader: one result per key, at the key's index.
 func (b *Batch[V]) batch(ctx context.Context, keys []catalog.ID) []*dataloader.Result[V] {
 	results := make([]*dataloader.Result[V], len(keys))
-	found, err := b.fetch(ctx, keys)
+	found, err := b.traced(ctx, keys)
 	for i, k := range keys {
 		r := &dataloader.Result[V]{}
 		if err != nil {
@@ -70,6 +74,26 @@ func (b *Batch[V]) batch(ctx context.Context, keys []catalog.ID) []*dataloader.R
 	}
 	return results
 }
+
+// traced fetches a batch within a span of its own, when the request is traced: the
+// tracer comes from the request's span, so an untraced request pays for no tracing.
+func (b *Batch[V]) traced(ctx context.Context, ids []catalog.ID) (map[catalog.ID]V, error) {
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() {
+		return b.fetch(ctx, ids)
+	}
+	ctx, span := parent.TracerProvider().Tracer(tracerName).Start(ctx, "loader "+b.name,
+		trace.WithAttributes(attribute.String("loader.name", b.name), attribute.Int("loader.keys", len(ids))))
+	defer span.End()
+	found, err := b.fetch(ctx, ids)
+	if err != nil {
+		span.SetStatus(codes.Error, "batch failed")
+	}
+	return found, err
+}
+
+// tracerName is the instrumentation scope of the loaders' spans.
+const tracerName = "github.com/storegraph/storegraph/internal/loader"
 
 // Load returns the value for id, batched with the other loads of the same window.
 func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
@@ -111,7 +135,7 @@ func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) (values []V, 
 
 	var found map[catalog.ID]V
 	if len(need) > 0 {
-		if found, err = b.fetch(ctx, need); err != nil {
+		if found, err = b.traced(ctx, need); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -180,11 +204,11 @@ func (p *byArgs[V]) get(a catalog.ListArgs) *Batch[V] {
 	return b
 }
 
-func newByArgs[V any](wait time.Duration, fetch func(context.Context, []catalog.ID, catalog.ListArgs) (map[catalog.ID][]*V, error)) *byArgs[[]*V] {
+func newByArgs[V any](name string, wait time.Duration, fetch func(context.Context, []catalog.ID, catalog.ListArgs) (map[catalog.ID][]*V, error)) *byArgs[[]*V] {
 	return &byArgs[[]*V]{
 		batches: make(map[catalog.ListArgs]*Batch[[]*V]),
 		make: func(a catalog.ListArgs) *Batch[[]*V] {
-			return newBatch(wait,
+			return newBatch(name, wait,
 				func(ctx context.Context, ids []catalog.ID) (map[catalog.ID][]*V, error) { return fetch(ctx, ids, a) },
 				func(catalog.ID) ([]*V, error) { return []*V{}, nil })
 		},
@@ -267,8 +291,8 @@ func NewLimited(st *postgres.Catalog, wait time.Duration, limits Limits) *Loader
 }
 
 func newLoaders(st *postgres.Catalog, wait time.Duration, bud *budget) *Loaders {
-	counts := func(c postgres.Count) *Batch[int] {
-		return newBatch(wait,
+	counts := func(name string, c postgres.Count) *Batch[int] {
+		return newBatch(name, wait,
 			func(ctx context.Context, ids []catalog.ID) (map[catalog.ID]int, error) { return st.Counts(ctx, c, ids) },
 			func(catalog.ID) (int, error) { return 0, nil })
 	}
@@ -276,21 +300,21 @@ func newLoaders(st *postgres.Catalog, wait time.Duration, bud *budget) *Loaders 
 		st:     st,
 		wait:   wait,
 		budget: bud,
-		Store:  newBatch(wait, byID(st.StoresByID, func(s *catalog.Store) catalog.ID { return s.ID }), notFound[*catalog.Store](catalog.ErrNoStore)),
-		Item:   newBatch(wait, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem)),
-		Tag:    newBatch(wait, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag)),
+		Store:  newBatch("Store", wait, byID(st.StoresByID, func(s *catalog.Store) catalog.ID { return s.ID }), notFound[*catalog.Store](catalog.ErrNoStore)),
+		Item:   newBatch("Item", wait, byID(st.ItemsByID, func(i *catalog.Item) catalog.ID { return i.ID }), notFound[*catalog.Item](catalog.ErrNoItem)),
+		Tag:    newBatch("Tag", wait, byID(st.TagsByID, func(t *catalog.Tag) catalog.ID { return t.ID }), notFound[*catalog.Tag](catalog.ErrNoTag)),
 
-		ItemCountOfStore: counts(postgres.ItemCountOfStores),
-		TagCountOfStore:  counts(postgres.TagCountOfStores),
-		TagCountOfItem:   counts(postgres.TagCountOfItems),
-		ItemCountOfTag:   counts(postgres.ItemCountOfTags),
+		ItemCountOfStore: counts("ItemCountOfStore", postgres.ItemCountOfStores),
+		TagCountOfStore:  counts("TagCountOfStore", postgres.TagCountOfStores),
+		TagCountOfItem:   counts("TagCountOfItem", postgres.TagCountOfItems),
+		ItemCountOfTag:   counts("ItemCountOfTag", postgres.ItemCountOfTags),
 
-		itemsOfStore: newByArgs(wait, st.ItemsOfStores),
-		tagsOfStore:  newByArgs(wait, st.TagsOfStores),
-		tagsOfItem:   newByArgs(wait, st.TagsOfItems),
-		itemsOfTag:   newByArgs(wait, st.ItemsOfTags),
+		itemsOfStore: newByArgs("ItemsOfStore", wait, st.ItemsOfStores),
+		tagsOfStore:  newByArgs("TagsOfStore", wait, st.TagsOfStores),
+		tagsOfItem:   newByArgs("TagsOfItem", wait, st.TagsOfItems),
+		itemsOfTag:   newByArgs("ItemsOfTag", wait, st.ItemsOfTags),
 
-		storesOfOwner: newByArgs(wait, st.StoresOfOwners),
+		storesOfOwner: newByArgs("StoresOfOwner", wait, st.StoresOfOwners),
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/database"
 	"github.com/storegraph/storegraph/internal/dbtest"
@@ -43,27 +41,19 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	queries := database.NewQueryCounter(nil)
-	db, err := database.Open(dbtest.New(t), database.Options{MaxConns: 4}, queries)
-	if err != nil {
-		t.Fatalf("database.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := dbtest.Open(t, queries)
 
 	f := &fixture{store: postgres.NewCatalog(db), queries: queries}
-	f.alpha = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Alpha")
-	f.beta = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Beta")
-	f.empty = insert(t, db, "INSERT INTO stores (name) VALUES (?) RETURNING id", "Empty")
-	item := func(st catalog.ID, name, price string) catalog.ID {
-		return insert(t, db, "INSERT INTO items (store_id, name, price) VALUES (?, ?, ?::numeric) RETURNING id", st, name, price)
-	}
+	f.alpha = dbtest.InsertStore(t, db, "Alpha", 0)
+	f.beta = dbtest.InsertStore(t, db, "Beta", 0)
+	f.empty = dbtest.InsertStore(t, db, "Empty", 0)
+	item := func(st catalog.ID, name, price string) catalog.ID { return dbtest.InsertItem(t, db, st, name, price) }
 	f.pen = item(f.alpha, "Pen", "1.50")
 	f.apple = item(f.alpha, "Apple", "0.99")
 	f.zebra = item(f.alpha, "Zebra", "10.00")
 	f.lone = item(f.alpha, "Lone", "1.50")
 	f.book = item(f.beta, "Book", "12.00")
-	tag := func(st catalog.ID, name string) catalog.ID {
-		return insert(t, db, "INSERT INTO tags (store_id, name) VALUES (?, ?) RETURNING id", st, name)
-	}
+	tag := func(st catalog.ID, name string) catalog.ID { return dbtest.InsertTag(t, db, st, name) }
 	f.red = tag(f.alpha, "red")
 	f.blue = tag(f.alpha, "blue")
 	f.green = tag(f.alpha, "green")
@@ -79,21 +69,9 @@ func newFixture(t *testing.T) *fixture {
 		{f.book, f.paper, f.beta},
 	}
 	for _, l := range links {
-		if _, err := db.ExecContext(context.Background(),
-			"INSERT INTO items_tags (item_id, tag_id, store_id) VALUES (?, ?, ?)", l.item, l.tag, l.store); err != nil {
-			t.Fatalf("insert link: %v", err)
-		}
+		dbtest.InsertLink(t, db, l.item, l.tag, l.store)
 	}
 	return f
-}
-
-func insert(t *testing.T, db *bun.DB, query string, args ...any) catalog.ID {
-	t.Helper()
-	var id catalog.ID
-	if err := db.QueryRowContext(context.Background(), query, args...).Scan(&id); err != nil {
-		t.Fatalf("%s %v: %v", query, args, err)
-	}
-	return id
 }
 
 // statements returns a func that reports how many statements were sent since statements was called.

@@ -3,9 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -42,6 +40,14 @@ func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog
 	err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
+}
+
+// CountItems counts the items that match f.
+func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
+	var a params
+	q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
+	n, err := q.Conn(s.bindParams(a)).Count(ctx)
+	return int(n), translate(err, "count items")
 }
 
 // ListTags returns a page of tags by id, and whether more follow.
@@ -149,22 +155,25 @@ func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int
 	}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
-	query := "SELECT t.id, t.store_id, t.name, f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
-		facetTags + "\nORDER BY f.n DESC, f.tag_id"
-	var rows []struct {
-		ID      catalog.ID `bun:"id"`
-		StoreID catalog.ID `bun:"store_id"`
-		Name    string     `bun:"name"`
-		N       int        `bun:"n"`
-	}
-	if err := s.db.NewRaw(query).Conn(s.bindParams(a)).Scan(ctx, &rows); err != nil {
+	query := "SELECT " + s.tags.list + ", f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
+		"CROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
+	rows, err := s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
+		Conn(s.bindParams(a)).Rows(ctx)
+	if err != nil {
 		return nil, translate(err, "tag facets")
 	}
-	out := make([]TagFacet, len(rows))
-	for i, r := range rows {
-		out[i] = TagFacet{Tag: &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}, Count: r.N}
+	defer rows.Close()
+	var tag rowScan[catalog.Tag]
+	var n int
+	dest := append(s.tags.bind(&tag, nil), &n)
+	out := []TagFacet{}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, translate(err, "tag facets")
+		}
+		out = append(out, TagFacet{Tag: tag.copy(), Count: n})
 	}
-	return out, nil
+	return out, translate(rows.Err(), "tag facets")
 }
 
 // facetCounts is a subquery f of the first tags the items of m carry (tag_id), by how many
@@ -181,10 +190,6 @@ func facetCounts(f catalog.ItemFilter, m string, a *params, first int) string {
 		" GROUP BY lt.tag_id ORDER BY n DESC, lt.tag_id LIMIT " + a.add(int64(first)) + ") AS f"
 }
 
-// facetTags reads each of f's few tags by its key, through a fenced lateral, rather than
-// joining all tags.
-const facetTags = "CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = f.tag_id OFFSET 0) AS t"
-
 // ItemSummary is what all the items matching a filter add up to, whatever the page.
 type ItemSummary struct {
 	Count  int // when asked for
@@ -200,29 +205,18 @@ type ItemsAlso struct {
 	Tags   *catalog.ListArgs
 }
 
-// itemsRow is a row of ListItemsWith: an item, the count, a facet or a tag of an item.
+// itemsRow is a row of ListItemsWith: an item of the page, the count, a facet or a tag of
+// an item.
 type itemsRow struct {
-	Kind, ID, StoreID int64
-	Name              string
-	Cents, N, RN      int64
+	kind  string
+	n, rn int64
+	item  *catalog.Item
+	tag   *catalog.Tag
 }
-
-// The kinds of row of ListItemsWith. A row's columns are integers but for its name, and the
-// price travels in cents: the driver hands database/sql an integer under 256 without
-// allocating it, but each text or numeric value as a new string.
-const (
-	pageRow = iota
-	countRow
-	facetRow
-	tagRow
-)
-
-// kind is the SQL literal of a kind of row.
-func kind(k int) string { return strconv.Itoa(k) }
 
 // scanItemsRows reads the rows of q, each taken from the request's row budget as it is
 // read: the page's tags have no limit of their own.
-func scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) {
+func (s *Catalog) scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) {
 	budget := rowBudget(ctx)
 	if err := budget.open(); err != nil {
 		return nil, err
@@ -232,26 +226,27 @@ func scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) 
 		return nil, err
 	}
 	defer rs.Close()
+	var r itemsRow
+	var item rowScan[catalog.Item]
+	var tag rowScan[catalog.Tag]
+	dest := []any{&r.kind, &r.n, &r.rn}
+	dest = s.tags.bind(&tag, s.items.bind(&item, dest))
 	var rows []itemsRow
-	// The integers are scanned into interfaces, where database/sql stores the driver's values
-	// as they are.
-	var ints [6]any
 	for rs.Next() {
 		if err := budget.take(1); err != nil {
 			return nil, err
 		}
-		var r itemsRow
-		if err := rs.Scan(&ints[0], &ints[1], &ints[2], &r.Name, &ints[3], &ints[4], &ints[5]); err != nil {
+		if err := rs.Scan(dest...); err != nil {
 			return nil, err
 		}
-		for i, dst := range [...]*int64{&r.Kind, &r.ID, &r.StoreID, &r.Cents, &r.N, &r.RN} {
-			n, ok := ints[i].(int64)
-			if !ok {
-				return nil, fmt.Errorf("list items: column %d holds a %T, not a bigint", i, ints[i])
-			}
-			*dst = n
+		switch r.kind {
+		case "page":
+			r.item = item.copy()
+		case "facet", "tag":
+			r.tag = tag.copy()
 		}
 		rows = append(rows, r)
+		r.item, r.tag = nil, nil
 	}
 	return rows, rs.Err()
 }
@@ -270,48 +265,50 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	out := ItemsPage{Summary: ItemSummary{Facets: []TagFacet{}}}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
-	// Each kind of row is one branch; the columns a kind does not use hold placeholders rather
-	// than NULL, so every row scans into the same struct. Rows are read by key.
+	// Each kind of row is one branch: kind, n, rn, the item's columns, the tag's. The columns
+	// a kind does not use hold zero values rather than NULL, so every row scans alike. Rows
+	// are read by key.
 	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
 		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
-		"SELECT " + kind(pageRow) + "::bigint AS kind, i.id, i.store_id, i.name, (i.price * 100)::bigint AS cents, 0::bigint AS n, 0::bigint AS rn FROM pg\n" +
-		"CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = pg.id OFFSET 0) AS i"
+		"SELECT 'page' AS kind, 0::bigint AS n, 0::bigint AS rn, " + s.items.list + ", " + s.tags.zeros + " FROM pg\n" +
+		"CROSS JOIN LATERAL " + s.items.byKey("pg.id")
 	if also.Count {
-		query += "\nUNION ALL SELECT " + kind(countRow) + ", 0, 0, '', 0, count(*), 0 FROM m"
+		query += "\nUNION ALL SELECT 'count', count(*), 0, " + s.items.zeros + ", " + s.tags.zeros + " FROM m"
 	}
 	if also.Facets > 0 {
-		query += "\nUNION ALL SELECT " + kind(facetRow) + ", t.id, t.store_id, t.name, 0, f.n, 0 FROM " + facetCounts(f, "m", &a, also.Facets) + "\n" + facetTags
+		query += "\nUNION ALL SELECT 'facet', f.n, 0, " + s.items.zeros + ", " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
+			"\nCROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
 	}
 	if args := also.Tags; args != nil {
 		// n is the item, rn the tag's place in its list.
-		order := tagOrders[args.Order]
+		order := s.tags.orderBy(args.Order)
 		var limit any // NULL: no limit
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		query += "\nUNION ALL SELECT " + kind(tagRow) + ", t.id, t.store_id, t.name, 0, pg.id, t.rn FROM pg\n" +
-			"CROSS JOIN LATERAL (SELECT t.id, t.store_id, t.name, row_number() OVER (ORDER BY " + order + ") AS rn FROM " + tagsOfItems.fenced +
+		query += "\nUNION ALL SELECT 'tag', pg.id, t.rn, " + s.items.zeros + ", " + s.tags.list + " FROM pg\n" +
+			"CROSS JOIN LATERAL (SELECT " + s.tags.list + ", row_number() OVER (ORDER BY " + order + ") AS rn FROM " + s.tagsOfItems.fenced +
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
-	rows, err := scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
+	rows, err := s.scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
 	if err != nil {
 		return out, translate(err, "list items")
 	}
 	// UNION ALL promises no order.
 	slices.SortFunc(rows, func(x, y itemsRow) int {
-		return cmp.Or(cmp.Compare(x.N, y.N), cmp.Compare(x.RN, y.RN))
+		return cmp.Or(cmp.Compare(x.n, y.n), cmp.Compare(x.rn, y.rn))
 	})
 	for _, r := range rows {
-		switch r.Kind {
-		case pageRow:
-			out.Items = append(out.Items, &catalog.Item{ID: catalog.ID(r.ID), StoreID: catalog.ID(r.StoreID), Name: r.Name, Price: catalog.Money(r.Cents)})
-		case countRow:
-			out.Summary.Count = int(r.N)
-		case facetRow:
-			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: &catalog.Tag{ID: catalog.ID(r.ID), StoreID: catalog.ID(r.StoreID), Name: r.Name}, Count: int(r.N)})
-		case tagRow:
-			out.Tags[catalog.ID(r.N)] = append(out.Tags[catalog.ID(r.N)], &catalog.Tag{ID: catalog.ID(r.ID), StoreID: catalog.ID(r.StoreID), Name: r.Name})
+		switch r.kind {
+		case "page":
+			out.Items = append(out.Items, r.item)
+		case "count":
+			out.Summary.Count = int(r.n)
+		case "facet":
+			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: r.tag, Count: int(r.n)})
+		case "tag":
+			out.Tags[catalog.ID(r.n)] = append(out.Tags[catalog.ID(r.n)], r.tag)
 		}
 	}
 	slices.SortFunc(out.Items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })

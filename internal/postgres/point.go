@@ -14,60 +14,42 @@ import (
 // with what it read. The join inside is fenced (see fewParents), so that it probes the
 // other table's primary key link by link.
 
-// point is a root row read with its first list.
+// point is a root row read with its first list. Where the root has no row in the list, the
+// lateral join gives one row of NULLs, read as zero values: no list row has id 0.
 type point[R, C any] struct {
-	from, columns, key string // the root's table, its columns in scan order, its id column
-	list               relation
-	alias              string // the list's alias in its fenced join
-	// The list's columns in scan order, zero where the root has no row in the list: the
-	// lateral join then gives one row of NULLs, and no list row has id 0.
-	listColumns string
-	root        rowScanner[R]
-	child       rowScanner[C]
+	root *table[R]
+	list relation[C]
 }
-
-var (
-	itemWithTags = point[catalog.Item, catalog.Tag]{
-		from: "items AS i", columns: "i.id, i.store_id, i.name, i.price", key: "i.id",
-		list: tagsOfItems, alias: "t",
-		listColumns: "coalesce(t.id, 0), coalesce(t.store_id, 0), coalesce(t.name, '')",
-		root:        scanItem, child: scanTag,
-	}
-	tagWithItems = point[catalog.Tag, catalog.Item]{
-		from: "tags AS t", columns: "t.id, t.store_id, t.name", key: "t.id",
-		list: itemsOfTags, alias: "i",
-		listColumns: "coalesce(i.id, 0), coalesce(i.store_id, 0), coalesce(i.name, ''), coalesce(i.price, 0)",
-		root:        scanTag, child: scanItem,
-	}
-)
 
 // ItemWithTags returns the item with this id and its tags as TagsOfItems would with args;
 // a nil item when there is none.
 func (s *Catalog) ItemWithTags(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Item, []*catalog.Tag, error) {
-	item, tags, err := readPoint(ctx, s, itemWithTags, id, args)
+	item, tags, err := s.itemWithTags.read(ctx, s, id, args)
 	return item, tags, translate(err, "item with tags")
 }
 
 // TagWithItems returns the tag with this id and the items it labels as ItemsOfTags would
 // with args; a nil tag when there is none.
 func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.ListArgs) (*catalog.Tag, []*catalog.Item, error) {
-	tag, items, err := readPoint(ctx, s, tagWithItems, id, args)
+	tag, items, err := s.tagWithItems.read(ctx, s, id, args)
 	return tag, items, translate(err, "tag with items")
 }
 
-func readPoint[R, C any](ctx context.Context, s *Catalog, p point[R, C], id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
-	order := p.list.orders[args.Order]
+func (p point[R, C]) read(ctx context.Context, s *Catalog, id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
+	order := p.list.child.orderBy(args.Order)
+	key := p.root.alias + "." + p.root.columns[p.root.id].name
+	child := p.list.child
 	budget := rowBudget(ctx)
 	if err := budget.open(); err != nil {
 		return nil, nil, err
 	}
 	rows, err := s.db.NewSelect().
-		TableExpr(p.from).
-		ColumnExpr(p.columns).
-		ColumnExpr(p.listColumns).
-		Join("LEFT JOIN LATERAL (SELECT " + p.alias + ".* FROM " + p.list.fenced + " WHERE " + p.list.parent + " = " + p.key +
-			" ORDER BY " + order + " LIMIT $2 OFFSET $3) AS " + p.alias + " ON true").
-		Where(p.key + " = $1").
+		TableExpr(p.root.name + " AS " + p.root.alias).
+		ColumnExpr(p.root.list).
+		ColumnExpr(child.orZero).
+		Join("LEFT JOIN LATERAL (SELECT " + child.list + " FROM " + p.list.fenced + " WHERE " + p.list.parent + " = " + key +
+			" ORDER BY " + order + " LIMIT $2 OFFSET $3) AS " + child.alias + " ON true").
+		Where(key + " = $1").
 		OrderExpr(order).
 		Conn(s.bindPoint(id, args)).
 		Rows(ctx)
@@ -75,8 +57,9 @@ func readPoint[R, C any](ctx context.Context, s *Catalog, p point[R, C], id cata
 		return nil, nil, err
 	}
 	defer rows.Close()
-	var root, child scannedRow
-	dest := append(root.dest(p.root.price), child.dest(p.child.price)...)
+	var root rowScan[R]
+	var row rowScan[C]
+	dest := child.bind(&row, p.root.bind(&root, make([]any, 0, len(p.root.columns)+len(child.columns))))
 	var out *R
 	list := []*C{}
 	for rows.Next() {
@@ -87,10 +70,10 @@ func readPoint[R, C any](ctx context.Context, s *Catalog, p point[R, C], id cata
 			return nil, nil, err
 		}
 		if out == nil {
-			out = p.root.build(&root)
+			out = root.copy()
 		}
-		if child.id != 0 {
-			list = append(list, p.child.build(&child))
+		if row.key() != 0 {
+			list = append(list, row.copy())
 		}
 	}
 	return out, list, rows.Err()

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -12,82 +11,78 @@ import (
 
 // StoresByID returns the stores with these ids, in no particular order.
 func (s *Catalog) StoresByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Store, error) {
-	var rows []*catalog.Store
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("s.id = ANY($1)").Scan(ctx)
-		return len(rows), err
-	})
+	rows, err := s.stores.byIDs(ctx, s, ids)
 	return rows, translate(err, "stores by id")
 }
 
 // ItemsByID returns the items with these ids, in no particular order.
 func (s *Catalog) ItemsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Item, error) {
-	var rows []*catalog.Item
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("i.id = ANY($1)").Scan(ctx)
-		return len(rows), err
-	})
+	rows, err := s.items.byIDs(ctx, s, ids)
 	return rows, translate(err, "items by id")
 }
 
 // TagsByID returns the tags with these ids, in no particular order.
 func (s *Catalog) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Tag, error) {
-	var rows []*catalog.Tag
-	err := counted(ctx, func() (int, error) {
-		err := s.db.NewSelect().Conn(s.bind(ids)).Model(&rows).Where("t.id = ANY($1)").Scan(ctx)
-		return len(rows), err
-	})
+	rows, err := s.tags.byIDs(ctx, s, ids)
 	return rows, translate(err, "tags by id")
 }
 
-// relation describes one relationship list for the batched statement: where its rows come
-// from, which column names the parent, and how each order sorts.
-type relation struct {
-	from    string // FROM clause, with the aliases the columns use
-	fenced  string // FROM clause for few parents, when the relation joins a table (see fewParents)
-	parent  string // the column holding the parent's id
-	columns string // the child's columns, in scan order
-	orders  map[catalog.Order]string
+// byIDs reads the table's rows with these ids, each taken from the request's row budget.
+func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*T, error) {
+	budget := rowBudget(ctx)
+	if err := budget.open(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.NewSelect().
+		TableExpr(t.name + " AS " + t.alias).
+		ColumnExpr(t.list).
+		Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
+		Conn(s.bind(ids)).
+		Rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var row rowScan[T]
+	dest := t.bind(&row, make([]any, 0, len(t.columns)))
+	out := make([]*T, 0, len(ids))
+	for rows.Next() {
+		if err := budget.take(1); err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, row.copy())
+	}
+	return out, rows.Err()
 }
 
-var (
-	itemsOfStores = relation{
-		from:    "items AS i",
-		parent:  "i.store_id",
-		columns: "i.id, i.store_id, i.name, i.price",
-		orders:  itemOrders,
+// relation describes one relationship list for the batched statement: the child's table,
+// where its rows come from, which column names the parent, and how each order sorts.
+type relation[C any] struct {
+	child  *table[C]
+	from   string // FROM clause, with the child's alias
+	fenced string // FROM clause for few parents, when the relation joins a table (see fewParents)
+	parent string // the column holding the parent's id
+}
+
+// ownedBy is the list of the child's rows whose column parent holds the parent's id.
+func ownedBy[C any](child *table[C], parent string) relation[C] {
+	return relation[C]{child: child, from: child.name + " AS " + child.alias, parent: child.alias + "." + parent}
+}
+
+// linkedBy is the list of the child's rows linked with the parent through items_tags, whose
+// column parent holds the parent's id and column child the child's.
+func linkedBy[C any](child *table[C], parent, link string) relation[C] {
+	return relation[C]{
+		child: child,
+		from: "items_tags AS it JOIN " + child.name + " AS " + child.alias + " ON " +
+			child.alias + "." + child.columns[child.id].name + " = it." + link,
+		fenced: "items_tags AS it CROSS JOIN LATERAL " + child.byKey("it."+link),
+		parent: "it." + parent,
 	}
-	tagsOfStores = relation{
-		from:    "tags AS t",
-		parent:  "t.store_id",
-		columns: "t.id, t.store_id, t.name",
-		orders:  tagOrders,
-	}
-	tagsOfItems = relation{
-		from:    "items_tags AS it JOIN tags AS t ON t.id = it.tag_id",
-		fenced:  "items_tags AS it CROSS JOIN LATERAL (SELECT id, store_id, name FROM tags WHERE tags.id = it.tag_id OFFSET 0) AS t",
-		parent:  "it.item_id",
-		columns: "t.id, t.store_id, t.name",
-		orders:  tagOrders,
-	}
-	itemsOfTags = relation{
-		from:    "items_tags AS it JOIN items AS i ON i.id = it.item_id",
-		fenced:  "items_tags AS it CROSS JOIN LATERAL (SELECT id, store_id, name, price FROM items WHERE items.id = it.item_id OFFSET 0) AS i",
-		parent:  "it.tag_id",
-		columns: "i.id, i.store_id, i.name, i.price",
-		orders:  itemOrders,
-	}
-	itemOrders = map[catalog.Order]string{
-		catalog.ByID:    "i.id",
-		catalog.ByName:  "i.name, i.id",
-		catalog.ByPrice: "i.price, i.id",
-	}
-	tagOrders = map[catalog.Order]string{
-		catalog.ByID:    "t.id",
-		catalog.ByName:  "t.name, t.id",
-		catalog.ByPrice: "t.id", // tags have no price; TagOrder never asks for it
-	}
-)
+}
 
 // fewParents is how many parents a join through items_tags probes the other table's primary
 // key for, link by link. The prepared statement's generic plan does not know how many ids
@@ -96,19 +91,19 @@ var (
 // Past this many parents the plain join, hashed, costs less.
 const fewParents = 100
 
-// relationQuery builds the one statement that reads the relation for every parent at once, with
+// query builds the one statement that reads the relation for every parent at once, with
 // first/offset applied per parent by row_number() when they are given. Rows come back as
-// (parent, child columns...), sorted so that each parent's rows are in list order.
-func (s *Catalog) relationQuery(r relation, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
-	order := r.orders[args.Order]
+// (child columns..., parent[, rn]), sorted so that each parent's rows are in list order.
+func (r relation[C]) query(s *Catalog, parents []catalog.ID, args catalog.ListArgs) *bun.SelectQuery {
+	order := r.child.orderBy(args.Order)
 	from := r.from
 	if r.fenced != "" && len(parents) <= fewParents {
 		from = r.fenced
 	}
 	q := s.db.NewSelect().
 		TableExpr(from).
+		ColumnExpr(r.child.list).
 		ColumnExpr(r.parent + " AS parent").
-		ColumnExpr(r.columns).
 		Where(r.parent + " = ANY($1)")
 	if args.Limit < 0 && args.Offset == 0 {
 		return q.Conn(s.bind(parents)).OrderExpr(r.parent + ", " + order)
@@ -123,97 +118,64 @@ func (s *Catalog) relationQuery(r relation, parents []catalog.ID, args catalog.L
 	return outer.Conn(s.bind(parents))
 }
 
-// scanChildren runs q and groups its rows by parent, keeping their order. A child that
-// several parents share (a tag on many items) is read into one struct.
-func scanChildren[T any](ctx context.Context, q *bun.SelectQuery, windowed bool, scan rowScanner[T]) (map[catalog.ID][]*T, error) {
+// read runs the relation's statement and groups its rows by parent, keeping their order. A
+// child that several parents share (a tag on many items) is read into one struct.
+func (r relation[C]) read(ctx context.Context, s *Catalog, parents []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*C, error) {
 	budget := rowBudget(ctx)
 	if err := budget.open(); err != nil {
 		return nil, err
 	}
-	rows, err := q.Rows(ctx)
+	rows, err := r.query(s, parents, args).Rows(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[catalog.ID][]*T)
-	seen := make(map[int64]*T)
-	var r scannedRow
-	dest := append([]any{&r.parent}, r.dest(scan.price)...)
-	if windowed {
-		dest = append(dest, &r.rn)
+	out := make(map[catalog.ID][]*C)
+	seen := make(map[catalog.ID]*C)
+	var child rowScan[C]
+	var parent, rn int64
+	dest := append(r.child.bind(&child, make([]any, 0, len(r.child.columns)+2)), &parent)
+	if args.Limit >= 0 || args.Offset > 0 {
+		dest = append(dest, &rn)
 	}
 	for rows.Next() {
 		if err := budget.take(1); err != nil {
 			return nil, err
 		}
-		// Plain int64 and RawBytes destinations take database/sql's fast paths, and the
-		// name is copied only for a child not read yet.
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		child, ok := seen[r.id]
+		c, ok := seen[child.key()]
 		if !ok {
-			child = scan.build(&r)
-			seen[r.id] = child
+			c = child.copy()
+			seen[child.key()] = c
 		}
-		out[catalog.ID(r.parent)] = append(out[catalog.ID(r.parent)], child)
+		out[catalog.ID(parent)] = append(out[catalog.ID(parent)], c)
 	}
 	return out, rows.Err()
 }
 
-// scannedRow holds one row of a relation statement: parent, id, store_id, name[, price][, rn].
-type scannedRow struct {
-	parent, id, storeID, rn int64
-	name                    sql.RawBytes
-	price                   catalog.Money
-}
-
-// dest returns where rows.Scan puts a row's id, store_id, name and, with price, its price.
-func (r *scannedRow) dest(price bool) []any {
-	d := []any{&r.id, &r.storeID, &r.name}
-	if price {
-		d = append(d, &r.price)
-	}
-	return d
-}
-
-type rowScanner[T any] struct {
-	price bool // the rows have a price column
-	build func(*scannedRow) *T
-}
-
-var (
-	scanItem = rowScanner[catalog.Item]{price: true, build: func(r *scannedRow) *catalog.Item {
-		return &catalog.Item{ID: catalog.ID(r.id), StoreID: catalog.ID(r.storeID), Name: string(r.name), Price: r.price}
-	}}
-	scanTag = rowScanner[catalog.Tag]{build: func(r *scannedRow) *catalog.Tag {
-		return &catalog.Tag{ID: catalog.ID(r.id), StoreID: catalog.ID(r.storeID), Name: string(r.name)}
-	}}
-)
-
-func windowed(args catalog.ListArgs) bool { return args.Limit >= 0 || args.Offset > 0 }
-
 // ItemsOfStores returns the items of each store, by store id.
 func (s *Catalog) ItemsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
-	m, err := scanChildren(ctx, s.relationQuery(itemsOfStores, ids, args), windowed(args), scanItem)
+	m, err := s.itemsOfStores.read(ctx, s, ids, args)
 	return m, translate(err, "items of stores")
 }
 
 // TagsOfStores returns the tags of each store, by store id.
 func (s *Catalog) TagsOfStores(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
-	m, err := scanChildren(ctx, s.relationQuery(tagsOfStores, ids, args), windowed(args), scanTag)
+	m, err := s.tagsOfStores.read(ctx, s, ids, args)
 	return m, translate(err, "tags of stores")
 }
 
 // TagsOfItems returns the tags linked with each item, by item id.
 func (s *Catalog) TagsOfItems(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Tag, error) {
-	m, err := scanChildren(ctx, s.relationQuery(tagsOfItems, ids, args), windowed(args), scanTag)
+	m, err := s.tagsOfItems.read(ctx, s, ids, args)
 	return m, translate(err, "tags of items")
 }
 
 // ItemsOfTags returns the items each tag labels, by tag id.
 func (s *Catalog) ItemsOfTags(ctx context.Context, ids []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*catalog.Item, error) {
-	m, err := scanChildren(ctx, s.relationQuery(itemsOfTags, ids, args), windowed(args), scanItem)
+	m, err := s.itemsOfTags.read(ctx, s, ids, args)
 	return m, translate(err, "items of tags")
 }
 

@@ -19,10 +19,43 @@ import (
 // Catalog reads and writes stores, items, tags and their links.
 type Catalog struct {
 	db *bun.DB
+
+	stores *table[catalog.Store]
+	items  *table[catalog.Item]
+	tags   *table[catalog.Tag]
+
+	itemsOfStores, itemsOfTags relation[catalog.Item]
+	tagsOfStores, tagsOfItems  relation[catalog.Tag]
+	storesOfOwners             relation[catalog.Store]
+
+	itemWithTags point[catalog.Item, catalog.Tag]
+	tagWithItems point[catalog.Tag, catalog.Item]
+
+	tagsOfItem linkSet[catalog.Tag]
+	itemsOfTag linkSet[catalog.Item]
 }
 
-// NewCatalog returns a Catalog over db.
-func NewCatalog(db *bun.DB) *Catalog { return &Catalog{db: db} }
+// NewCatalog returns a Catalog over db, whose Bun models (catalog.Models) are registered.
+func NewCatalog(db *bun.DB) *Catalog {
+	s := &Catalog{
+		db:     db,
+		stores: newTable[catalog.Store](db),
+		items:  newTable[catalog.Item](db),
+		tags:   newTable[catalog.Tag](db),
+	}
+	s.itemsOfStores = ownedBy(s.items, "store_id")
+	s.tagsOfStores = ownedBy(s.tags, "store_id")
+	s.storesOfOwners = ownedBy(s.stores, "owner_id")
+	s.tagsOfItems = linkedBy(s.tags, "item_id", "tag_id")
+	s.itemsOfTags = linkedBy(s.items, "tag_id", "item_id")
+	s.itemWithTags = point[catalog.Item, catalog.Tag]{root: s.items, list: s.tagsOfItems}
+	s.tagWithItems = point[catalog.Tag, catalog.Item]{root: s.tags, list: s.itemsOfTags}
+	s.tagsOfItem = linkSet[catalog.Tag]{row: anItem, self: "item_id", other: s.tags, otherColumn: "tag_id",
+		missing: catalog.ErrNoTag, foreign: errCrossStore}
+	s.itemsOfTag = linkSet[catalog.Item]{row: aTag, self: "tag_id", other: s.items, otherColumn: "item_id",
+		missing: catalog.ErrNoItem, foreign: catalog.Errorf(catalog.BadUserInput, "An item can only be linked with a tag of its own store.")}
+	return s
+}
 
 // Accounts reads and writes users, their refresh tokens and sign-in attempts.
 type Accounts struct {

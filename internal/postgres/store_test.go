@@ -17,63 +17,14 @@ import (
 // missingID names no row of any table.
 const missingID catalog.ID = 999_999
 
-// ownerEmail is the user every test store belongs to (see insertStore): the writes under
-// test are the owner's, so that only the refusal being tested can stop them.
-const ownerEmail = "owner@example.com"
-
-// open returns a fresh, migrated database with one user, a Catalog over it and the user's id.
+// open returns a fresh, migrated database with one user, a Catalog over it and the user's
+// id. The writes under test are the user's, so that only the refusal being tested can stop
+// them.
 func open(t *testing.T) (*bun.DB, *postgres.Catalog, catalog.ID) {
 	t.Helper()
-	db, err := database.Open(dbtest.New(t), database.Options{MaxConns: 4}, database.NewQueryCounter(nil))
-	if err != nil {
-		t.Fatalf("database.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	user := insert(t, db, "INSERT INTO users (email, password_hash) VALUES (?, 'x') RETURNING id", ownerEmail)
+	db := dbtest.Open(t, database.NewQueryCounter(nil))
+	user := dbtest.InsertUser(t, db, "owner@example.com")
 	return db, postgres.NewCatalog(db), user
-}
-
-func insert(t *testing.T, db *bun.DB, query string, args ...any) catalog.ID {
-	t.Helper()
-	var id catalog.ID
-	if err := db.QueryRowContext(context.Background(), query, args...).Scan(&id); err != nil {
-		t.Fatalf("%s %v: %v", query, args, err)
-	}
-	return id
-}
-
-func insertStore(t *testing.T, db *bun.DB, name string) catalog.ID {
-	t.Helper()
-	return insert(t, db, "INSERT INTO stores (name, owner_id) SELECT ?, id FROM users WHERE email = ? RETURNING id", name, ownerEmail)
-}
-
-func insertItem(t *testing.T, db *bun.DB, storeID catalog.ID, name, price string) catalog.ID {
-	t.Helper()
-	return insert(t, db, "INSERT INTO items (store_id, name, price) VALUES (?, ?, ?::numeric) RETURNING id", storeID, name, price)
-}
-
-func insertTag(t *testing.T, db *bun.DB, storeID catalog.ID, name string) catalog.ID {
-	t.Helper()
-	return insert(t, db, "INSERT INTO tags (store_id, name) VALUES (?, ?) RETURNING id", storeID, name)
-}
-
-func insertLink(t *testing.T, db *bun.DB, itemID, tagID, storeID catalog.ID) {
-	t.Helper()
-	_, err := db.ExecContext(context.Background(),
-		"INSERT INTO items_tags (item_id, tag_id, store_id) VALUES (?, ?, ?)", itemID, tagID, storeID)
-	if err != nil {
-		t.Fatalf("insert link: %v", err)
-	}
-}
-
-// count runs a SELECT count(*) statement.
-func count(t *testing.T, db *bun.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s %v: %v", query, args, err)
-	}
-	return n
 }
 
 // wantCode fails t unless err is a domain error with code want and a message for users.
@@ -99,9 +50,9 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 		{
 			name: "CreateStoreDuplicateName",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				insertStore(t, db, "Corner")
+				dbtest.InsertStore(t, db, "Corner", user)
 				_, err := s.CreateStore(ctx, user, "Corner")
-				return count(t, db, "SELECT count(*) - 1 FROM stores WHERE name = 'Corner'"), err
+				return dbtest.Count(t, db, "SELECT count(*) - 1 FROM stores WHERE name = 'Corner'"), err
 			},
 			want: catalog.Conflict,
 		},
@@ -109,17 +60,17 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 			name: "CreateItemInMissingStore",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: missingID, Name: "Pen", Price: 150}, nil)
-				return count(t, db, "SELECT count(*) FROM items"), err
+				return dbtest.Count(t, db, "SELECT count(*) FROM items"), err
 			},
 			want: catalog.NotFound,
 		},
 		{
 			name: "CreateItemDuplicateNameInStore",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				st := insertStore(t, db, "Corner")
-				insertItem(t, db, st, "Pen", "1.50")
+				st := dbtest.InsertStore(t, db, "Corner", user)
+				dbtest.InsertItem(t, db, st, "Pen", "1.50")
 				err := s.CreateItem(ctx, user, &catalog.Item{StoreID: st, Name: "Pen", Price: 200}, nil)
-				return count(t, db, "SELECT count(*) - 1 FROM items"), err
+				return dbtest.Count(t, db, "SELECT count(*) - 1 FROM items"), err
 			},
 			want: catalog.Conflict,
 		},
@@ -127,56 +78,56 @@ func TestWritesTheDatabaseRefuses(t *testing.T) {
 			name: "CreateTagInMissingStore",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
 				err := s.CreateTag(ctx, user, &catalog.Tag{StoreID: missingID, Name: "red"})
-				return count(t, db, "SELECT count(*) FROM tags"), err
+				return dbtest.Count(t, db, "SELECT count(*) FROM tags"), err
 			},
 			want: catalog.NotFound,
 		},
 		{
 			name: "CreateTagDuplicateNameInStore",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				st := insertStore(t, db, "Corner")
-				insertTag(t, db, st, "red")
+				st := dbtest.InsertStore(t, db, "Corner", user)
+				dbtest.InsertTag(t, db, st, "red")
 				err := s.CreateTag(ctx, user, &catalog.Tag{StoreID: st, Name: "red"})
-				return count(t, db, "SELECT count(*) - 1 FROM tags"), err
+				return dbtest.Count(t, db, "SELECT count(*) - 1 FROM tags"), err
 			},
 			want: catalog.Conflict,
 		},
 		{
 			name: "UpdateStoreToTakenName",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				insertStore(t, db, "Corner")
-				other := insertStore(t, db, "Market")
+				dbtest.InsertStore(t, db, "Corner", user)
+				other := dbtest.InsertStore(t, db, "Market", user)
 				_, err := s.UpdateStore(ctx, user, other, "Corner")
-				return count(t, db, "SELECT count(*) - 1 FROM stores WHERE name = 'Corner'"), err
+				return dbtest.Count(t, db, "SELECT count(*) - 1 FROM stores WHERE name = 'Corner'"), err
 			},
 			want: catalog.Conflict,
 		},
 		{
 			name: "LinkTagAcrossStores",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				a, b := insertStore(t, db, "Corner"), insertStore(t, db, "Market")
-				item := insertItem(t, db, a, "Pen", "1.50")
-				tag := insertTag(t, db, b, "red")
+				a, b := dbtest.InsertStore(t, db, "Corner", user), dbtest.InsertStore(t, db, "Market", user)
+				item := dbtest.InsertItem(t, db, a, "Pen", "1.50")
+				tag := dbtest.InsertTag(t, db, b, "red")
 				_, _, err := s.LinkTag(ctx, user, item, tag)
-				return count(t, db, "SELECT count(*) FROM items_tags"), err
+				return dbtest.Count(t, db, "SELECT count(*) FROM items_tags"), err
 			},
 			want: catalog.BadUserInput,
 		},
 		{
 			name: "LinkTagMissingItem",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				tag := insertTag(t, db, insertStore(t, db, "Corner"), "red")
+				tag := dbtest.InsertTag(t, db, dbtest.InsertStore(t, db, "Corner", user), "red")
 				_, _, err := s.LinkTag(ctx, user, missingID, tag)
-				return count(t, db, "SELECT count(*) FROM items_tags"), err
+				return dbtest.Count(t, db, "SELECT count(*) FROM items_tags"), err
 			},
 			want: catalog.NotFound,
 		},
 		{
 			name: "LinkTagMissingTag",
 			run: func(ctx context.Context, t *testing.T, db *bun.DB, s *postgres.Catalog, user catalog.ID) (int, error) {
-				item := insertItem(t, db, insertStore(t, db, "Corner"), "Pen", "1.50")
+				item := dbtest.InsertItem(t, db, dbtest.InsertStore(t, db, "Corner", user), "Pen", "1.50")
 				_, _, err := s.LinkTag(ctx, user, item, missingID)
-				return count(t, db, "SELECT count(*) FROM items_tags"), err
+				return dbtest.Count(t, db, "SELECT count(*) FROM items_tags"), err
 			},
 			want: catalog.NotFound,
 		},
@@ -198,9 +149,9 @@ func TestLinkTagIsIdempotent(t *testing.T) {
 	t.Parallel()
 	db, s, user := open(t)
 	ctx := context.Background()
-	st := insertStore(t, db, "Corner")
-	item := insertItem(t, db, st, "Pen", "1.50")
-	tag := insertTag(t, db, st, "red")
+	st := dbtest.InsertStore(t, db, "Corner", user)
+	item := dbtest.InsertItem(t, db, st, "Pen", "1.50")
+	tag := dbtest.InsertTag(t, db, st, "red")
 	for i := range 2 {
 		gotItem, gotTag, err := s.LinkTag(ctx, user, item, tag)
 		if err != nil {
@@ -210,7 +161,7 @@ func TestLinkTagIsIdempotent(t *testing.T) {
 			t.Errorf("LinkTag #%d = %+v, %+v; want Pen (%d) and red (%d)", i+1, gotItem, gotTag, item, tag)
 		}
 	}
-	if n := count(t, db, "SELECT count(*) FROM items_tags WHERE item_id = ? AND tag_id = ? AND store_id = ?", item, tag, st); n != 1 {
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM items_tags WHERE item_id = ? AND tag_id = ? AND store_id = ?", item, tag, st); n != 1 {
 		t.Errorf("after linking twice: %d links; want 1", n)
 	}
 }
@@ -222,16 +173,16 @@ func TestDeleteTag(t *testing.T) {
 		t.Parallel()
 		db, s, user := open(t)
 		ctx := context.Background()
-		st := insertStore(t, db, "Corner")
-		item := insertItem(t, db, st, "Pen", "1.50")
-		tag := insertTag(t, db, st, "red")
-		insertLink(t, db, item, tag, st)
+		st := dbtest.InsertStore(t, db, "Corner", user)
+		item := dbtest.InsertItem(t, db, st, "Pen", "1.50")
+		tag := dbtest.InsertTag(t, db, st, "red")
+		dbtest.InsertLink(t, db, item, tag, st)
 
 		wantCode(t, "DeleteTag(linked tag)", s.DeleteTag(ctx, user, tag), catalog.Conflict)
-		if n := count(t, db, "SELECT count(*) FROM tags WHERE id = ?", tag); n != 1 {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM tags WHERE id = ?", tag); n != 1 {
 			t.Errorf("after a refused DeleteTag: %d tags with its id; want 1", n)
 		}
-		if n := count(t, db, "SELECT count(*) FROM items_tags WHERE tag_id = ?", tag); n != 1 {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM items_tags WHERE tag_id = ?", tag); n != 1 {
 			t.Errorf("after a refused DeleteTag: %d links; want 1", n)
 		}
 
@@ -242,7 +193,7 @@ func TestDeleteTag(t *testing.T) {
 		if err := s.DeleteTag(ctx, user, tag); err != nil {
 			t.Fatalf("DeleteTag(unlinked tag) error: %v", err)
 		}
-		if n := count(t, db, "SELECT count(*) FROM tags WHERE id = ?", tag); n != 0 {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM tags WHERE id = ?", tag); n != 0 {
 			t.Errorf("after DeleteTag: %d tags with its id; want 0", n)
 		}
 	})
@@ -258,15 +209,15 @@ func TestDeleteStoreTakesItsRowsOnly(t *testing.T) {
 	t.Parallel()
 	db, s, user := open(t)
 	ctx := context.Background()
-	gone, kept := insertStore(t, db, "Corner"), insertStore(t, db, "Market")
+	gone, kept := dbtest.InsertStore(t, db, "Corner", user), dbtest.InsertStore(t, db, "Market", user)
 	for _, st := range []catalog.ID{gone, kept} {
-		pen := insertItem(t, db, st, "Pen", "1.50")
-		cup := insertItem(t, db, st, "Cup", "3.00")
-		red := insertTag(t, db, st, "red")
-		blue := insertTag(t, db, st, "blue")
-		insertLink(t, db, pen, red, st)
-		insertLink(t, db, pen, blue, st)
-		insertLink(t, db, cup, red, st)
+		pen := dbtest.InsertItem(t, db, st, "Pen", "1.50")
+		cup := dbtest.InsertItem(t, db, st, "Cup", "3.00")
+		red := dbtest.InsertTag(t, db, st, "red")
+		blue := dbtest.InsertTag(t, db, st, "blue")
+		dbtest.InsertLink(t, db, pen, red, st)
+		dbtest.InsertLink(t, db, pen, blue, st)
+		dbtest.InsertLink(t, db, cup, red, st)
 	}
 
 	if err := s.DeleteStore(ctx, user, gone); err != nil {
@@ -282,15 +233,15 @@ func TestDeleteStoreTakesItsRowsOnly(t *testing.T) {
 		{"items_tags WHERE store_id", 0, 3},
 	}
 	for _, r := range rows {
-		if n := count(t, db, "SELECT count(*) FROM "+r.table+" = ?", gone); n != r.gone {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM "+r.table+" = ?", gone); n != r.gone {
 			t.Errorf("after DeleteStore: %d rows in %s = the deleted store; want %d", n, r.table, r.gone)
 		}
-		if n := count(t, db, "SELECT count(*) FROM "+r.table+" = ?", kept); n != r.kept {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM "+r.table+" = ?", kept); n != r.kept {
 			t.Errorf("after DeleteStore: %d rows in %s = the other store; want %d", n, r.table, r.kept)
 		}
 	}
 	// Links are checked through the items and tags they join too, not only their store_id.
-	if n := count(t, db, "SELECT count(*) FROM items_tags AS it JOIN items AS i ON i.id = it.item_id JOIN tags AS t ON t.id = it.tag_id"); n != 3 {
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM items_tags AS it JOIN items AS i ON i.id = it.item_id JOIN tags AS t ON t.id = it.tag_id"); n != 3 {
 		t.Errorf("after DeleteStore: %d links join an item and a tag; want the other store's 3", n)
 	}
 
@@ -303,8 +254,8 @@ func TestUpdateItem(t *testing.T) {
 	t.Run("NoChangeReturnsItemUnchanged", func(t *testing.T) {
 		t.Parallel()
 		db, s, user := open(t)
-		st := insertStore(t, db, "Corner")
-		id := insertItem(t, db, st, "Pen", "1.50")
+		st := dbtest.InsertStore(t, db, "Corner", user)
+		id := dbtest.InsertItem(t, db, st, "Pen", "1.50")
 		got, err := s.UpdateItem(context.Background(), user, id, postgres.ItemChange{})
 		if err != nil {
 			t.Fatalf("UpdateItem(no change) error: %v", err)
@@ -313,7 +264,7 @@ func TestUpdateItem(t *testing.T) {
 			t.Errorf("UpdateItem(no change) = {ID:%d StoreID:%d Name:%q Price:%s}; want {ID:%d StoreID:%d Name:\"Pen\" Price:1.50}",
 				got.ID, got.StoreID, got.Name, got.Price, id, st)
 		}
-		if n := count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = 'Pen' AND price = 1.50", id); n != 1 {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = 'Pen' AND price = 1.50", id); n != 1 {
 			t.Errorf("after UpdateItem(no change): %d rows still Pen at 1.50; want 1", n)
 		}
 	})
@@ -322,8 +273,8 @@ func TestUpdateItem(t *testing.T) {
 		t.Parallel()
 		db, s, user := open(t)
 		ctx := context.Background()
-		st := insertStore(t, db, "Corner")
-		id := insertItem(t, db, st, "Pen", "1.50")
+		st := dbtest.InsertStore(t, db, "Corner", user)
+		id := dbtest.InsertItem(t, db, st, "Pen", "1.50")
 		price := catalog.Money(1999)
 		got, err := s.UpdateItem(ctx, user, id, postgres.ItemChange{Price: &price})
 		if err != nil {
@@ -340,7 +291,7 @@ func TestUpdateItem(t *testing.T) {
 		if got.Name != name || got.Price != 1999 {
 			t.Errorf("UpdateItem(name %q) = %q at %s; want %q at 19.99", name, got.Name, got.Price, name)
 		}
-		if n := count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = ? AND price = 19.99", id, name); n != 1 {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = ? AND price = 19.99", id, name); n != 1 {
 			t.Errorf("after UpdateItem: %d rows read %q at 19.99; want 1", n, name)
 		}
 	})
@@ -348,13 +299,13 @@ func TestUpdateItem(t *testing.T) {
 	t.Run("RenameToTakenNameIsConflict", func(t *testing.T) {
 		t.Parallel()
 		db, s, user := open(t)
-		st := insertStore(t, db, "Corner")
-		insertItem(t, db, st, "Pen", "1.50")
-		cup := insertItem(t, db, st, "Cup", "3.00")
+		st := dbtest.InsertStore(t, db, "Corner", user)
+		dbtest.InsertItem(t, db, st, "Pen", "1.50")
+		cup := dbtest.InsertItem(t, db, st, "Cup", "3.00")
 		name := "Pen"
 		_, err := s.UpdateItem(context.Background(), user, cup, postgres.ItemChange{Name: &name})
 		wantCode(t, "UpdateItem(rename to taken name)", err, catalog.Conflict)
-		if n := count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = 'Cup'", cup); n != 1 {
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM items WHERE id = ? AND name = 'Cup'", cup); n != 1 {
 			t.Errorf("after a refused rename: %d rows still named Cup; want 1", n)
 		}
 	})

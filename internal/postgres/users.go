@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -46,37 +45,14 @@ func (s *Accounts) UserByID(ctx context.Context, id catalog.ID) (*catalog.User, 
 	return u, translate(err, "user by id")
 }
 
-// storesOfOwners is User.stores, for relationQuery.
-var storesOfOwners = relation{
-	from:    "stores AS s",
-	parent:  "s.owner_id",
-	columns: "s.id, s.name, s.owner_id",
-	orders:  map[catalog.Order]string{catalog.ByID: "s.id"},
-}
-
 // StoresOfOwners returns the stores each user owns, by id, with first/offset per user.
 func (s *Catalog) StoresOfOwners(ctx context.Context, owners []catalog.ID, a catalog.ListArgs) (map[catalog.ID][]*catalog.Store, error) {
-	var rows []struct {
-		catalog.Store `bun:",extend"`
-		Parent        catalog.ID `bun:"parent"`
-		RN            int64      `bun:"rn"` // read only when first or offset are given
-	}
-	err := counted(ctx, func() (int, error) {
-		err := s.relationQuery(storesOfOwners, owners, a).Scan(ctx, &rows)
-		return len(rows), err
-	})
-	if err != nil {
-		return nil, translate(err, "stores of owners")
-	}
-	out := make(map[catalog.ID][]*catalog.Store)
-	for i := range rows {
-		out[rows[i].Parent] = append(out[rows[i].Parent], &rows[i].Store)
-	}
-	return out, nil
+	m, err := s.storesOfOwners.read(ctx, s, owners, a)
+	return m, translate(err, "stores of owners")
 }
 
-// refreshToken is one stored refresh token.
-type refreshToken struct {
+// RefreshToken is one stored refresh token.
+type RefreshToken struct {
 	bun.BaseModel `bun:"table:refresh_tokens,alias:rt"`
 
 	ID        catalog.ID `bun:"id,pk,autoincrement"`
@@ -88,8 +64,8 @@ type refreshToken struct {
 	RevokedAt *time.Time `bun:"revoked_at"`
 }
 
-// tokenFamily is one sign-in: the refresh tokens rotated from one another.
-type tokenFamily struct {
+// TokenFamily is one sign-in: the refresh tokens rotated from one another.
+type TokenFamily struct {
 	bun.BaseModel `bun:"table:token_families,alias:tf"`
 
 	ID        int64      `bun:"id,pk,autoincrement"`
@@ -98,17 +74,10 @@ type tokenFamily struct {
 	ExpiresAt time.Time  `bun:"expires_at,notnull"`
 }
 
-// RotationLimits bound what one sign-in may cost.
-type RotationLimits struct {
-	Max       int           // rotations of one family per window
-	Window    time.Duration // counted from the first rotation
-	SpentKept int           // spent tokens kept per family for reuse detection
-}
-
 // SaveRefreshToken stores the hash of the first refresh token of a new sign-in and returns
 // its family.
 func (s *Accounts) SaveRefreshToken(ctx context.Context, user catalog.ID, hash []byte, expires time.Time) (int64, error) {
-	f := &tokenFamily{UserID: user, ExpiresAt: expires}
+	f := &TokenFamily{UserID: user, ExpiresAt: expires}
 	if _, err := s.db.NewInsert().Model(f).Returning("id").Exec(ctx); err != nil {
 		return 0, translate(err, "new token family")
 	}
@@ -121,7 +90,7 @@ const ExpiredTokensQuery = `WITH f AS (DELETE FROM token_families WHERE user_id 
 	DELETE FROM refresh_tokens WHERE user_id = ? AND expires_at < now()`
 
 func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family int64, hash []byte, expires time.Time) error {
-	rt := &refreshToken{UserID: user, Family: family, TokenHash: hash, ExpiresAt: expires}
+	rt := &RefreshToken{UserID: user, Family: family, TokenHash: hash, ExpiresAt: expires}
 	if _, err := db.NewInsert().Model(rt).Exec(ctx); err != nil {
 		return translate(err, "save refresh token")
 	}
@@ -130,116 +99,83 @@ func saveRefreshToken(ctx context.Context, db bun.IDB, user catalog.ID, family i
 	return translate(err, "drop expired refresh tokens")
 }
 
-// Refresh outcomes that are not errors of the database.
-var (
-	ErrRefreshUnknown = catalog.Errorf(catalog.Unauthenticated, "That refresh token is not valid: sign in again.")
-	ErrRefreshExpired = catalog.Errorf(catalog.Unauthenticated, "That refresh token has expired: sign in again.")
-	ErrRefreshReused  = catalog.Errorf(catalog.Unauthenticated, "That refresh token was already used, so every session it belongs to is now signed out: sign in again.")
-	ErrRefreshRevoked = catalog.Errorf(catalog.Unauthenticated, "That refresh token was signed out: sign in again.")
-)
+// AccountsTx reads and writes accounts within one transaction, for changes whose reads
+// and writes must not interleave with another's.
+type AccountsTx struct {
+	tx bun.Tx
+}
 
-// lockFamily finds the refresh token with this hash and locks its family's row, then
+// InTx runs f in one transaction, committed when f returns nil and rolled back otherwise.
+func (s *Accounts) InTx(ctx context.Context, f func(ctx context.Context, tx AccountsTx) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return f(ctx, AccountsTx{tx: tx})
+	})
+}
+
+// LockFamily finds the refresh token with this hash and locks its family's row, then
 // reads the token again: whatever a rotation or revocation of the family committed before
-// the lock was granted is seen, and none of them runs until this transaction ends.
-func lockFamily(ctx context.Context, tx bun.Tx, hash []byte) (*refreshToken, *tokenFamily, error) {
+// the lock was granted is seen, and none of them runs until this transaction ends. Both
+// are nil when there is no such token.
+func (tx AccountsTx) LockFamily(ctx context.Context, hash []byte) (*RefreshToken, *TokenFamily, error) {
 	var family int64
-	err := tx.NewSelect().Model((*refreshToken)(nil)).Column("family").Where("token_hash = ?", hash).Scan(ctx, &family)
+	err := tx.tx.NewSelect().Model((*RefreshToken)(nil)).Column("family").Where("token_hash = ?", hash).Scan(ctx, &family)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, translate(err, "find refresh token")
 	}
-	f := &tokenFamily{ID: family}
-	if err := tx.NewSelect().Model(f).WherePK().For("UPDATE").Scan(ctx); err != nil {
+	f := &TokenFamily{ID: family}
+	if err := tx.tx.NewSelect().Model(f).WherePK().For("UPDATE").Scan(ctx); err != nil {
 		return nil, nil, translate(err, "lock token family")
 	}
-	rt := new(refreshToken)
-	err = tx.NewSelect().Model(rt).Where("token_hash = ?", hash).Scan(ctx)
+	rt := new(RefreshToken)
+	err = tx.tx.NewSelect().Model(rt).Where("token_hash = ?", hash).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) { // dropped meanwhile: expired, or an old spent one
 		return nil, nil, nil
 	}
 	return rt, f, translate(err, "find refresh token")
 }
 
-// revokeFamily signs out a family and every token of it.
-func revokeFamily(ctx context.Context, tx bun.Tx, family int64, now time.Time) error {
-	if _, err := tx.NewUpdate().Model((*tokenFamily)(nil)).Set("revoked_at = ?", now).
+// RevokeFamily marks a family and every token of it revoked.
+func (tx AccountsTx) RevokeFamily(ctx context.Context, family int64, now time.Time) error {
+	if _, err := tx.tx.NewUpdate().Model((*TokenFamily)(nil)).Set("revoked_at = ?", now).
 		Where("id = ?", family).Exec(ctx); err != nil {
 		return translate(err, "revoke token family")
 	}
-	_, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
+	_, err := tx.tx.NewUpdate().Model((*RefreshToken)(nil)).Set("revoked_at = ?", now).
 		Where("family = ? AND revoked_at IS NULL", family).Exec(ctx)
 	return translate(err, "revoke family tokens")
 }
 
-// RotateRefreshToken spends the refresh token with hash old and stores next in its family,
-// in one transaction. A token used a second time, or revoked, revokes its whole family:
-// whoever holds a copy of it can no longer refresh. It returns the token's user.
-func (s *Accounts) RotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time, lim RotationLimits) (catalog.ID, error) {
-	var user catalog.ID
-	var refused error // an answer that must wait for the revocation to commit
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		rt, f, err := lockFamily(ctx, tx, old)
-		if err != nil {
-			return err
-		}
-		if rt == nil {
-			return ErrRefreshUnknown
-		}
-		if rt.UsedAt != nil || rt.RevokedAt != nil || f.RevokedAt != nil {
-			refused = ErrRefreshReused
-			if rt.UsedAt == nil {
-				refused = ErrRefreshRevoked // by logout, or with its family
-			}
-			return revokeFamily(ctx, tx, f.ID, now)
-		}
-		if !now.Before(rt.ExpiresAt) {
-			return ErrRefreshExpired
-		}
-		ok, until, err := hit(ctx, tx, fmt.Sprintf("refresh:%d", f.ID), lim.Max, lim.Window, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return catalog.TooMany("refreshes of this sign-in", until, now)
-		}
-		if _, err := tx.NewUpdate().Model(rt).Set("used_at = ?", now).WherePK().Exec(ctx); err != nil {
-			return translate(err, "spend refresh token")
-		}
-		if _, err := tx.NewUpdate().Model(f).Set("expires_at = ?", expires).WherePK().Exec(ctx); err != nil {
-			return translate(err, "extend token family")
-		}
-		// Spent tokens are kept only so that a replay of one signs the family out; past
-		// SpentKept of them the oldest go, so that a family's rows stay bounded.
-		if _, err := tx.NewRaw(`DELETE FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL AND id <=
-				(SELECT id FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL ORDER BY id DESC OFFSET ? LIMIT 1)`,
-			f.ID, f.ID, lim.SpentKept).Exec(ctx); err != nil {
-			return translate(err, "drop old spent tokens")
-		}
-		user = rt.UserID
-		return saveRefreshToken(ctx, tx, rt.UserID, f.ID, next, expires)
-	})
-	if err == nil && refused != nil {
-		// The revocation is committed; only then is the caller told.
-		return 0, refused
-	}
-	return user, err
+// SpendRefreshToken marks a token used.
+func (tx AccountsTx) SpendRefreshToken(ctx context.Context, rt *RefreshToken, now time.Time) error {
+	_, err := tx.tx.NewUpdate().Model(rt).Set("used_at = ?", now).WherePK().Exec(ctx)
+	return translate(err, "spend refresh token")
 }
 
-// RevokeRefreshToken revokes the family of the refresh token with this hash, spent or
-// not: the sign-in it came from ends. It reports whether that sign-in was live.
-func (s *Accounts) RevokeRefreshToken(ctx context.Context, hash []byte, now time.Time) (bool, error) {
-	var live bool
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		rt, f, err := lockFamily(ctx, tx, hash)
-		if err != nil || rt == nil || f.RevokedAt != nil {
-			return err
-		}
-		live = true
-		return revokeFamily(ctx, tx, f.ID, now)
-	})
-	return live, err
+// ExtendFamily moves a family's end to expires.
+func (tx AccountsTx) ExtendFamily(ctx context.Context, f *TokenFamily, expires time.Time) error {
+	_, err := tx.tx.NewUpdate().Model(f).Set("expires_at = ?", expires).WherePK().Exec(ctx)
+	return translate(err, "extend token family")
+}
+
+// DropSpentTokens deletes a family's spent tokens but its newest keep.
+func (tx AccountsTx) DropSpentTokens(ctx context.Context, family int64, keep int) error {
+	_, err := tx.tx.NewRaw(`DELETE FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL AND id <=
+			(SELECT id FROM refresh_tokens WHERE family = ? AND used_at IS NOT NULL ORDER BY id DESC OFFSET ? LIMIT 1)`,
+		family, family, keep).Exec(ctx)
+	return translate(err, "drop old spent tokens")
+}
+
+// SaveRefreshToken stores the hash of a refresh token of an existing family.
+func (tx AccountsTx) SaveRefreshToken(ctx context.Context, user catalog.ID, family int64, hash []byte, expires time.Time) error {
+	return saveRefreshToken(ctx, tx.tx, user, family, hash, expires)
+}
+
+// Hit is Accounts.Hit within the transaction.
+func (tx AccountsTx) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, time.Time, error) {
+	return hit(ctx, tx.tx, key, limit, window, now)
 }
 
 // loginWindow is one key's failed logins, and its logins under way, counted from

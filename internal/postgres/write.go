@@ -60,7 +60,7 @@ func (s *Catalog) asOwner(ctx context.Context, user catalog.ID, row owned, lock 
 // CreateStore inserts a store owned by user; its name must be free.
 func (s *Catalog) CreateStore(ctx context.Context, user catalog.ID, name string) (*catalog.Store, error) {
 	st := &catalog.Store{Name: name, OwnerID: &user}
-	_, err := s.db.NewInsert().Model(st).Returning("id").Exec(ctx)
+	_, err := s.db.NewInsert().Model(st).Returning("*").Exec(ctx)
 	return st, translate(err, "create store")
 }
 
@@ -87,10 +87,10 @@ func (s *Catalog) DeleteStore(ctx context.Context, user, id catalog.ID) error {
 // a tag that is missing or of another store leaves no item.
 func (s *Catalog) CreateItem(ctx context.Context, user catalog.ID, item *catalog.Item, tagIDs []catalog.ID) error {
 	err := s.asOwner(ctx, user, aStore(item.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(item).Returning("id").Exec(ctx); err != nil || len(tagIDs) == 0 {
+		if _, err := tx.NewInsert().Model(item).Returning("*").Exec(ctx); err != nil || len(tagIDs) == 0 {
 			return err
 		}
-		_, _, err := setLinks(ctx, tx, tagsOfItem, item.StoreID, item.ID, tagIDs)
+		_, _, err := setLinks(ctx, tx, s.tagsOfItem, item.StoreID, item.ID, tagIDs)
 		return err
 	})
 	return linkError(err, "create item")
@@ -133,7 +133,7 @@ func (s *Catalog) DeleteItem(ctx context.Context, user, id catalog.ID) error {
 // CreateTag inserts a tag into its store.
 func (s *Catalog) CreateTag(ctx context.Context, user catalog.ID, tag *catalog.Tag) error {
 	err := s.asOwner(ctx, user, aStore(tag.StoreID), lockShare, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewInsert().Model(tag).Returning("id").Exec(ctx)
+		_, err := tx.NewInsert().Model(tag).Returning("*").Exec(ctx)
 		return err
 	})
 	return translate(err, "create tag")
@@ -221,35 +221,14 @@ func (s *Catalog) UnlinkTag(ctx context.Context, user, itemID, tagID catalog.ID)
 }
 
 // linkSet names the side of the join whose links a batch call sets: an item's tags or a
-// tag's items.
-type linkSet struct {
-	row     func(catalog.ID) owned // the row whose links are set
-	own     string                 // its columns, in linked's order
-	self    string                 // its column in items_tags
-	other   string                 // the other side's column
-	table   string                 // the other side's table
-	columns string                 // the other side's columns read back, in scanLinked's order
-	missing *catalog.Error         // for an id of the other side that names no row
-	foreign *catalog.Error         // for a row of the other side in another store
-}
-
-var (
-	tagsOfItem = linkSet{row: anItem, own: "id, store_id, name, price", self: "item_id", other: "tag_id", table: "tags",
-		columns: "o.id, o.store_id, o.name, 0::numeric AS price", missing: catalog.ErrNoTag, foreign: errCrossStore}
-	itemsOfTag = linkSet{row: aTag, own: "id, store_id, name, 0::numeric AS price", self: "tag_id", other: "item_id", table: "items",
-		columns: "o.id, o.store_id, o.name, o.price", missing: catalog.ErrNoItem,
-		foreign: catalog.Errorf(catalog.BadUserInput, "An item can only be linked with a tag of its own store.")}
-)
-
-// linked is one row the set statement added or removed, as read by scanLinked.
-type linked struct {
-	Missing int           `bun:"missing"`
-	Crossed int           `bun:"crossed"`
-	Added   bool          `bun:"added"`
-	ID      catalog.ID    `bun:"id"`
-	StoreID catalog.ID    `bun:"store_id"`
-	Name    string        `bun:"name"`
-	Price   catalog.Money `bun:"price"`
+// tag's items; O is the other side.
+type linkSet[O any] struct {
+	row         func(catalog.ID) owned // the row whose links are set
+	self        string                 // its column in items_tags
+	other       *table[O]
+	otherColumn string         // the other side's column in items_tags
+	missing     *catalog.Error // for an id of the other side that names no row
+	foreign     *catalog.Error // for a row of the other side in another store
 }
 
 // setLinksSQL checks the wanted ids and changes the links in one statement, whatever their
@@ -272,53 +251,61 @@ added AS (INSERT INTO items_tags (?4, ?5, store_id)
           ON CONFLICT (item_id, tag_id) DO NOTHING
           RETURNING ?5 AS id),
 changed AS (SELECT true AS added, id FROM added UNION ALL SELECT false, id FROM removed)
-SELECT b.missing, b.crossed, coalesce(c.added, false) AS added, coalesce(c.id, 0) AS id,
-       coalesce(c.store_id, 0) AS store_id, coalesce(c.name, '') AS name, coalesce(c.price, 0) AS price
-FROM bad AS b LEFT JOIN (SELECT ch.added, ?6 FROM changed AS ch
-                         CROSS JOIN LATERAL (SELECT * FROM ?3 AS x WHERE x.id = ch.id OFFSET 0) AS o) AS c ON true
-ORDER BY c.id`
+SELECT b.missing, b.crossed, coalesce(?7.added, false) AS added, ?6
+FROM bad AS b LEFT JOIN (SELECT ch.added, x.* FROM changed AS ch
+                         CROSS JOIN LATERAL (SELECT * FROM ?3 AS x WHERE x.id = ch.id OFFSET 0) AS x) AS ?7 ON true
+ORDER BY ?7.id`
 
 // setLinks makes the links of row id (in store) exactly want, inside tx, and returns the
-// rows it added and removed, by id.
-func setLinks(ctx context.Context, tx bun.Tx, ls linkSet, store, id catalog.ID, want []catalog.ID) (added, removed []linked, err error) {
-	var rows []linked
-	err = tx.NewRaw(setLinksSQL, idArray(want), store, id, bun.Ident(ls.table), bun.Ident(ls.self), bun.Ident(ls.other),
-		bun.Safe(ls.columns)).Scan(ctx, &rows)
+// rows of the other side it added and removed, by id.
+func setLinks[O any](ctx context.Context, tx bun.Tx, ls linkSet[O], store, id catalog.ID, want []catalog.ID) (added, removed []*O, err error) {
+	rows, err := tx.QueryContext(ctx, setLinksSQL, idArray(want), store, id, bun.Ident(ls.other.name), bun.Ident(ls.self), bun.Ident(ls.otherColumn),
+		bun.Safe(ls.other.orZero), bun.Safe(ls.other.alias))
 	if err != nil {
 		return nil, nil, err
 	}
-	added, removed = []linked{}, []linked{}
-	for _, r := range rows {
+	defer rows.Close()
+	var missing, crossed int
+	var isAdded bool
+	var row rowScan[O]
+	dest := ls.other.bind(&row, []any{&missing, &crossed, &isAdded})
+	added, removed = []*O{}, []*O{}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, err
+		}
 		switch {
-		case r.Missing > 0:
+		case missing > 0:
 			return nil, nil, ls.missing
-		case r.Crossed > 0:
+		case crossed > 0:
 			return nil, nil, ls.foreign
-		case r.ID == 0:
-		case r.Added:
-			added = append(added, r)
+		case row.key() == 0:
+		case isAdded:
+			added = append(added, row.copy())
 		default:
-			removed = append(removed, r)
+			removed = append(removed, row.copy())
 		}
 	}
-	return added, removed, nil
+	return added, removed, rows.Err()
 }
 
-// SetLinks makes the links of the item (tagsOfItem) or tag (itemsOfTag) id exactly want, in
-// one transaction that locks the store as LinkTag does and then the row itself, so that two
-// calls for one row run one after the other and leave one of the two sets, never a mix.
-// The row is read as it is locked: the call changes links only, so that is how it stays.
-func (s *Catalog) setLinks(ctx context.Context, user catalog.ID, ls linkSet, id catalog.ID, want []catalog.ID) (self linked, added, removed []linked, err error) {
+// changeLinks makes the links of self, an item or a tag with this id, exactly want, in one
+// transaction that locks the store as LinkTag does and then the row itself, so that two
+// calls for one row run one after the other and leave one of the two sets, never a mix. self
+// is read as it is locked (its store into *store): the call changes links only, so that is
+// how it stays.
+func changeLinks[O any](ctx context.Context, s *Catalog, user catalog.ID, ls linkSet[O], id catalog.ID, self any, store *catalog.ID,
+	want []catalog.ID) (added, removed []*O, err error) {
 	row := ls.row(id)
 	err = s.asOwner(ctx, user, row, lockShare, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Table(row.table).ColumnExpr(ls.own).Where("id = ?", id).For("NO KEY UPDATE").Scan(ctx, &self)
+		err := tx.NewSelect().Model(self).WherePK().For("NO KEY UPDATE").Scan(ctx)
 		if err != nil {
 			return notFoundIfNoRows(err, row.missing)
 		}
-		added, removed, err = setLinks(ctx, tx, ls, self.StoreID, id, want)
+		added, removed, err = setLinks(ctx, tx, ls, *store, id, want)
 		return err
 	})
-	return self, added, removed, linkError(err, "set links")
+	return added, removed, linkError(err, "set links")
 }
 
 // linkError translates a batch link's failure; a row of the other side deleted since the
@@ -333,35 +320,21 @@ func linkError(err error, op string) error {
 // SetItemTags makes the item's tags exactly tagIDs and returns the item with the tags it
 // added and removed.
 func (s *Catalog) SetItemTags(ctx context.Context, user, itemID catalog.ID, tagIDs []catalog.ID) (*catalog.Item, []*catalog.Tag, []*catalog.Tag, error) {
-	self, a, r, err := s.setLinks(ctx, user, tagsOfItem, itemID, tagIDs)
+	item := &catalog.Item{ID: itemID}
+	added, removed, err := changeLinks(ctx, s, user, s.tagsOfItem, itemID, item, &item.StoreID, tagIDs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return itemsOf([]linked{self})[0], tagsOf(a), tagsOf(r), nil
+	return item, added, removed, nil
 }
 
 // SetTagItems makes the tag's items exactly itemIDs and returns the tag with the items it
 // added and removed.
 func (s *Catalog) SetTagItems(ctx context.Context, user, tagID catalog.ID, itemIDs []catalog.ID) (*catalog.Tag, []*catalog.Item, []*catalog.Item, error) {
-	self, a, r, err := s.setLinks(ctx, user, itemsOfTag, tagID, itemIDs)
+	tag := &catalog.Tag{ID: tagID}
+	added, removed, err := changeLinks(ctx, s, user, s.itemsOfTag, tagID, tag, &tag.StoreID, itemIDs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return tagsOf([]linked{self})[0], itemsOf(a), itemsOf(r), nil
-}
-
-func tagsOf(rows []linked) []*catalog.Tag {
-	out := make([]*catalog.Tag, len(rows))
-	for i, r := range rows {
-		out[i] = &catalog.Tag{ID: r.ID, StoreID: r.StoreID, Name: r.Name}
-	}
-	return out
-}
-
-func itemsOf(rows []linked) []*catalog.Item {
-	out := make([]*catalog.Item, len(rows))
-	for i, r := range rows {
-		out[i] = &catalog.Item{ID: r.ID, StoreID: r.StoreID, Name: r.Name, Price: r.Price}
-	}
-	return out
+	return tag, added, removed, nil
 }

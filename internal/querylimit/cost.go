@@ -40,8 +40,12 @@ func (c *Cost) MutateOperationContext(ctx context.Context, oc *graphql.Operation
 	if oc.Operation == nil {
 		return nil
 	}
-	cost := complexity.Calculate(ctx, c.es, oc.Operation, oc.Variables)
-	cost = saturatingAdd(cost, c.introspection(oc.Operation.SelectionSet, false))
+	return c.check(ctx, oc.Operation, oc.Variables)
+}
+
+func (c *Cost) check(ctx context.Context, op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
+	cost := complexity.Calculate(ctx, c.es, op, vars)
+	cost = saturatingAdd(cost, c.introspection(op.SelectionSet, false))
 	if cost > c.Max {
 		return refuse("operation has complexity %d, which exceeds the limit of %d", cost, c.Max)
 	}

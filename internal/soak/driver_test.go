@@ -1,12 +1,10 @@
 package soak_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -17,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/storegraph/storegraph/internal/apitest"
 )
 
 // Clients is how many clients run at once.
@@ -51,77 +51,6 @@ func seed(t *testing.T) uint64 {
 	}
 	t.Logf("SOAK_SEED=%d", s)
 	return s
-}
-
-// gqlClient sends GraphQL requests to one server; its transport is the soak's own, so
-// closing its idle connections leaves nothing of the soak behind.
-type gqlClient struct {
-	http  *http.Client
-	url   string
-	token string
-}
-
-type gqlError struct {
-	Message    string         `json:"message"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-func (e gqlError) code() string { c, _ := e.Extensions["code"].(string); return c }
-
-type gqlResponse struct {
-	status int
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
-}
-
-func (c *gqlClient) post(query string, vars map[string]any) (*gqlResponse, error) {
-	return c.postAs(c.token, query, vars)
-}
-
-func (c *gqlClient) postAs(token, query string, vars map[string]any) (*gqlResponse, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, c.url+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	out := &gqlResponse{status: res.StatusCode}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return nil, fmt.Errorf("status %d, body not JSON: %s", res.StatusCode, raw)
-	}
-	return out, nil
-}
-
-// mustPost sends a request that must succeed and decodes its data into v (when not nil).
-func (c *gqlClient) mustPost(t *testing.T, query string, vars map[string]any, v any) {
-	t.Helper()
-	r, err := c.post(query, vars)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	if r.status != http.StatusOK || len(r.Errors) > 0 {
-		t.Fatalf("%s %v: status %d, errors %+v", query, vars, r.status, r.Errors)
-	}
-	if v != nil {
-		if err := json.Unmarshal(r.Data, v); err != nil {
-			t.Fatalf("decode %s: %v", r.Data, err)
-		}
-	}
 }
 
 // newTransport is an HTTP transport for the soak's clients alone.
@@ -349,18 +278,18 @@ func decodeID(data json.RawMessage) string {
 }
 
 // setupWorld creates the stores, each with a few keeper items, tags and links, through c.
-func setupWorld(t *testing.T, c *gqlClient, prefix string) *world {
+func setupWorld(t *testing.T, c *apitest.Client, prefix string) *world {
 	t.Helper()
 	w := newWorld()
 	for i := range 4 {
 		var s struct{ CreateStore struct{ ID string } }
-		c.mustPost(t, `mutation($n: String!) { createStore(input: {name: $n}) { id } }`,
+		c.MustPost(t, `mutation($n: String!) { createStore(input: {name: $n}) { id } }`,
 			map[string]any{"n": fmt.Sprintf("%s store %d", prefix, i)}, &s)
 		id := s.CreateStore.ID
 		w.stores = append(w.stores, id)
 		for k := range 3 {
 			var it struct{ CreateItem struct{ ID string } }
-			c.mustPost(t, `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1.25}) { id } }`,
+			c.MustPost(t, `mutation($s: ID!, $n: String!) { createItem(input: {storeId: $s, name: $n, price: 1.25}) { id } }`,
 				map[string]any{"s": id, "n": fmt.Sprintf("keeper %d", k)}, &it)
 			w.items[id] = append(w.items[id], it.CreateItem.ID)
 			w.keepers[it.CreateItem.ID] = true
@@ -371,7 +300,7 @@ func setupWorld(t *testing.T, c *gqlClient, prefix string) *world {
 
 // runClients runs the clients until the time is up, spreading them over the servers, and
 // returns what they saw.
-func runClients(t *testing.T, servers []*gqlClient, w *world, d time.Duration, seed uint64) *tally {
+func runClients(t *testing.T, servers []*apitest.Client, w *world, d time.Duration, seed uint64) *tally {
 	t.Helper()
 	total := 0
 	for _, op := range operations {
@@ -395,12 +324,12 @@ func runClients(t *testing.T, servers []*gqlClient, w *world, d time.Duration, s
 					k -= o.weight
 				}
 				query, vars, done := op.run(r, w)
-				res, err := c.post(query, vars)
+				res, err := c.Send(context.Background(), query, vars)
 				switch {
 				case err != nil:
-					tl.fail("%s %v via %s: %v", op.name, vars, c.url, err)
-				case res.status != http.StatusOK:
-					tl.fail("%s %v via %s: status %d, errors %+v", op.name, vars, c.url, res.status, res.Errors)
+					tl.fail("%s %v via %s: %v", op.name, vars, c.URL, err)
+				case res.Status != http.StatusOK:
+					tl.fail("%s %v via %s: status %d, errors %+v", op.name, vars, c.URL, res.Status, res.Errors)
 				case len(res.Errors) == 0:
 					tl.record(op.name, "")
 					if done != nil {
@@ -408,11 +337,11 @@ func runClients(t *testing.T, servers []*gqlClient, w *world, d time.Duration, s
 					}
 				default:
 					for _, e := range res.Errors {
-						tl.record(op.name, e.code())
-						if !slices.Contains(op.refusal, e.code()) {
-							tl.fail("%s %v via %s: refused with %s (%q); want one of %v", op.name, vars, c.url, e.code(), e.Message, op.refusal)
+						tl.record(op.name, e.Code())
+						if !slices.Contains(op.refusal, e.Code()) {
+							tl.fail("%s %v via %s: refused with %s (%q); want one of %v", op.name, vars, c.URL, e.Code(), e.Message, op.refusal)
 						}
-						if op.name == "deleteTag" && e.code() == "CONFLICT" {
+						if op.name == "deleteTag" && e.Code() == "CONFLICT" {
 							w.mu.Lock()
 							w.conflicts[vars["t"].(string)]++
 							w.mu.Unlock()
@@ -443,7 +372,7 @@ func runClients(t *testing.T, servers []*gqlClient, w *world, d time.Duration, s
 
 // checkInvariants checks, in SQL, the rules no interleaving of calls may break, and that the
 // counts the API gives (through every server) equal the rows.
-func checkInvariants(t *testing.T, db *sql.DB, servers []*gqlClient, w *world) {
+func checkInvariants(t *testing.T, db *sql.DB, servers []*apitest.Client, w *world) {
 	t.Helper()
 	ctx := context.Background()
 	scalar := func(query string, args ...any) int {
@@ -516,10 +445,10 @@ func checkInvariants(t *testing.T, db *sql.DB, servers []*gqlClient, w *world) {
 		var totals struct {
 			Stores, Items, Tags struct{ TotalCount int }
 		}
-		c.mustPost(t, `{ stores(first: 0) { totalCount } items(first: 0) { totalCount } tags(first: 0) { totalCount } }`, nil, &totals)
+		c.MustPost(t, `{ stores(first: 0) { totalCount } items(first: 0) { totalCount } tags(first: 0) { totalCount } }`, nil, &totals)
 		for list, got := range map[string]int{"stores": totals.Stores.TotalCount, "items": totals.Items.TotalCount, "tags": totals.Tags.TotalCount} {
 			if got != want[list] {
-				t.Errorf("via %s: %s totalCount = %d; want %d rows", c.url, list, got, want[list])
+				t.Errorf("via %s: %s totalCount = %d; want %d rows", c.URL, list, got, want[list])
 			}
 		}
 		for _, sid := range storeIDs {
@@ -528,7 +457,7 @@ func checkInvariants(t *testing.T, db *sql.DB, servers []*gqlClient, w *world) {
 	}
 }
 
-func checkStoreCounts(t *testing.T, c *gqlClient, sid string, scalar func(string, ...any) int) {
+func checkStoreCounts(t *testing.T, c *apitest.Client, sid string, scalar func(string, ...any) int) {
 	t.Helper()
 	var out struct {
 		Store struct {
@@ -545,23 +474,23 @@ func checkStoreCounts(t *testing.T, c *gqlClient, sid string, scalar func(string
 			}
 		}
 	}
-	c.mustPost(t, `query($s: ID!) { store(id: $s) { itemCount tagCount
+	c.MustPost(t, `query($s: ID!) { store(id: $s) { itemCount tagCount
 		items { id tagCount tags { id } } tags { id itemCount items { id } } } }`, map[string]any{"s": sid}, &out)
 	st := out.Store
 	if n := scalar(`SELECT count(*) FROM items WHERE store_id = $1`, sid); st.ItemCount != n || len(st.Items) != n {
-		t.Errorf("via %s: store %s has itemCount %d and %d items; want %d rows", c.url, sid, st.ItemCount, len(st.Items), n)
+		t.Errorf("via %s: store %s has itemCount %d and %d items; want %d rows", c.URL, sid, st.ItemCount, len(st.Items), n)
 	}
 	if n := scalar(`SELECT count(*) FROM tags WHERE store_id = $1`, sid); st.TagCount != n || len(st.Tags) != n {
-		t.Errorf("via %s: store %s has tagCount %d and %d tags; want %d rows", c.url, sid, st.TagCount, len(st.Tags), n)
+		t.Errorf("via %s: store %s has tagCount %d and %d tags; want %d rows", c.URL, sid, st.TagCount, len(st.Tags), n)
 	}
 	for _, it := range st.Items {
 		if n := scalar(`SELECT count(*) FROM items_tags WHERE item_id = $1`, it.ID); it.TagCount != n || len(it.Tags) != n {
-			t.Errorf("via %s: item %s has tagCount %d and %d tags; want %d links", c.url, it.ID, it.TagCount, len(it.Tags), n)
+			t.Errorf("via %s: item %s has tagCount %d and %d tags; want %d links", c.URL, it.ID, it.TagCount, len(it.Tags), n)
 		}
 	}
 	for _, g := range st.Tags {
 		if n := scalar(`SELECT count(*) FROM items_tags WHERE tag_id = $1`, g.ID); g.ItemCount != n || len(g.Items) != n {
-			t.Errorf("via %s: tag %s has itemCount %d and %d items; want %d links", c.url, g.ID, g.ItemCount, len(g.Items), n)
+			t.Errorf("via %s: tag %s has itemCount %d and %d items; want %d links", c.URL, g.ID, g.ItemCount, len(g.Items), n)
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the checks
 
+	"github.com/storegraph/storegraph/internal/apitest"
 	"github.com/storegraph/storegraph/internal/dbtest"
 )
 
@@ -136,8 +137,8 @@ func (r *replica) stop(t *testing.T) {
 }
 
 // goroutines reads go_goroutines from the replica's /metrics.
-func goroutines(c *gqlClient) (int, error) {
-	res, err := c.http.Get(c.url + "/metrics")
+func goroutines(c *apitest.Client) (int, error) {
+	res, err := c.HTTP.Get(c.URL + "/metrics")
 	if err != nil {
 		return 0, err
 	}
@@ -220,11 +221,11 @@ func TestSoakReplicas(t *testing.T) {
 
 	tr := newTransport()
 	hc := &http.Client{Transport: tr, Timeout: time.Minute}
-	a := &gqlClient{http: hc, url: replicas[0].url}
-	b := &gqlClient{http: hc, url: replicas[1].url}
+	a := &apitest.Client{HTTP: hc, URL: replicas[0].url}
+	b := &apitest.Client{HTTP: hc, URL: replicas[1].url}
 	checkSharedAuth(t, a, b)
 
-	servers := []*gqlClient{a, b}
+	servers := []*apitest.Client{a, b}
 	w := setupWorld(t, a, "replicas")
 	tr.CloseIdleConnections()
 	before := make([]int, len(servers))
@@ -242,7 +243,7 @@ func TestSoakReplicas(t *testing.T) {
 	for i, c := range servers {
 		var now int
 		if !settle(func() bool { now, _ = goroutines(c); tr.CloseIdleConnections(); return now <= before[i] }) {
-			t.Errorf("replica %s has %d goroutines after the clients stopped; want at most %d as before they started", c.url, now, before[i])
+			t.Errorf("replica %s has %d goroutines after the clients stopped; want at most %d as before they started", c.URL, now, before[i])
 		}
 	}
 	db, err := sql.Open("pgx", dbURL)
@@ -276,44 +277,44 @@ func TestSoakReplicas(t *testing.T) {
 // checkSharedAuth proves that the replicas share what authentication needs: a user
 // registered through one signs in through the other, a token from one works on the other,
 // and failed logins through one count on the other.
-func checkSharedAuth(t *testing.T, a, b *gqlClient) {
+func checkSharedAuth(t *testing.T, a, b *apitest.Client) {
 	t.Helper()
 	const email, password = "soak@example.com", "a long enough password"
 	var reg struct {
 		Register struct{ AccessToken, RefreshToken string }
 	}
-	a.mustPost(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken refreshToken } }`,
+	a.MustPost(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken refreshToken } }`,
 		map[string]any{"e": email, "p": password}, &reg)
-	a.token, b.token = reg.Register.AccessToken, reg.Register.AccessToken
+	a.Token, b.Token = reg.Register.AccessToken, reg.Register.AccessToken
 
 	var me struct{ Me *struct{ Email string } }
-	b.mustPost(t, `{ me { email } }`, nil, &me)
+	b.MustPost(t, `{ me { email } }`, nil, &me)
 	if me.Me == nil || me.Me.Email != email {
 		t.Fatalf("me through the other replica with the first one's token = %+v; want %s", me.Me, email)
 	}
 	var refreshed struct{ RefreshToken struct{ AccessToken string } }
-	b.mustPost(t, `mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`,
+	b.MustPost(t, `mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`,
 		map[string]any{"r": reg.Register.RefreshToken}, &refreshed)
 	if refreshed.RefreshToken.AccessToken == "" {
 		t.Errorf("refreshToken through the other replica gave no access token")
 	}
 	var login struct{ Login struct{ AccessToken string } }
-	b.mustPost(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
+	b.MustPost(t, `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }`,
 		map[string]any{"e": email, "p": password}, &login)
 
 	// LOGIN_MAX_FAILURES is 3: three failures through one replica, then the other refuses.
 	const victim = "victim@example.com"
-	a.mustPost(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
+	a.MustPost(t, `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`,
 		map[string]any{"e": victim, "p": password}, nil)
 	bad := `mutation($e: String!) { login(input: {email: $e, password: "not the password"}) { accessToken } }`
 	for i := range 3 {
-		r, err := a.postAs("", bad, map[string]any{"e": victim})
-		if err != nil || len(r.Errors) != 1 || r.Errors[0].code() != "UNAUTHENTICATED" {
-			t.Fatalf("failed login %d through %s: %+v, %v; want UNAUTHENTICATED", i+1, a.url, r, err)
+		r, err := a.SendWith(context.Background(), nil, bad, map[string]any{"e": victim})
+		if err != nil || len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" {
+			t.Fatalf("failed login %d through %s: %+v, %v; want UNAUTHENTICATED", i+1, a.URL, r, err)
 		}
 	}
-	r, err := b.postAs("", bad, map[string]any{"e": victim})
-	if err != nil || len(r.Errors) != 1 || r.Errors[0].code() != "TOO_MANY_REQUESTS" {
+	r, err := b.SendWith(context.Background(), nil, bad, map[string]any{"e": victim})
+	if err != nil || len(r.Errors) != 1 || r.Errors[0].Code() != "TOO_MANY_REQUESTS" {
 		t.Errorf("fourth failed login, through the other replica: %+v, %v; want TOO_MANY_REQUESTS", r, err)
 	}
 }

@@ -32,13 +32,13 @@ func TestSoak(t *testing.T) {
 	const maxConns = 8
 	s := apitest.New(t, map[string]string{"DB_MAX_CONNS": "8"})
 	tr := newTransport()
-	c := &gqlClient{http: &http.Client{Transport: tr, Timeout: time.Minute}, url: s.URL, token: s.Token}
+	c := &apitest.Client{HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, URL: s.URL, Token: s.Token}
 	w := setupWorld(t, c, "soak")
 
 	tr.CloseIdleConnections()
 	before := runtime.NumGoroutine()
 
-	runClients(t, []*gqlClient{c}, w, d, seed)
+	runClients(t, []*apitest.Client{c}, w, d, seed)
 
 	tr.CloseIdleConnections()
 	if !settle(func() bool { return runtime.NumGoroutine() <= before }) {
@@ -52,5 +52,5 @@ func TestSoak(t *testing.T) {
 		t.Errorf("%d database connections still in use after the clients stopped; want 0", db.Stats().InUse)
 	}
 	checkSessions(t, db, maxConns)
-	checkInvariants(t, db, []*gqlClient{c}, w)
+	checkInvariants(t, db, []*apitest.Client{c}, w)
 }
