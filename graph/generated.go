@@ -29,7 +29,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	ItemConnection() ItemConnectionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	StoreChange() StoreChangeResolver
@@ -202,10 +201,6 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type ItemConnectionResolver interface {
-	TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error)
-	TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error)
-}
 type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error)
 	UpdateStore(ctx context.Context, id catalog.ID, input model.UpdateStoreInput) (*model.Store, error)
@@ -2879,11 +2874,11 @@ func (ec *executionContext) _ItemConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_ItemConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges(), nil
+			return obj.Edges(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ItemEdge) graphql.Marshaler {
-			return ec.marshalNItemEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ItemEdges) graphql.Marshaler {
+			return ec.marshalNItemEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2911,11 +2906,11 @@ func (ec *executionContext) _ItemConnection_nodes(ctx context.Context, field gra
 			return ec.fieldContext_ItemConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Item) graphql.Marshaler {
-			return ec.marshalNItem2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.ItemList) graphql.Marshaler {
+			return ec.marshalNItem2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2925,7 +2920,7 @@ func (ec *executionContext) fieldContext_ItemConnection_nodes(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "ItemConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Item(ctx, field)
@@ -2975,7 +2970,7 @@ func (ec *executionContext) _ItemConnection_totalCount(ctx context.Context, fiel
 			return ec.fieldContext_ItemConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ItemConnection().TotalCount(ctx, obj)
+			return obj.TotalCount, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2986,7 +2981,7 @@ func (ec *executionContext) _ItemConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ItemConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ItemConnection", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ItemConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ItemConnection_tagFacets(ctx context.Context, field graphql.CollectedField, obj *model.ItemConnection) (ret graphql.Marshaler) {
@@ -2999,11 +2994,11 @@ func (ec *executionContext) _ItemConnection_tagFacets(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.ItemConnection().TagFacets(ctx, obj, fc.Args["first"].(*int))
+			return obj.TagFacets(ctx, fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.TagFacet) graphql.Marshaler {
-			return ec.marshalNTagFacet2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagFacetList) graphql.Marshaler {
+			return ec.marshalNTagFacet2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3014,7 +3009,7 @@ func (ec *executionContext) fieldContext_ItemConnection_tagFacets(ctx context.Co
 		Object:     "ItemConnection",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TagFacet(ctx, field)
 		},
@@ -4883,11 +4878,11 @@ func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_StoreConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges(), nil
+			return obj.Edges(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
-			return ec.marshalNStoreEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.StoreEdges) graphql.Marshaler {
+			return ec.marshalNStoreEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4915,11 +4910,11 @@ func (ec *executionContext) _StoreConnection_nodes(ctx context.Context, field gr
 			return ec.fieldContext_StoreConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Store) graphql.Marshaler {
-			return ec.marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.StoreList) graphql.Marshaler {
+			return ec.marshalNStore2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4929,7 +4924,7 @@ func (ec *executionContext) fieldContext_StoreConnection_nodes(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "StoreConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
@@ -5333,11 +5328,11 @@ func (ec *executionContext) _TagConnection_edges(ctx context.Context, field grap
 			return ec.fieldContext_TagConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges(), nil
+			return obj.Edges(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.TagEdge) graphql.Marshaler {
-			return ec.marshalNTagEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagEdges) graphql.Marshaler {
+			return ec.marshalNTagEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5365,11 +5360,11 @@ func (ec *executionContext) _TagConnection_nodes(ctx context.Context, field grap
 			return ec.fieldContext_TagConnection_nodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
+			return obj.Nodes(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Tag) graphql.Marshaler {
-			return ec.marshalNTag2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TagList) graphql.Marshaler {
+			return ec.marshalNTag2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagListᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5379,7 +5374,7 @@ func (ec *executionContext) fieldContext_TagConnection_nodes(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "TagConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tag(ctx, field)
@@ -7438,26 +7433,27 @@ func (ec *executionContext) _ItemConnection(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ItemConnection")
 		case "edges":
-			out.Values[i] = ec._ItemConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ItemConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._ItemConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ItemConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._ItemConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ItemConnection_totalCount(ctx, field, obj)
-				})
+			out.Values[i] = ec._ItemConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tagFacets":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -8044,15 +8040,17 @@ func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("StoreConnection")
 		case "edges":
-			out.Values[i] = ec._StoreConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoreConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._StoreConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoreConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._StoreConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8250,15 +8248,17 @@ func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("TagConnection")
 		case "edges":
-			out.Values[i] = ec._TagConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TagConnection_edges(ctx, field, obj)
+				})
 		case "nodes":
-			out.Values[i] = ec._TagConnection_nodes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TagConnection_nodes(ctx, field, obj)
+				})
 		case "pageInfo":
 			out.Values[i] = ec._TagConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8946,28 +8946,8 @@ func (ec *executionContext) marshalNItemConnection2ᚖgithubᚗcomᚋstoregraph�
 	return ec._ItemConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNItemEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ItemEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNItemEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNItemEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdge(ctx context.Context, sel ast.SelectionSet, v *model.ItemEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ItemEdge!")
-		return graphql.Null
-	}
-	return ec._ItemEdge(ctx, sel, v)
+func (ec *executionContext) marshalNItemEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐItemEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.ItemEdges) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -8992,6 +8972,10 @@ func (ec *executionContext) marshalNSetTagItemsPayload2ᚖgithubᚗcomᚋstoregr
 		return graphql.Null
 	}
 	return ec._SetTagItemsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStore2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreListᚄ(ctx context.Context, sel ast.SelectionSet, v model.StoreList) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Store) graphql.Marshaler {
@@ -9034,28 +9018,8 @@ func (ec *executionContext) marshalNStoreConnection2ᚖgithubᚗcomᚋstoregraph
 	return ec._StoreConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStoreEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNStoreEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNStoreEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdge(ctx context.Context, sel ast.SelectionSet, v *model.StoreEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "StoreEdge!")
-		return graphql.Null
-	}
-	return ec._StoreEdge(ctx, sel, v)
+func (ec *executionContext) marshalNStoreEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐStoreEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.StoreEdges) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -9116,52 +9080,12 @@ func (ec *executionContext) marshalNTagConnection2ᚖgithubᚗcomᚋstoregraph�
 	return ec._TagConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTagEdge2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TagEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTagEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+func (ec *executionContext) marshalNTagEdge2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.TagEdges) graphql.Marshaler {
+	return v
 }
 
-func (ec *executionContext) marshalNTagEdge2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagEdge(ctx context.Context, sel ast.SelectionSet, v *model.TagEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TagEdge!")
-		return graphql.Null
-	}
-	return ec._TagEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNTagFacet2ᚕᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TagFacet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTagFacet2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacet(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNTagFacet2ᚖgithubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacet(ctx context.Context, sel ast.SelectionSet, v *model.TagFacet) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TagFacet!")
-		return graphql.Null
-	}
-	return ec._TagFacet(ctx, sel, v)
+func (ec *executionContext) marshalNTagFacet2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐTagFacetListᚄ(ctx context.Context, sel ast.SelectionSet, v model.TagFacetList) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNUpdateItemInput2githubᚗcomᚋstoregraphᚋstoregraphᚋgraphᚋmodelᚐUpdateItemInput(ctx context.Context, v any) (model.UpdateItemInput, error) {

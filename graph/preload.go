@@ -23,14 +23,6 @@ func preloadStores(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, 
 	logPreload(ctx, log, preload(ctx, sel, stores))
 }
 
-func preloadItems(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, items []*catalog.Item) {
-	logPreload(ctx, log, preload(ctx, sel, items))
-}
-
-func preloadTags(ctx context.Context, log *slog.Logger, sel ast.SelectionSet, tags []*catalog.Tag) {
-	logPreload(ctx, log, preload(ctx, sel, tags))
-}
-
 func preload[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context, sel ast.SelectionSet, rows []*T) error {
 	s, err := model.Compile[T](graphql.GetOperationContext(ctx), sel)
 	if err != nil {
@@ -67,20 +59,39 @@ func logPreload(ctx context.Context, log *slog.Logger, err error) {
 	}
 }
 
-// preloadConnection preloads below the nodes of the connection being resolved, selected as
-// nodes or as edges { node }.
-func preloadConnection(ctx context.Context, edgeType string, preload func(ast.SelectionSet)) {
+// compileConnection compiles what the connection being resolved selects below its rows, as
+// nodes or as edges, by the fields' aliases. A selection that does not compile is left out:
+// its field compiles it again and reports the error in its place.
+func compileConnection[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context) map[string]*model.Selection[T] {
 	op := graphql.GetOperationContext(ctx)
+	sels := make(map[string]*model.Selection[T])
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		var sel *model.Selection[T]
+		var err error
 		switch f.Name {
 		case "nodes":
-			preload(f.Selections)
+			sel, err = model.Compile[T](op, f.Selections)
 		case "edges":
-			for _, e := range graphql.CollectFields(op, f.Selections, []string{edgeType}) {
-				if e.Name == "node" {
-					preload(e.Selections)
-				}
-			}
+			sel, err = model.CompileEdges[T](op, f.Selections)
+		default:
+			continue
+		}
+		if err == nil {
+			sels[f.Alias] = sel
 		}
 	}
+	return sels
+}
+
+// preloadConnection loads sels (from compileConnection) below rows at once, and returns the
+// ones that loaded, for the connection's lists to write as they are; the others load again
+// in their fields, which report the error.
+func preloadConnection[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context, log *slog.Logger, sels map[string]*model.Selection[T], rows []*T) map[string]*model.Selection[T] {
+	for alias, sel := range sels {
+		if err := sel.Load(ctx, loader.For(ctx), rows, true); err != nil {
+			logPreload(ctx, log, err)
+			delete(sels, alias)
+		}
+	}
+	return sels
 }

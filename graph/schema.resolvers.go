@@ -14,38 +14,7 @@ import (
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
 	"github.com/storegraph/storegraph/internal/postgres"
-	"github.com/vektah/gqlparser/v2/ast"
 )
-
-// TotalCount is the resolver for the totalCount field.
-func (r *itemConnectionResolver) TotalCount(ctx context.Context, obj *model.ItemConnection) (int, error) {
-	if obj.Summary != nil && obj.Count {
-		return obj.Summary.Count, nil
-	}
-	return r.Catalog.CountItems(ctx, obj.Filter)
-}
-
-// TagFacets is the resolver for the tagFacets field.
-func (r *itemConnectionResolver) TagFacets(ctx context.Context, obj *model.ItemConnection, first *int) ([]*model.TagFacet, error) {
-	n, err := facetCount(first)
-	if err != nil {
-		return nil, err
-	}
-	var facets []postgres.TagFacet
-	if obj.Summary != nil && n <= obj.Facets {
-		facets = obj.Summary.Facets[:min(n, len(obj.Summary.Facets))]
-	} else {
-		facets, err = r.Catalog.TagFacets(ctx, obj.Filter, n)
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.TagFacet, len(facets))
-	for i, f := range facets {
-		out[i] = &model.TagFacet{Tag: (*model.Tag)(f.Tag), Count: f.Count}
-	}
-	return out, nil
-}
 
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.Store, error) {
@@ -277,8 +246,8 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	preloadConnection(ctx, "StoreEdge", func(sel ast.SelectionSet) { preloadStores(ctx, r.Log, sel, nodes) })
-	return &model.StoreConnection{Nodes: model.Stores(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more)}, nil
+	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Store](ctx), nodes)
+	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more), Preloaded: loaded}, nil
 }
 
 // Item is the resolver for the item field.
@@ -299,8 +268,9 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	// The count and facets the query selects are read with the page, as all need the
-	// matching items, and so are the page's tags.
-	also := itemsAlso(ctx)
+	// matching items, and so are the page's tags; totalCount is the count read.
+	sels := compileConnection[catalog.Item](ctx)
+	also := itemsAlso(ctx, sels)
 	var pg postgres.ItemsPage
 	if also.Count || also.Facets > 0 {
 		pg, err = r.Catalog.ListItemsWith(ctx, f, page, also)
@@ -314,12 +284,17 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 		return nil, err
 	}
 	nodes := pg.Items
-	preloadConnection(ctx, "ItemEdge", func(sel ast.SelectionSet) { preloadItems(ctx, r.Log, sel, nodes) })
-	conn := &model.ItemConnection{Nodes: model.Items(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, itemID), page.After, pg.More)}
-	if also.Count || also.Facets > 0 {
-		conn.Summary, conn.Count, conn.Facets = &pg.Summary, also.Count, also.Facets
-	}
-	return conn, nil
+	loaded := preloadConnection(ctx, r.Log, sels, nodes)
+	return &model.ItemConnection{
+		Rows:       nodes,
+		Filter:     f,
+		PageInfo:   model.NewPageInfo(ids(nodes, itemID), page.After, pg.More),
+		TotalCount: pg.Summary.Count,
+		Preloaded:  loaded,
+		ReadFacets: func(ctx context.Context, first *int) ([]postgres.TagFacet, error) {
+			return r.tagFacets(ctx, f, pg.Summary.Facets, also.Facets, first)
+		},
+	}, nil
 }
 
 // Tag is the resolver for the tag field.
@@ -343,8 +318,8 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	if err != nil {
 		return nil, err
 	}
-	preloadConnection(ctx, "TagEdge", func(sel ast.SelectionSet) { preloadTags(ctx, r.Log, sel, nodes) })
-	return &model.TagConnection{Nodes: model.Tags(nodes), Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more)}, nil
+	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Tag](ctx), nodes)
+	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more), Preloaded: loaded}, nil
 }
 
 // Me is the resolver for the me field.
@@ -386,9 +361,6 @@ func (r *tagConnectionResolver) TotalCount(ctx context.Context, obj *model.TagCo
 	return r.Catalog.CountTags(ctx, obj.Filter)
 }
 
-// ItemConnection returns ItemConnectionResolver implementation.
-func (r *Resolver) ItemConnection() ItemConnectionResolver { return &itemConnectionResolver{r} }
-
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -408,7 +380,6 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 func (r *Resolver) TagConnection() TagConnectionResolver { return &tagConnectionResolver{r} }
 
 type (
-	itemConnectionResolver  struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	storeChangeResolver     struct{ *Resolver }

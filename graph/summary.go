@@ -12,15 +12,14 @@ import (
 
 // itemsAlso is what an item connection's query selects that its page's statement can read
 // too: totalCount, the most facets any of its tagFacets fields asks for, and the first tags
-// list of its nodes.
-func itemsAlso(ctx context.Context) (also postgres.ItemsAlso) {
-	op := graphql.GetOperationContext(ctx)
-	vars := op.Variables
+// list of its nodes (sels are its compiled nodes and edges, by alias).
+func itemsAlso(ctx context.Context, sels map[string]*model.Selection[catalog.Item]) (also postgres.ItemsAlso) {
+	vars := graphql.GetOperationContext(ctx).Variables
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 		switch f.Name {
 		case "nodes":
-			// A selection that does not compile is left to the preload, which reports it.
-			if sel, err := model.Compile[catalog.Item](op, f.Selections); err == nil {
+			// A selection that does not compile is left to its field, which reports it.
+			if sel := sels[f.Alias]; sel != nil {
 				if args, ok := sel.FirstList(); ok {
 					also.Tags = &args
 				}
@@ -51,4 +50,17 @@ func facetArg(f graphql.CollectedField, vars map[string]any) (int, bool) {
 	}
 	n, err := facetCount(first)
 	return n, err == nil
+}
+
+// tagFacets answers tagFacets(first) of the items matching f: from read, the first readN
+// facets read with the page, when they hold them, else in a statement of its own.
+func (r *Resolver) tagFacets(ctx context.Context, f catalog.ItemFilter, read []postgres.TagFacet, readN int, first *int) ([]postgres.TagFacet, error) {
+	n, err := facetCount(first)
+	if err != nil {
+		return nil, err
+	}
+	if n <= readN {
+		return read[:min(n, len(read))], nil
+	}
+	return r.Catalog.TagFacets(ctx, f, n)
 }

@@ -8,13 +8,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// CheckSchema holds the tables to schema: every field of Store, Item and Tag, every argument
-// of their fields and every value of an enum argument must have an entry, of the type the
-// schema gives it, and every entry a field; the interfaces and unions each type belongs to
-// must be the ones its table lists. The error names the first missing one. The server
+// CheckSchema holds the tables to schema: every field of Store, Item and Tag, and of the edges
+// and facets written with them, every argument of their fields and every value of an enum
+// argument must have an entry, of the type the schema gives it, and every entry a field; the
+// interfaces and unions each type belongs to must be the ones its table lists. The error names the first missing one. The server
 // refuses to start on it, instead of answering a new field with an error or a blank.
 func CheckSchema(schema *ast.Schema) error {
-	for _, check := range []func(*ast.Schema) error{storeTable.check, itemTable.check, tagTable.check} {
+	for _, check := range []func(*ast.Schema) error{storeTable.check, itemTable.check, tagTable.check,
+		storeEdgeTable.check, itemEdgeTable.check, tagEdgeTable.check, tagFacetTable.check} {
 		if err := check(schema); err != nil {
 			return err
 		}

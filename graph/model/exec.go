@@ -77,23 +77,49 @@ func resolveList[P, C any](ctx context.Context, rel *listRelation[P, C], parent 
 		return list[C]{}, err
 	}
 	// One parent: its list loads on its own, without the maps a level of many parents needs.
-	l := loader.For(ctx)
-	rows, err := rel.batch(l, f.args).Load(ctx, rel.parent.id(parent))
+	rows, err := rel.batch(loader.For(ctx), f.args).Load(ctx, rel.parent.id(parent))
 	if err != nil {
 		return list[C]{}, err
 	}
-	if err := f.sel.Load(ctx, l, rows, false); err != nil {
-		return list[C]{}, err
+	return loadList(ctx, fc, f.sel, rows)
+}
+
+// resolveRows resolves a list field of rows its parent holds already (a connection's nodes,
+// edges and facets) as resolveList does: one list written in one pass, instead of an object
+// gqlgen executes field by field for every row. preloaded holds, by the fields' aliases, the
+// selections the parent's resolver compiled and loaded already.
+func resolveRows[T any](ctx context.Context, t *objectTable[T], rows []*T, preloaded map[string]*Selection[T]) (list[T], error) {
+	fc := graphql.GetFieldContext(ctx)
+	if sel := preloaded[fc.Field.Alias]; sel != nil && sel.table == t {
+		return checkList(ctx, fc, sel, rows)
 	}
-	if f.sel.failing {
-		if err := firstArgError(ctx, fc.Path(), f.sel, rows); err != nil {
-			return list[C]{}, err
+	sel, err := compile(graphql.GetOperationContext(ctx), t, fc.Field.Selections)
+	if err != nil {
+		return list[T]{}, err
+	}
+	return loadList(ctx, fc, sel, rows)
+}
+
+// loadList loads what sel selects below the rows of the list field fc, then checks the list.
+func loadList[T any](ctx context.Context, fc *graphql.FieldContext, sel *Selection[T], rows []*T) (list[T], error) {
+	if err := sel.Load(ctx, loader.For(ctx), rows, false); err != nil {
+		return list[T]{}, err
+	}
+	return checkList(ctx, fc, sel, rows)
+}
+
+// checkList reports the arguments refused below the rows of the list field fc, and takes the
+// bytes the list will write from the request's budget.
+func checkList[T any](ctx context.Context, fc *graphql.FieldContext, sel *Selection[T], rows []*T) (list[T], error) {
+	if sel.failing {
+		if err := firstArgError(ctx, fc.Path(), sel, rows); err != nil {
+			return list[T]{}, err
 		}
 	}
-	if err := l.ReserveBytes(f.sel.listSize(rows)); err != nil {
-		return list[C]{}, err
+	if err := loader.For(ctx).ReserveBytes(sel.listSize(rows)); err != nil {
+		return list[T]{}, err
 	}
-	return list[C]{sel: f.sel, rows: rows}, nil
+	return list[T]{sel: sel, rows: rows}, nil
 }
 
 // maxArgErrors bounds the errors one list reports for arguments refused below it: a refused
@@ -152,6 +178,11 @@ type loaded[T any] interface {
 // the compile: it fails its field where the field runs.
 func Compile[T catalog.Store | catalog.Item | catalog.Tag](op *graphql.OperationContext, sel ast.SelectionSet) (*Selection[T], error) {
 	return compile(op, tableOf[T](), sel)
+}
+
+// CompileEdges reads the selection set sel of the edges of a connection of T.
+func CompileEdges[T catalog.Store | catalog.Item | catalog.Tag](op *graphql.OperationContext, sel ast.SelectionSet) (*Selection[T], error) {
+	return compile(op, edgeTableOf[T](), sel)
 }
 
 func compile[T any](op *graphql.OperationContext, t *objectTable[T], sel ast.SelectionSet) (*Selection[T], error) {
@@ -403,6 +434,32 @@ func (f *objectField[P, C]) failing() bool { return f.sel.failing }
 
 func (f *objectField[P, C]) argErrors(row *P, _ catalog.ID, path ast.Path, errs *[]error) {
 	f.sel.rowArgErrors(f.values[f.rel.key(row)], path, errs)
+}
+
+// ownField is a compiled own object: an edge's node, a facet's tag.
+type ownField[P, C any] struct {
+	rel *ownRelation[P, C]
+	sel *Selection[C]
+}
+
+func (f *ownField[P, C]) load(ctx context.Context, l *loader.Loaders, rows []*P, _ []catalog.ID, now bool) error {
+	children := make([]*C, len(rows))
+	for i, r := range rows {
+		children[i] = f.rel.get(r)
+	}
+	return f.sel.Load(ctx, l, children, now)
+}
+
+func (f *ownField[P, C]) appendTo(b []byte, row *P, _ catalog.ID) []byte {
+	return f.sel.appendRow(b, f.rel.get(row))
+}
+
+func (f *ownField[P, C]) size(row *P, _ catalog.ID) int64 { return f.sel.rowSize(f.rel.get(row)) }
+
+func (f *ownField[P, C]) failing() bool { return f.sel.failing }
+
+func (f *ownField[P, C]) argErrors(row *P, _ catalog.ID, path ast.Path, errs *[]error) {
+	f.sel.rowArgErrors(f.rel.get(row), path, errs)
 }
 
 // countField is a compiled count: Store.itemCount and the like.

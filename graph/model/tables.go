@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/loader"
+	"github.com/storegraph/storegraph/internal/postgres"
 )
 
 // The tables below are the one place that says how each field of Store, Item and Tag is
@@ -23,6 +25,15 @@ var (
 	storeTable = &objectTable[catalog.Store]{name: "Store", id: func(s *catalog.Store) catalog.ID { return s.ID }}
 	itemTable  = &objectTable[catalog.Item]{name: "Item", id: func(i *catalog.Item) catalog.ID { return i.ID }}
 	tagTable   = &objectTable[catalog.Tag]{name: "Tag", id: func(t *catalog.Tag) catalog.ID { return t.ID }}
+)
+
+// The rows of a connection's edges are its nodes, each written with its cursor; a facet is
+// a tag with its count.
+var (
+	storeEdgeTable = edgeTable("StoreEdge", storeTable)
+	itemEdgeTable  = edgeTable("ItemEdge", itemTable)
+	tagEdgeTable   = edgeTable("TagEdge", tagTable)
+	tagFacetTable  = &objectTable[postgres.TagFacet]{name: "TagFacet", id: func(f *postgres.TagFacet) catalog.ID { return f.Tag.ID }}
 )
 
 // The list relations; gqlgen resolves the first list below an object it writes through the
@@ -88,6 +99,20 @@ func init() {
 		"items":     relationField[catalog.Tag](tagItems),
 		"itemCount": countOf[catalog.Tag](func(l *loader.Loaders) *loader.Batch[int] { return l.ItemCountOfTag }),
 	})
+	tagFacetTable.setFields(nil, map[string]field[postgres.TagFacet]{
+		"tag":   relationField[postgres.TagFacet](&ownRelation[postgres.TagFacet, catalog.Tag]{child: tagTable, get: func(f *postgres.TagFacet) *catalog.Tag { return f.Tag }}),
+		"count": intField(func(f *postgres.TagFacet) int { return f.Count }),
+	})
+}
+
+// edgeTable is the table of the edges of a connection of node's rows.
+func edgeTable[T any](name string, node *objectTable[T]) *objectTable[T] {
+	t := &objectTable[T]{name: name, id: node.id}
+	t.setFields(nil, map[string]field[T]{
+		"cursor": cursorField(node.id),
+		"node":   relationField[T](&ownRelation[T, T]{child: node, get: func(r *T) *T { return r }}),
+	})
+	return t
 }
 
 // objectTable is how the relationship lists write one object type.
@@ -149,6 +174,22 @@ func moneyField[T any](get func(*T) catalog.Money) field[T] {
 		valueType: "Float",
 		appendTo:  func(b []byte, r *T) []byte { return get(r).AppendJSON(b) },
 		size:      func(r *T) int64 { return moneySize(get(r)) },
+	}
+}
+
+func intField[T any](get func(*T) int) field[T] {
+	return field[T]{
+		valueType: "Int",
+		appendTo:  func(b []byte, r *T) []byte { return strconv.AppendInt(b, int64(get(r)), 10) },
+		size:      func(r *T) int64 { return intSize(get(r)) },
+	}
+}
+
+func cursorField[T any](id func(*T) catalog.ID) field[T] {
+	return field[T]{
+		valueType: "String",
+		appendTo:  func(b []byte, r *T) []byte { return append(catalog.AppendCursor(append(b, '"'), id(r)), '"') },
+		size:      func(r *T) int64 { return 2 + int64(catalog.CursorLen(id(r))) },
 	}
 }
 
@@ -218,6 +259,23 @@ func (r *objectRelation[P, C]) compile(op *graphql.OperationContext, f graphql.C
 		return nil, nil, err
 	}
 	return &objectField[P, C]{rel: r, sel: sel}, nil, nil
+}
+
+// ownRelation is an object its parent row holds: an edge's node, a facet's tag.
+type ownRelation[P, C any] struct {
+	child *objectTable[C]
+	get   func(*P) *C
+}
+
+func (r *ownRelation[P, C]) valueType() string               { return r.child.name }
+func (r *ownRelation[P, C]) arguments() map[string]argReader { return nil }
+
+func (r *ownRelation[P, C]) compile(op *graphql.OperationContext, f graphql.CollectedField) (loaded[P], error, error) {
+	sel, err := compile(op, r.child, f.Selections)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ownField[P, C]{rel: r, sel: sel}, nil, nil
 }
 
 type countRelation[P any] struct {
@@ -329,6 +387,20 @@ func tableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
 		t = itemTable
 	case *catalog.Tag:
 		t = tagTable
+	}
+	return t.(*objectTable[T])
+}
+
+// edgeTableOf returns the table of the edges of a connection of T.
+func edgeTableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
+	var t any
+	switch any((*T)(nil)).(type) {
+	case *catalog.Store:
+		t = storeEdgeTable
+	case *catalog.Item:
+		t = itemEdgeTable
+	case *catalog.Tag:
+		t = tagEdgeTable
 	}
 	return t.(*objectTable[T])
 }

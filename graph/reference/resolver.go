@@ -150,9 +150,9 @@ func (r queryResolver) Stores(ctx context.Context, first *int, after *string, fi
 	if err != nil {
 		return nil, err
 	}
-	c := &StoreConnection{Nodes: rows(page.Nodes, storeRow), PageInfo: page.PageInfo, page: page}
-	for _, e := range page.Edges() {
-		c.Edges = append(c.Edges, &StoreEdge{Cursor: e.Cursor, Node: storeRow(e.Node)})
+	c := &StoreConnection{Nodes: page.Rows, PageInfo: page.PageInfo, page: page}
+	for _, n := range page.Rows {
+		c.Edges = append(c.Edges, &StoreEdge{Cursor: catalog.Cursor(n.ID), Node: n})
 	}
 	return c, nil
 }
@@ -162,9 +162,9 @@ func (r queryResolver) Items(ctx context.Context, first *int, after *string, fil
 	if err != nil {
 		return nil, err
 	}
-	c := &ItemConnection{Nodes: rows(page.Nodes, itemRow), PageInfo: page.PageInfo, page: page}
-	for _, e := range page.Edges() {
-		c.Edges = append(c.Edges, &ItemEdge{Cursor: e.Cursor, Node: itemRow(e.Node)})
+	c := &ItemConnection{Nodes: page.Rows, PageInfo: page.PageInfo, page: page}
+	for _, n := range page.Rows {
+		c.Edges = append(c.Edges, &ItemEdge{Cursor: catalog.Cursor(n.ID), Node: n})
 	}
 	return c, nil
 }
@@ -174,9 +174,9 @@ func (r queryResolver) Tags(ctx context.Context, first *int, after *string, filt
 	if err != nil {
 		return nil, err
 	}
-	c := &TagConnection{Nodes: rows(page.Nodes, tagRow), PageInfo: page.PageInfo, page: page}
-	for _, e := range page.Edges() {
-		c.Edges = append(c.Edges, &TagEdge{Cursor: e.Cursor, Node: tagRow(e.Node)})
+	c := &TagConnection{Nodes: page.Rows, PageInfo: page.PageInfo, page: page}
+	for _, n := range page.Rows {
+		c.Edges = append(c.Edges, &TagEdge{Cursor: catalog.Cursor(n.ID), Node: n})
 	}
 	return c, nil
 }
@@ -193,17 +193,17 @@ func (r storeConnectionResolver) TotalCount(ctx context.Context, c *StoreConnect
 }
 
 func (r itemConnectionResolver) TotalCount(ctx context.Context, c *ItemConnection) (int, error) {
-	return r.server.ItemConnection().TotalCount(ctx, &model.ItemConnection{Filter: c.page.Filter})
+	return r.server.Catalog.CountItems(ctx, c.page.Filter)
 }
 
 func (r itemConnectionResolver) TagFacets(ctx context.Context, c *ItemConnection, first *int) ([]*TagFacet, error) {
-	facets, err := r.server.ItemConnection().TagFacets(ctx, &model.ItemConnection{Filter: c.page.Filter}, first)
+	facets, err := c.page.ReadFacets(ctx, first)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*TagFacet, len(facets))
 	for i, f := range facets {
-		out[i] = &TagFacet{Tag: tagRow(f.Tag), Count: f.Count}
+		out[i] = &TagFacet{Tag: f.Tag, Count: f.Count}
 	}
 	return out, nil
 }

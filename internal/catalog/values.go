@@ -392,8 +392,18 @@ func NewPage(first *int, after *string) (Page, error) {
 const cursorPrefix = "cursor:"
 
 // Cursor returns the opaque cursor of the row with this id.
-func Cursor(id ID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + id.String()))
+func Cursor(id ID) string { return string(AppendCursor(nil, id)) }
+
+// AppendCursor appends the cursor of the row with this id to b.
+func AppendCursor(b []byte, id ID) []byte {
+	var raw [len(cursorPrefix) + 20]byte
+	return base64.RawURLEncoding.AppendEncode(b, strconv.AppendInt(append(raw[:0], cursorPrefix...), int64(id), 10))
+}
+
+// CursorLen is the length of the cursor of the row with this id.
+func CursorLen(id ID) int {
+	var raw [20]byte
+	return base64.RawURLEncoding.EncodedLen(len(cursorPrefix) + len(strconv.AppendInt(raw[:0], int64(id), 10)))
 }
 
 // ParseCursor reads a cursor made by Cursor.

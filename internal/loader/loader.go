@@ -25,7 +25,11 @@ type Batch[V any] struct {
 	name    string // for its spans, e.g. TagsOfItem
 	fetch   func(context.Context, []catalog.ID) (map[catalog.ID]V, error)
 	missing func(catalog.ID) (V, error) // the value or error for an id the fetch did not return
-	loader  *dataloader.Loader[catalog.ID, V]
+	wait    time.Duration
+
+	// A request uses few of its batches: each makes its dataloader when first used.
+	once   sync.Once
+	loader *dataloader.Loader[catalog.ID, V]
 
 	mu    sync.Mutex
 	known map[catalog.ID]V // what Prefetch has put in the loader's cache
@@ -33,9 +37,24 @@ type Batch[V any] struct {
 
 func newBatch[V any](name string, wait time.Duration, fetch func(context.Context, []catalog.ID) (map[catalog.ID]V, error),
 	missing func(catalog.ID) (V, error)) *Batch[V] {
-	b := &Batch[V]{name: name, fetch: fetch, missing: missing, known: make(map[catalog.ID]V)}
-	b.loader = dataloader.NewBatchedLoader(b.batch, dataloader.WithWait[catalog.ID, V](wait))
-	return b
+	return &Batch[V]{name: name, fetch: fetch, missing: missing, wait: wait}
+}
+
+// dataloader returns b's dataloader, made on first use.
+func (b *Batch[V]) dataloader() *dataloader.Loader[catalog.ID, V] {
+	b.once.Do(func() {
+		b.loader = dataloader.NewBatchedLoader(b.batch, dataloader.WithWait[catalog.ID, V](b.wait))
+	})
+	return b.loader
+}
+
+// prime puts v in the loader's cache as id's value; b.mu is held.
+func (b *Batch[V]) prime(ctx context.Context, id catalog.ID, v V) {
+	if b.known == nil {
+		b.known = make(map[catalog.ID]V)
+	}
+	b.known[id] = v
+	b.dataloader().Prime(ctx, id, v)
 }
 
 // batch answers the dataloader: one result per key, at the key's index.
@@ -78,7 +97,7 @@ const tracerName = "github.com/storegraph/storegraph/internal/loader"
 
 // Load returns the value for id, batched with the other loads of the same window.
 func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
-	return b.loader.Load(ctx, id)()
+	return b.dataloader().Load(ctx, id)()
 }
 
 // LoadAll returns the values for ids, in their order, through the loader: values already
@@ -88,7 +107,7 @@ func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
 func (b *Batch[V]) LoadAll(ctx context.Context, ids []catalog.ID) (values []V, errs []error) {
 	thunks := make([]dataloader.Thunk[V], len(ids))
 	for i, id := range ids {
-		thunks[i] = b.loader.Load(ctx, id)
+		thunks[i] = b.dataloader().Load(ctx, id)
 	}
 	values = make([]V, len(ids))
 	for i, thunk := range thunks {
@@ -133,8 +152,7 @@ func (b *Batch[V]) Prefetch(ctx context.Context, ids []catalog.ID) (values []V, 
 				continue
 			}
 		}
-		b.known[id] = v
-		b.loader.Prime(ctx, id, v)
+		b.prime(ctx, id, v)
 	}
 	values = make([]V, len(ids))
 	for i, id := range ids {
@@ -153,8 +171,7 @@ func (b *Batch[V]) seed(ctx context.Context, id catalog.ID, v V) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.known[id]; !ok {
-		b.known[id] = v
-		b.loader.Prime(ctx, id, v)
+		b.prime(ctx, id, v)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -234,11 +235,23 @@ type ItemsAlso struct {
 // itemsRow is a row of ListItemsWith: an item of the page, the count, a facet or a tag of
 // an item.
 type itemsRow struct {
-	kind  string
+	kind  int64
 	n, rn int64
 	item  *catalog.Item
 	tag   *catalog.Tag
 }
+
+// The kinds of row of ListItemsWith, told by number: the driver hands database/sql an
+// integer under 256 without allocating it, but each text value as a new string.
+const (
+	pageRow = iota
+	countRow
+	facetRow
+	tagRow
+)
+
+// kind is the SQL literal of a kind of row.
+func kind(k int) string { return strconv.Itoa(k) }
 
 // scanItemsRows reads the rows of q, each taken from the request's row budget as it is
 // read: the page's tags have no limit of their own.
@@ -266,9 +279,9 @@ func (s *Catalog) scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]item
 			return nil, err
 		}
 		switch r.kind {
-		case "page":
+		case pageRow:
 			r.item = item.copy()
-		case "facet", "tag":
+		case facetRow, tagRow:
 			r.tag = tag.copy()
 		}
 		rows = append(rows, r)
@@ -296,13 +309,13 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	// are read by key.
 	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
 		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
-		"SELECT 'page' AS kind, 0::bigint AS n, 0::bigint AS rn, " + s.items.list + ", " + s.tags.zeros + " FROM pg\n" +
+		"SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, 0::bigint AS rn, " + s.items.list + ", " + s.tags.zeros + " FROM pg\n" +
 		"CROSS JOIN LATERAL " + s.items.byKey("pg.id")
 	if also.Count {
-		query += "\nUNION ALL SELECT 'count', count(*), 0, " + s.items.zeros + ", " + s.tags.zeros + " FROM m"
+		query += "\nUNION ALL SELECT " + kind(countRow) + ", count(*), 0, " + s.items.zeros + ", " + s.tags.zeros + " FROM m"
 	}
 	if also.Facets > 0 {
-		query += "\nUNION ALL SELECT 'facet', f.n, 0, " + s.items.zeros + ", " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
+		query += "\nUNION ALL SELECT " + kind(facetRow) + ", f.n, 0, " + s.items.zeros + ", " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
 			"\nCROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
 	}
 	if args := also.Tags; args != nil {
@@ -312,7 +325,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		query += "\nUNION ALL SELECT 'tag', pg.id, t.rn, " + s.items.zeros + ", " + s.tags.list + " FROM pg\n" +
+		query += "\nUNION ALL SELECT " + kind(tagRow) + ", pg.id, t.rn, " + s.items.zeros + ", " + s.tags.list + " FROM pg\n" +
 			"CROSS JOIN LATERAL (SELECT " + s.tags.list + ", row_number() OVER (ORDER BY " + order + ") AS rn FROM " + s.tagsOfItems.fenced +
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
@@ -331,13 +344,13 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	})
 	for _, r := range rows {
 		switch r.kind {
-		case "page":
+		case pageRow:
 			out.Items = append(out.Items, r.item)
-		case "count":
+		case countRow:
 			out.Summary.Count = int(r.n)
-		case "facet":
+		case facetRow:
 			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: r.tag, Count: int(r.n)})
-		case "tag":
+		case tagRow:
 			out.Tags[catalog.ID(r.n)] = append(out.Tags[catalog.ID(r.n)], r.tag)
 		}
 	}
