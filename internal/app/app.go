@@ -210,6 +210,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		_ = a.Close()
 		return nil, err
 	}
+	if err := a.Catalog.CheckOrders(model.Orders()); err != nil {
+		_ = a.Close()
+		return nil, fmt.Errorf("the schema's list orders: %w", err)
+	}
 	var trust *trusted.Extension
 	if cfg.TrustedDocuments != "" {
 		docs, err := trusted.Load(cfg.TrustedDocuments)
