@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -268,5 +269,57 @@ func TestParse(t *testing.T) {
 				t.Errorf("Parse(%s) error = %v; want ok %v", tc.data, err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestExampleAppManifest starts the server in enforce mode on the persisted documents the
+// example app's codegen writes, which measures each of them against the default limits,
+// and serves the app's store list by its id.
+func TestExampleAppManifest(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join("..", "..", "examples", "react-apollo", "src", "gql", "persisted-documents.json")
+	docs, err := trusted.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var storesID string
+	for _, d := range docs.All() {
+		if strings.HasPrefix(d.Body, "query Stores ") {
+			storesID = d.ID
+		}
+	}
+	if storesID == "" {
+		t.Fatalf("%s has no query Stores", path)
+	}
+	env := map[string]string{"DATABASE_URL": dbtest.New(t), "TRUSTED_DOCUMENTS": path, "TRUSTED_DOCUMENTS_MODE": "enforce"}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("start on the example app's persisted documents: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = a.Close()
+	})
+	if _, err := a.DB.ExecContext(context.Background(), `INSERT INTO stores (name) VALUES ('Corner shop')`); err != nil {
+		t.Fatal(err)
+	}
+	s := &apitest.Server{Client: apitest.Client{URL: srv.URL}, App: a}
+
+	status, r := send(t, s, map[string]any{"documentId": storesID, "operationName": "Stores"}, false)
+	var data struct {
+		Stores struct{ Nodes []struct{ Name string } }
+	}
+	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &data) != nil ||
+		len(data.Stores.Nodes) != 1 || data.Stores.Nodes[0].Name != "Corner shop" {
+		t.Errorf("Stores by id %s: %d %+v %s; want the one store", storesID, status, r.Errors, r.Data)
+	}
+	_, r = send(t, s, map[string]any{"query": otherQuery}, false)
+	if codes := r.Codes(); len(codes) != 1 || codes[0] != trusted.CodeNotInSafelist || string(r.Data) != "null" {
+		t.Errorf("a document the app does not ship: %+v data %s; want one error %s", r.Errors, r.Data, trusted.CodeNotInSafelist)
 	}
 }

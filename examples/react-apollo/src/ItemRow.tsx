@@ -32,6 +32,7 @@ export function ItemRow({ item, storeTags, canEdit }: { item: Item; storeTags: T
     setItemTags({
       variables: { itemId: item.id, tagIds: tags.map((t) => t.id) },
       optimisticResponse: {
+        __typename: 'Mutation',
         setItemTags: {
           __typename: 'SetItemTagsPayload',
           message: 'Saving…',
