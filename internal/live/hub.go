@@ -12,7 +12,7 @@ import (
 // Limits bound what subscribers may make a process hold.
 type Limits struct {
 	PerProcess int // subscriptions open at once in the process
-	Queue      int // changes waiting for one subscriber; past it the queue is dropped for a RESYNC
+	Queue      int // changes waiting for one subscriber, or for its group to render them; past it the queue is dropped for a RESYNC
 }
 
 // Metrics are the hub's Prometheus collectors.
