@@ -1,9 +1,14 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -12,27 +17,39 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/storegraph/storegraph/graph/model"
+	"github.com/storegraph/storegraph/internal/auth"
 	"github.com/storegraph/storegraph/internal/catalog"
 	"github.com/storegraph/storegraph/internal/live"
 	"github.com/storegraph/storegraph/internal/loader"
 )
 
-// Hub is the process's fan-out of committed changes to subscribers.
-type Hub = live.Hub[*model.StoreChange]
+// Hub is the process's fan-out of committed changes to subscribers: each change is
+// rendered once for the subscribers whose answers are alike, and its response handed to
+// each of them.
+type Hub = live.Hub[*graphql.Response]
 
-// NewHub returns a hub that hands subscribers changes as the schema shows them.
+// NewHub returns a hub with no subscribers.
 func NewHub(limits live.Limits, metrics live.Metrics) *Hub {
-	return live.NewHub(model.NewStoreChange, limits, metrics)
+	return live.NewHub[*graphql.Response](limits, metrics)
 }
 
+// errNoStream refuses a subscription that the Deliveries extension does not serve.
+var errNoStream = errors.New("graph: subscription outside the Deliveries extension")
+
 // subscribe opens a feed of store's changes for the subscription of ctx. The store is
-// looked up once the feed is open, so that no change made in between is missed.
+// looked up once the feed is open, so that no change made in between is missed. The
+// channel it returns carries each change to render to the executor, for the group of
+// subscribers with the same answers.
 func (r *Resolver) subscribe(ctx context.Context, store catalog.ID) (<-chan *model.StoreChange, error) {
+	st, ok := ctx.Value(streamKey{}).(*stream)
+	if !ok {
+		return nil, errNoStream
+	}
 	release, err := live.TakeSlot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := r.Live.Subscribe(ctx, store)
+	sub, err := r.Live.Subscribe(ctx, store, answerKey(ctx))
 	if err != nil {
 		release()
 		return nil, err
@@ -46,13 +63,28 @@ func (r *Resolver) subscribe(ctx context.Context, store catalog.ID) (<-chan *mod
 		release()
 		return nil, err
 	}
-	start, tally := time.Now(), tallyOf(ctx)
+	start := time.Now()
 	context.AfterFunc(ctx, func() {
 		sub.Close()
 		release()
-		r.Log.Info("subscription ended", "store", store, "duration", time.Since(start), "deliveries", tally.Load())
+		r.Log.Info("subscription ended", "store", store, "duration", time.Since(start), "deliveries", st.Load())
 	})
-	return sub.C, nil
+	st.sub, st.changes = sub, make(chan *model.StoreChange, 1)
+	return st.changes, nil
+}
+
+// answerKey tells apart the subscriptions whose answers may differ: the operation (its
+// selections and fragments), its variables (the store among them) and the signed-in user.
+func answerKey(ctx context.Context) string {
+	op := graphql.GetOperationContext(ctx)
+	vars, _ := json.Marshal(op.Variables) // coerced input values always encode, keys sorted
+	user, _ := auth.UserID(ctx)
+	h := sha256.New()
+	for _, part := range []string{op.RawQuery, op.OperationName, string(vars), strconv.FormatInt(int64(user), 10)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
 }
 
 // changedRow reads the item or tag a change concerns as it is now, with what the
@@ -71,20 +103,15 @@ func changedRow[T catalog.Item | catalog.Tag](ctx context.Context, log *slog.Log
 
 var errGone = errors.New("deleted since the change")
 
-type tallyKey struct{}
+type streamKey struct{}
 
-// tally is what Deliveries keeps of one subscription.
-type tally struct {
+// stream is what Deliveries keeps of one subscription.
+type stream struct {
 	atomic.Int64      // deliveries
 	reads        bool // whether its selection reads rows (objects below the change)
-}
 
-// tallyOf returns the deliveries counted for the subscription of ctx.
-func tallyOf(ctx context.Context) *tally {
-	if t, ok := ctx.Value(tallyKey{}).(*tally); ok {
-		return t
-	}
-	return new(tally)
+	sub     *live.Subscription[*graphql.Response] // set by the resolver once subscribed
+	changes chan *model.StoreChange               // the resolver's channel, read by the executor
 }
 
 // readsRows reports whether a selection asks for an object below its fields: a change's
@@ -128,15 +155,49 @@ func (*Deliveries) ExtensionName() string { return "Deliveries" }
 // Validate implements graphql.HandlerExtension.
 func (*Deliveries) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptOperation implements graphql.OperationInterceptor.
+// InterceptOperation implements graphql.OperationInterceptor. A subscription's changes are
+// rendered by its group through the executor's handler of one member, and every member's
+// transport writes the response rendered for the group.
 func (d *Deliveries) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if !isSubscription(ctx) {
 		return next(ctx)
 	}
 	d.running.Add(1)
 	context.AfterFunc(ctx, func() { d.running.Add(-1) })
-	t := &tally{reads: readsRows(graphql.GetOperationContext(ctx).Operation.SelectionSet)}
-	return next(context.WithValue(ctx, tallyKey{}, t))
+	st := &stream{reads: readsRows(graphql.GetOperationContext(ctx).Operation.SelectionSet)}
+	ctx = context.WithValue(ctx, streamKey{}, st)
+	execute := next(ctx)
+	if st.sub == nil { // refused: the handler answers with the errors
+		return execute
+	}
+	st.sub.Serve(func(c live.Change) (*graphql.Response, bool) {
+		select {
+		case st.changes <- model.NewStoreChange(c):
+		default: // a change is left from a render its end cut short
+			return nil, false
+		}
+		resp := execute(ctx)
+		if resp == nil {
+			return nil, false
+		}
+		resp.Data = bytes.Clone(resp.Data) // the executor writes the next render over its buffer
+		return resp, true
+	})
+	return func(ctx context.Context) *graphql.Response {
+		select {
+		case resp, ok := <-st.sub.C:
+			if !ok {
+				return nil
+			}
+			st.Add(1)
+			d.Delivered.Inc()
+			mine := *resp // the transports only read it; a copy keeps it so
+			mine.Errors = slices.Clip(mine.Errors)
+			return &mine
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor.
@@ -149,16 +210,10 @@ func (d *Deliveries) InterceptResponse(ctx context.Context, next graphql.Respons
 		}
 		return next(ctx)
 	}
-	t := tallyOf(ctx)
-	if t.reads {
+	if st, ok := ctx.Value(streamKey{}).(*stream); ok && st.reads {
 		ctx = loader.Renewed(ctx)
 	}
-	resp := next(ctx)
-	if resp != nil {
-		t.Add(1)
-		d.Delivered.Inc()
-	}
-	return resp
+	return next(ctx)
 }
 
 // Running returns how many subscriptions are being served.

@@ -12,7 +12,7 @@ import (
 // Limits bound what subscribers may make a process hold.
 type Limits struct {
 	PerProcess int // subscriptions open at once in the process
-	Queue      int // changes waiting for one subscriber; past it the queue is dropped for a RESYNC
+	Queue      int // changes waiting for one subscriber, or for its group to render them; past it the queue is dropped for a RESYNC
 }
 
 // Metrics are the hub's Prometheus collectors.
@@ -48,44 +48,69 @@ func NewMetrics(reg prometheus.Registerer) Metrics {
 var ErrShuttingDown = catalog.Errorf(catalog.Unavailable, "The server is shutting down; subscribe again to reach another.")
 
 // Hub fans the changes of this process's listener out to the subscribers of each store.
-// T is what a subscriber receives; wrap makes it from a change once for all subscribers.
-// Sending never blocks: a subscriber whose queue is full loses it and gets a RESYNC.
+// Subscribers whose answers are alike (the same store, selection, variables and user) form
+// a group: each change is rendered once for the group, through one of its subscribers, and
+// the same T is queued for all of them. Sending never blocks: a subscriber whose queue is
+// full loses it and gets a RESYNC, and so does a whole group whose rendering falls behind.
 type Hub[T any] struct {
-	wrap    func(Change) T
 	limits  Limits
 	metrics Metrics
 
 	start func(context.Context) error // starts the feed before the first subscription
 
 	mu     sync.Mutex
-	stores map[catalog.ID]map[*Subscription[T]]struct{}
+	stores map[catalog.ID]map[string]*group[T]
 	open   int
 	closed bool
 }
 
-// NewHub returns a hub that hands subscribers wrap(change).
-func NewHub[T any](wrap func(Change) T, limits Limits, metrics Metrics) *Hub[T] {
-	return &Hub[T]{wrap: wrap, limits: limits, metrics: metrics, stores: make(map[catalog.ID]map[*Subscription[T]]struct{})}
+// NewHub returns a hub with no subscribers.
+func NewHub[T any](limits Limits, metrics Metrics) *Hub[T] {
+	return &Hub[T]{limits: limits, metrics: metrics, stores: make(map[catalog.ID]map[string]*group[T])}
 }
 
 // StartWith makes every subscription call start first, which starts the feed (once) and
 // fails when it cannot.
 func (h *Hub[T]) StartWith(start func(context.Context) error) { h.start = start }
 
+// Render turns a change into what a group's subscribers receive, through one of them;
+// false when it cannot because that subscriber has ended.
+type Render[T any] func(Change) (T, bool)
+
 // Subscription is one subscriber's feed of a store's changes. C is closed after the
 // store's deletion and at shutdown; otherwise the subscription ends with its context.
 type Subscription[T any] struct {
-	C     <-chan T
-	ch    chan T
-	hub   *Hub[T]
-	store catalog.ID
-	stop  func() bool
-	ended bool // guarded by hub.mu
+	C      <-chan T
+	ch     chan T
+	group  *group[T]
+	stop   func() bool
+	render Render[T] // guarded by hub.mu; nil until Serve, and once it failed
+	ended  bool      // guarded by hub.mu
 }
 
-// Subscribe opens a feed of store's changes until ctx ends. Over the process's limit it
-// is TOO_MANY_REQUESTS; without a database feed, SERVICE_UNAVAILABLE.
-func (h *Hub[T]) Subscribe(ctx context.Context, store catalog.ID) (*Subscription[T], error) {
+// pending is a change waiting for its group to render it.
+type pending struct {
+	Change
+	reason string // a RESYNC's: "feed" or "behind"
+}
+
+// group is the subscribers of one store whose answers are alike. Its goroutine renders
+// each change once and queues the result for every member, in commit order.
+type group[T any] struct {
+	hub     *Hub[T]
+	store   catalog.ID
+	key     string
+	subs    map[*Subscription[T]]struct{} // guarded by hub.mu
+	changes chan pending                  // sent to under hub.mu only
+	served  chan struct{}                 // a member can render now
+	done    chan struct{}                 // closed once the group has no members
+}
+
+// Subscribe opens a feed of store's changes until ctx ends, in the group of the
+// subscribers with the same key. Its changes are rendered once Serve gave the group a way
+// to. Over the process's limit it is TOO_MANY_REQUESTS; without a database feed,
+// SERVICE_UNAVAILABLE.
+func (h *Hub[T]) Subscribe(ctx context.Context, store catalog.ID, key string) (*Subscription[T], error) {
 	if h.start != nil {
 		if err := h.start(ctx); err != nil {
 			return nil, err
@@ -100,102 +125,222 @@ func (h *Hub[T]) Subscribe(ctx context.Context, store catalog.ID) (*Subscription
 		return nil, catalog.Errorf(catalog.TooManyRequests,
 			"This server has as many subscriptions as it may hold (%d); try again later or another server.", h.limits.PerProcess)
 	}
-	// One slot more than the queue, for the store's DELETED after a RESYNC.
-	ch := make(chan T, h.limits.Queue+1)
-	s := &Subscription[T]{C: ch, ch: ch, hub: h, store: store}
-	subs := h.stores[store]
-	if subs == nil {
-		subs = make(map[*Subscription[T]]struct{})
-		h.stores[store] = subs
+	groups := h.stores[store]
+	if groups == nil {
+		groups = make(map[string]*group[T])
+		h.stores[store] = groups
 	}
-	subs[s] = struct{}{}
+	g := groups[key]
+	if g == nil {
+		// One slot more than the queue, for the store's DELETED after a RESYNC.
+		g = &group[T]{hub: h, store: store, key: key, subs: make(map[*Subscription[T]]struct{}),
+			changes: make(chan pending, h.limits.Queue+1), served: make(chan struct{}, 1), done: make(chan struct{})}
+		groups[key] = g
+		go g.run()
+	}
+	ch := make(chan T, h.limits.Queue+1)
+	s := &Subscription[T]{C: ch, ch: ch, group: g}
+	g.subs[s] = struct{}{}
 	h.open++
 	h.metrics.Active.Inc()
 	s.stop = context.AfterFunc(ctx, s.Close)
 	return s, nil
 }
 
-// Close ends the subscription; it may be called more than once.
-func (s *Subscription[T]) Close() {
-	s.hub.mu.Lock()
-	defer s.hub.mu.Unlock()
-	s.hub.remove(s)
+// Serve lets the subscription's group render its changes through render.
+func (s *Subscription[T]) Serve(render Render[T]) {
+	h := s.group.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.render = render
+	select {
+	case s.group.served <- struct{}{}:
+	default:
+	}
 }
 
-// remove takes s out of the hub; h.mu is held.
+// Close ends the subscription; it may be called more than once.
+func (s *Subscription[T]) Close() {
+	h := s.group.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.remove(s)
+}
+
+// remove takes s out of the hub, and its group once it is empty; h.mu is held.
 func (h *Hub[T]) remove(s *Subscription[T]) {
 	if s.ended {
 		return
 	}
 	s.ended = true
+	s.render = nil
 	if s.stop != nil {
 		s.stop()
 	}
-	subs := h.stores[s.store]
-	delete(subs, s)
-	if len(subs) == 0 {
-		delete(h.stores, s.store)
+	g := s.group
+	delete(g.subs, s)
+	if len(g.subs) == 0 {
+		close(g.done)
+		groups := h.stores[g.store]
+		delete(groups, g.key)
+		if len(groups) == 0 {
+			delete(h.stores, g.store)
+		}
 	}
 	h.open--
 	h.metrics.Active.Dec()
 }
 
-// Publish hands c to the subscribers of its store; the store's deletion ends their
-// subscriptions after it.
+// Publish queues c for every group of its store; the store's deletion ends their
+// subscriptions once it is delivered.
 func (h *Hub[T]) Publish(c Change) {
 	h.metrics.Received.Inc()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	subs := h.stores[c.Store]
-	if len(subs) == 0 {
-		return
+	for _, g := range h.stores[c.Store] {
+		g.queue(pending{Change: c})
 	}
-	v, final := h.wrap(c), c.StoreGone()
-	for s := range subs {
-		h.send(s, v, final)
-	}
-	if final {
-		for s := range subs {
-			close(s.ch)
-			h.remove(s)
-		}
-	}
-}
-
-// send queues v for s or, when s's queue is full, drops the queue for a RESYNC; a final
-// change, the store's deletion, still follows it, in the slot kept for it. h.mu is held,
-// and the hub is the only sender, so the queue can only shrink meanwhile.
-func (h *Hub[T]) send(s *Subscription[T], v T, final bool) {
-	if len(s.ch) >= h.limits.Queue {
-		h.resync(s, "behind")
-		if !final {
-			return
-		}
-	}
-	s.ch <- v
-}
-
-// resync queues a RESYNC for s, dropping its queue when it is full.
-func (h *Hub[T]) resync(s *Subscription[T], reason string) {
-	if len(s.ch) >= h.limits.Queue {
-		for len(s.ch) > 0 {
-			select {
-			case <-s.ch:
-			default:
-			}
-		}
-	}
-	s.ch <- h.wrap(Change{Kind: Resync, Store: s.store})
-	h.metrics.Resyncs.WithLabelValues(reason).Inc()
 }
 
 // ResyncAll tells every subscriber that changes may have been missed: the feed was lost.
 func (h *Hub[T]) ResyncAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, subs := range h.stores {
-		for s := range subs {
-			h.resync(s, "feed")
+	for store, groups := range h.stores {
+		for _, g := range groups {
+			g.queue(pending{Change: Change{Kind: Resync, Store: store}, reason: "feed"})
+		}
+	}
+}
+
+// queue hands p to the group's goroutine or, when it has fallen behind, drops what waits
+// for a RESYNC; the store's deletion still follows it, in the slot kept for it. h.mu is
+// held, and the hub is the only sender, so the queue can only shrink meanwhile.
+func (g *group[T]) queue(p pending) {
+	if len(g.changes) >= g.hub.limits.Queue {
+		for len(g.changes) > 0 {
+			select {
+			case <-g.changes:
+			default:
+			}
+		}
+		g.changes <- pending{Change: Change{Kind: Resync, Store: g.store}, reason: "behind"}
+		if !p.StoreGone() {
+			return
+		}
+	}
+	g.changes <- p
+}
+
+// run renders the group's changes in order and queues each for every member, until the
+// group has none left.
+func (g *group[T]) run() {
+	var resync T
+	rendered := false
+	for {
+		var p pending
+		select {
+		case p = <-g.changes:
+		case <-g.done:
+			return
+		}
+		if !rendered {
+			// A RESYNC of one member that falls behind is rendered once for all.
+			if resync, rendered = g.render(Change{Kind: Resync, Store: g.store}); !rendered {
+				return
+			}
+		}
+		v := resync
+		if p.Kind != Resync {
+			var ok bool
+			if v, ok = g.render(p.Change); !ok {
+				return
+			}
+		}
+		g.deliver(p, v, resync)
+	}
+}
+
+// render renders c through a member that can, waiting for one; false once the group has
+// no members.
+func (g *group[T]) render(c Change) (T, bool) {
+	h := g.hub
+	for {
+		h.mu.Lock()
+		var by *Subscription[T]
+		for s := range g.subs {
+			if s.render != nil {
+				by = s
+				break
+			}
+		}
+		var render Render[T]
+		if by != nil {
+			render = by.render
+		}
+		h.mu.Unlock()
+		if render == nil {
+			select {
+			case <-g.served:
+				continue
+			case <-g.done:
+				var zero T
+				return zero, false
+			}
+		}
+		if v, ok := render(c); ok {
+			return v, true
+		}
+		h.mu.Lock()
+		if by.render != nil {
+			by.render = nil // it has ended; its context's end removes it
+		}
+		h.mu.Unlock()
+	}
+}
+
+// deliver queues v for every member of the group, or resync for one whose queue is full,
+// and ends the subscriptions after the store's deletion.
+func (g *group[T]) deliver(p pending, v, resync T) {
+	h := g.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	final := p.StoreGone()
+	for s := range g.subs {
+		switch {
+		case p.Kind == Resync:
+			s.drop()
+			h.metrics.Resyncs.WithLabelValues(p.reason).Inc()
+		case len(s.ch) >= h.limits.Queue:
+			s.drop()
+			h.metrics.Resyncs.WithLabelValues("behind").Inc()
+			s.ch <- resync
+			if !final {
+				continue
+			}
+		}
+		s.ch <- v
+	}
+	if final {
+		for s := range g.subs {
+			close(s.ch)
+			h.remove(s)
+		}
+	}
+}
+
+// drop empties s's queue when it is full, for a RESYNC; h.mu is held.
+func (s *Subscription[T]) drop() {
+	if len(s.ch) < s.group.hub.limits.Queue {
+		return
+	}
+	for len(s.ch) > 0 {
+		select {
+		case <-s.ch:
+		default:
 		}
 	}
 }
@@ -206,10 +351,12 @@ func (h *Hub[T]) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
-	for _, subs := range h.stores {
-		for s := range subs {
-			close(s.ch)
-			h.remove(s)
+	for _, groups := range h.stores {
+		for _, g := range groups {
+			for s := range g.subs {
+				close(s.ch)
+				h.remove(s)
+			}
 		}
 	}
 }

@@ -960,6 +960,79 @@ func TestDeliveryStatementsDoNotGrowWithRows(t *testing.T) {
 	}
 }
 
+// Subscribers that select the same thing share each change's read; another selection is
+// read on its own, and each gets what it asked for.
+func TestSameSelectionsShareOneRead(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil)
+	st := createStore(t, s, "Shared Store")
+	item := createItem(t, s, st, "Pear")
+	link(t, s, item, createTag(t, s, st, "ripe"))
+	rename := func(name string) int64 {
+		before := s.Statements()
+		mustPost(t, s, `mutation($i: ID!, $n: String!) { updateItem(id: $i, input: {name: $n}) { id } }`, map[string]any{"i": item, "n": name}, nil)
+		return s.Statements() - before
+	}
+	mutation := rename("Pear, unwatched") // no subscriber: the mutation alone
+
+	const same = 5
+	priced := `subscription($s: ID!) { storeChanged(storeId: $s) { kind item { price } } }`
+	var alike []*apitest.Socket
+	for range same {
+		alike = append(alike, dial(t, s))
+	}
+	other := dial(t, s)
+	before := s.App.Live.Open()
+	for _, c := range alike {
+		if err := c.Subscribe(t.Context(), "1", storeChanged, map[string]any{"s": st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.Subscribe(t.Context(), "p", priced, map[string]any{"s": st}); err != nil {
+		t.Fatal(err)
+	}
+	waitSubscribed(t, s, before+same+1)
+	// A first change, so that the subscriptions' own lookups of the store are over.
+	renameStore(t, s, st, "Shared Store, watched")
+	for _, c := range alike {
+		nextChange(t, c, "1")
+	}
+	next(t, other)
+
+	for round := range 2 {
+		name := fmt.Sprintf("Pear %d", round)
+		before := s.Statements()
+		rename(name)
+		for i, c := range alike {
+			got := nextChange(t, c, "1")
+			if got.Kind != "UPDATED" || got.Item == nil || got.Item.Name != name || got.Item.TagCount != 1 ||
+				len(got.Item.Tags) != 1 || got.Item.Tags[0].Name != "ripe" {
+				t.Fatalf("subscriber %d got %v, item %+v; want UPDATED %s with its tag ripe", i, got, got.Item, name)
+			}
+		}
+		m := next(t, other)
+		var p struct {
+			Data struct {
+				StoreChanged struct {
+					Kind string
+					Item map[string]any
+				}
+			}
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil || m.ID != "p" {
+			t.Fatalf("other selection got %s %s: %v", m.ID, m.Payload, err)
+		}
+		if got := p.Data.StoreChanged; got.Kind != "UPDATED" || len(got.Item) != 1 || got.Item["price"] != 1.0 {
+			t.Fatalf("other selection got %s; want UPDATED with the item's price alone", m.Payload)
+		}
+		// Each response is written once its statements have run: 2 for the shared
+		// selection, 1 for the other, whatever the number of subscribers.
+		if delivery := s.Statements() - before - mutation; delivery != 3 {
+			t.Errorf("delivering to %d alike subscribers and one other cost %d statements; want 3", same, delivery)
+		}
+	}
+}
+
 // A token sent in connection_init signs the socket in, for the queries sent over it; a
 // bad one counts as none. Reading needs no token.
 func TestSocketTokenInConnectionInit(t *testing.T) {
