@@ -73,6 +73,9 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 		s.open[sc] = struct{}{}
 	}
 	s.mu.Unlock()
+	// The transport returns without closing a socket on some errors (a connection_init
+	// whose payload is no object); the request's end closes it, and gives back its slot.
+	context.AfterFunc(r.Context(), func() { _ = sc.Close() })
 	if closing {
 		_ = sc.WriteClose(transport.WebsocketCloseNormalClosure, "")
 	}

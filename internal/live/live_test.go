@@ -1083,3 +1083,27 @@ func TestSocketLimit(t *testing.T) {
 		return err == nil
 	})
 }
+
+// A socket whose connection_init the transport refuses without closing it (a payload that
+// is no object) still gives its slot back: WS_MAX_CONNECTIONS such sockets do not shut
+// the server's WebSockets for good.
+func TestSocketLimitAfterBadInit(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"WS_MAX_CONNECTIONS": "1"})
+	c, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(s.URL, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"type":"connection_init","payload":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused socket's slot", func() bool {
+		d, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
+		if err == nil {
+			d.Close()
+		}
+		return err == nil
+	})
+}
