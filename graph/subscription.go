@@ -64,8 +64,7 @@ func (r *Resolver) subscribe(ctx context.Context, store catalog.ID) (<-chan *mod
 		return nil, err
 	}
 	start := time.Now()
-	context.AfterFunc(ctx, func() {
-		sub.Close()
+	context.AfterFunc(ctx, func() { // the hub closes sub itself when ctx ends
 		release()
 		r.Log.Info("subscription ended", "store", store, "duration", time.Since(start), "deliveries", st.Load())
 	})
