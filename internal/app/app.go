@@ -225,7 +225,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		log.Info("trusted documents loaded", "documents", len(docs.All()), "mode", cfg.TrustedDocumentsMode)
 	}
 	gql := handler.New(schema)
-	socks := newSockets(cfg.CORSAllowedOrigins, cfg.WSMaxConnections)
+	socks := newSockets(cfg.CORSAllowedOrigins)
 	useStreams(gql, cfg, tokens, socks)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(httpserver.GET{})
@@ -267,7 +267,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 
 	a.Resolver, a.Hashing, a.sockets, a.deliveries = resolver, hashing, socks, deliveries
 	a.Handler = httpserver.New(httpserver.Options{
-		GraphQL: requestLimits(cfg, httpserver.LimitSockets(socks.full, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
+		GraphQL: requestLimits(cfg, httpserver.LimitSockets(cfg.WSMaxConnections, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
 				MaxRows:          cfg.QueryMaxRows,
 				MaxResponseBytes: cfg.QueryMaxResponse,

@@ -41,16 +41,14 @@ func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, soc
 // (going away): http.Server.Shutdown does not know connections taken over from it.
 type sockets struct {
 	accept transport.CoderWebsocketImplementation
-	max    int // sockets open at once
 
 	mu      sync.Mutex
 	open    map[*socket]struct{}
 	closing bool
 }
 
-func newSockets(allowed []string, max int) *sockets {
+func newSockets(allowed []string) *sockets {
 	return &sockets{
-		max: max,
 		accept: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			// httpserver.CheckOrigin has refused other origins with a coded error; this is
 			// the same rule, kept in case a route skips it.
@@ -80,13 +78,6 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 		_ = sc.WriteClose(transport.WebsocketCloseNormalClosure, "")
 	}
 	return sc, nil
-}
-
-// full reports whether as many sockets are open as may be.
-func (s *sockets) full() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.open) >= s.max
 }
 
 // closeAll closes every socket with 1001, and every one accepted from now on.

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -83,15 +84,24 @@ func OriginPatterns(allowed []string) []string {
 	return out
 }
 
-// LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while full reports that
-// the process holds as many sockets as it may: each costs memory, subscriptions or not.
-func LimitSockets(full func() bool, next http.Handler) http.Handler {
+// LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while max sockets are
+// open: each costs memory, subscriptions or not. A socket is served for as long as its
+// request lasts, so the count is of upgrades being served, taken before the upgrade so
+// that upgrades arriving at once cannot pass it.
+func LimitSockets(max int, next http.Handler) http.Handler {
+	var open atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsUpgrade(r) && full() {
+		if !IsUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if open.Add(1) > int64(max) {
+			open.Add(-1)
 			writeError(w, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS",
 				"This server has as many WebSockets open as it may hold; try again later or another server.")
 			return
 		}
+		defer open.Add(-1)
 		next.ServeHTTP(w, r)
 	})
 }
