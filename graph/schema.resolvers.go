@@ -247,7 +247,7 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 		return nil, err
 	}
 	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Store](ctx), nodes)
-	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more), Preloaded: loaded}, nil
+	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(nodes, page.After, more), Preloaded: loaded}, nil
 }
 
 // Item is the resolver for the item field.
@@ -288,7 +288,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	return &model.ItemConnection{
 		Rows:       nodes,
 		Filter:     f,
-		PageInfo:   model.NewPageInfo(ids(nodes, itemID), page.After, pg.More),
+		PageInfo:   model.NewPageInfo(nodes, page.After, pg.More),
 		TotalCount: pg.Summary.Count,
 		Preloaded:  loaded,
 		ReadFacets: func(ctx context.Context, first *int) ([]postgres.TagFacet, error) {
@@ -319,7 +319,7 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 		return nil, err
 	}
 	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Tag](ctx), nodes)
-	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more), Preloaded: loaded}, nil
+	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(nodes, page.After, more), Preloaded: loaded}, nil
 }
 
 // Me is the resolver for the me field.
