@@ -88,14 +88,6 @@ func tagFilter(f *model.TagFilter) (catalog.TagFilter, error) {
 	return out, err
 }
 
-func ids[T any](rows []*T, id func(*T) catalog.ID) []catalog.ID {
-	out := make([]catalog.ID, len(rows))
-	for i, r := range rows {
-		out[i] = id(r)
-	}
-	return out
-}
-
 // byID loads the row a root field names, now rather than after a batch window.
 func byID[V any](ctx context.Context, id catalog.ID, b *loader.Batch[V], notFound error) (V, error) {
 	var zero V
@@ -108,10 +100,6 @@ func byID[V any](ctx context.Context, id catalog.ID, b *loader.Batch[V], notFoun
 	}
 	return found[0], nil
 }
-
-func storeID(s *catalog.Store) catalog.ID { return s.ID }
-func itemID(i *catalog.Item) catalog.ID   { return i.ID }
-func tagID(t *catalog.Tag) catalog.ID     { return t.ID }
 
 func payload(sess *auth.Session, err error) (*model.AuthPayload, error) {
 	if err != nil {

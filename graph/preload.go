@@ -59,13 +59,13 @@ func logPreload(ctx context.Context, log *slog.Logger, err error) {
 	}
 }
 
-// compileConnection compiles what the connection being resolved selects below its rows, as
-// nodes or as edges, by the fields' aliases. A selection that does not compile is left out:
-// its field compiles it again and reports the error in its place.
-func compileConnection[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context) map[string]*model.Selection[T] {
+// compileConnection compiles what fields, the connection's collected fields, select below
+// its rows, as nodes or as edges, by the fields' aliases. A selection that does not compile
+// is left out: its field compiles it again and reports the error in its place.
+func compileConnection[T catalog.Store | catalog.Item | catalog.Tag](ctx context.Context, fields []graphql.CollectedField) map[string]*model.Selection[T] {
 	op := graphql.GetOperationContext(ctx)
 	sels := make(map[string]*model.Selection[T])
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+	for _, f := range fields {
 		var sel *model.Selection[T]
 		var err error
 		switch f.Name {

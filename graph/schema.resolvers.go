@@ -246,8 +246,8 @@ func (r *queryResolver) Stores(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Store](ctx), nodes)
-	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, storeID), page.After, more), Preloaded: loaded}, nil
+	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Store](ctx, graphql.CollectFieldsCtx(ctx, nil)), nodes)
+	return &model.StoreConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(nodes, page.After, more), Preloaded: loaded}, nil
 }
 
 // Item is the resolver for the item field.
@@ -269,8 +269,9 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	}
 	// The count and facets the query selects are read with the page, as all need the
 	// matching items, and so are the page's tags; totalCount is the count read.
-	sels := compileConnection[catalog.Item](ctx)
-	also := itemsAlso(ctx, sels)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	sels := compileConnection[catalog.Item](ctx, fields)
+	also := itemsAlso(ctx, fields, sels)
 	var pg postgres.ItemsPage
 	if also.Count || also.Facets > 0 {
 		pg, err = r.Catalog.ListItemsWith(ctx, f, page, also)
@@ -288,7 +289,7 @@ func (r *queryResolver) Items(ctx context.Context, first *int, after *string, fi
 	return &model.ItemConnection{
 		Rows:       nodes,
 		Filter:     f,
-		PageInfo:   model.NewPageInfo(ids(nodes, itemID), page.After, pg.More),
+		PageInfo:   model.NewPageInfo(nodes, page.After, pg.More),
 		TotalCount: pg.Summary.Count,
 		Preloaded:  loaded,
 		ReadFacets: func(ctx context.Context, first *int) ([]postgres.TagFacet, error) {
@@ -318,8 +319,8 @@ func (r *queryResolver) Tags(ctx context.Context, first *int, after *string, fil
 	if err != nil {
 		return nil, err
 	}
-	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Tag](ctx), nodes)
-	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(ids(nodes, tagID), page.After, more), Preloaded: loaded}, nil
+	loaded := preloadConnection(ctx, r.Log, compileConnection[catalog.Tag](ctx, graphql.CollectFieldsCtx(ctx, nil)), nodes)
+	return &model.TagConnection{Rows: nodes, Filter: f, PageInfo: model.NewPageInfo(nodes, page.After, more), Preloaded: loaded}, nil
 }
 
 // Me is the resolver for the me field.

@@ -12,10 +12,11 @@ import (
 
 // itemsAlso is what an item connection's query selects that its page's statement can read
 // too: totalCount, the most facets any of its tagFacets fields asks for, and the first tags
-// list of its nodes (sels are its compiled nodes and edges, by alias).
-func itemsAlso(ctx context.Context, sels map[string]*model.Selection[catalog.Item]) (also postgres.ItemsAlso) {
+// list of its nodes (fields are its collected fields, sels its compiled nodes and edges, by
+// alias).
+func itemsAlso(ctx context.Context, fields []graphql.CollectedField, sels map[string]*model.Selection[catalog.Item]) (also postgres.ItemsAlso) {
 	vars := graphql.GetOperationContext(ctx).Variables
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+	for _, f := range fields {
 		switch f.Name {
 		case "nodes":
 			// A selection that does not compile is left to its field, which reports it.

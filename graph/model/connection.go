@@ -138,11 +138,12 @@ func (*TagEdges) UnmarshalGQL(any) error { return errOutputOnly }
 // UnmarshalGQL exists for gqlgen's marshaler binding; lists of objects are never input.
 func (*TagFacetList) UnmarshalGQL(any) error { return errOutputOnly }
 
-// NewPageInfo describes a page of rows with these ids.
-func NewPageInfo(ids []catalog.ID, after catalog.ID, more bool) *PageInfo {
+// NewPageInfo describes a page of rows of T.
+func NewPageInfo[T catalog.Store | catalog.Item | catalog.Tag](rows []*T, after catalog.ID, more bool) *PageInfo {
 	pi := &PageInfo{HasNextPage: more, HasPreviousPage: after > 0}
-	if len(ids) > 0 {
-		start, end := catalog.Cursor(ids[0]), catalog.Cursor(ids[len(ids)-1])
+	if len(rows) > 0 {
+		id := tableOf[T]().id
+		start, end := catalog.Cursor(id(rows[0])), catalog.Cursor(id(rows[len(rows)-1]))
 		pi.StartCursor, pi.EndCursor = &start, &end
 	}
 	return pi

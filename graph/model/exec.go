@@ -148,6 +148,7 @@ type Selection[T any] struct {
 	fields  []selField[T]
 	sizes   map[catalog.ID]int64 // bytes each row sized so far writes, see size.go
 	failing bool                 // a field here or below has refused arguments
+	frame   int64                // the size of a row's braces, keys and commas
 }
 
 type selField[T any] struct {
@@ -210,6 +211,7 @@ func compile[T any](op *graphql.OperationContext, t *objectTable[T], sel ast.Sel
 		}
 		s.fields = append(s.fields, sf)
 	}
+	s.frame = frameSize(s.fields)
 	return s, nil
 }
 

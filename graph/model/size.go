@@ -20,14 +20,14 @@ func addSize(a, b int64) int64 {
 	return a + b
 }
 
-// frameSize is the size of the braces and the `"key":` and commas of s's fields.
-func (s *Selection[T]) frameSize() int64 {
+// frameSize is the size of the braces and the `"key":` and commas of fields.
+func frameSize[T any](fields []selField[T]) int64 {
 	n := int64(2)
-	for i := range s.fields {
+	for i := range fields {
 		if i > 0 {
 			n++
 		}
-		n += int64(len(s.fields[i].key))
+		n += int64(len(fields[i].key))
 	}
 	return n
 }
@@ -41,7 +41,7 @@ func (s *Selection[T]) rowSize(r *T) int64 {
 	if n, ok := s.sizes[id]; ok {
 		return n
 	}
-	n := s.frameSize()
+	n := s.frame
 	for i := range s.fields {
 		f := &s.fields[i]
 		if f.rel != nil && f.argErr == nil {

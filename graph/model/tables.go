@@ -77,7 +77,7 @@ var (
 
 func init() {
 	storeTable.setFields(nil, map[string]field[catalog.Store]{
-		"id":        idField(func(s *catalog.Store) catalog.ID { return s.ID }),
+		"id":        idField(storeTable.id),
 		"name":      stringField(func(s *catalog.Store) string { return s.Name }),
 		"items":     relationField[catalog.Store](storeItems),
 		"tags":      relationField[catalog.Store](storeTags),
@@ -85,7 +85,7 @@ func init() {
 		"tagCount":  countOf[catalog.Store](func(l *loader.Loaders) *loader.Batch[int] { return l.TagCountOfStore }),
 	})
 	itemTable.setFields(nil, map[string]field[catalog.Item]{
-		"id":       idField(func(i *catalog.Item) catalog.ID { return i.ID }),
+		"id":       idField(itemTable.id),
 		"name":     stringField(func(i *catalog.Item) string { return i.Name }),
 		"price":    moneyField(func(i *catalog.Item) catalog.Money { return i.Price }),
 		"store":    storeOf(func(i *catalog.Item) catalog.ID { return i.StoreID }),
@@ -93,7 +93,7 @@ func init() {
 		"tagCount": countOf[catalog.Item](func(l *loader.Loaders) *loader.Batch[int] { return l.TagCountOfItem }),
 	})
 	tagTable.setFields(nil, map[string]field[catalog.Tag]{
-		"id":        idField(func(t *catalog.Tag) catalog.ID { return t.ID }),
+		"id":        idField(tagTable.id),
 		"name":      stringField(func(t *catalog.Tag) string { return t.Name }),
 		"store":     storeOf(func(t *catalog.Tag) catalog.ID { return t.StoreID }),
 		"items":     relationField[catalog.Tag](tagItems),
