@@ -183,7 +183,8 @@ func Compile[T catalog.Store | catalog.Item | catalog.Tag](op *graphql.Operation
 
 // CompileEdges reads the selection set sel of the edges of a connection of T.
 func CompileEdges[T catalog.Store | catalog.Item | catalog.Tag](op *graphql.OperationContext, sel ast.SelectionSet) (*Selection[T], error) {
-	return compile(op, edgeTableOf[T](), sel)
+	_, edges := tablesOf[T]()
+	return compile(op, edges, sel)
 }
 
 func compile[T any](op *graphql.OperationContext, t *objectTable[T], sel ast.SelectionSet) (*Selection[T], error) {

@@ -377,30 +377,22 @@ func argErrorAt(path ast.Path, err error) *gqlerror.Error {
 	return gqlerror.WrapPath(path, err)
 }
 
-// tableOf returns the table of T.
-func tableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
-	var t any
+// tablesOf returns the table of T and the table of the edges of a connection of T.
+func tablesOf[T catalog.Store | catalog.Item | catalog.Tag]() (node, edge *objectTable[T]) {
+	var n, e any
 	switch any((*T)(nil)).(type) {
 	case *catalog.Store:
-		t = storeTable
+		n, e = storeTable, storeEdgeTable
 	case *catalog.Item:
-		t = itemTable
+		n, e = itemTable, itemEdgeTable
 	case *catalog.Tag:
-		t = tagTable
+		n, e = tagTable, tagEdgeTable
 	}
-	return t.(*objectTable[T])
+	return n.(*objectTable[T]), e.(*objectTable[T])
 }
 
-// edgeTableOf returns the table of the edges of a connection of T.
-func edgeTableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
-	var t any
-	switch any((*T)(nil)).(type) {
-	case *catalog.Store:
-		t = storeEdgeTable
-	case *catalog.Item:
-		t = itemEdgeTable
-	case *catalog.Tag:
-		t = tagEdgeTable
-	}
-	return t.(*objectTable[T])
+// tableOf returns the table of T.
+func tableOf[T catalog.Store | catalog.Item | catalog.Tag]() *objectTable[T] {
+	node, _ := tablesOf[T]()
+	return node
 }
