@@ -256,28 +256,13 @@ func kind(k int) string { return strconv.Itoa(k) }
 // scanItemsRows reads the rows of q, each taken from the request's row budget as it is
 // read: the page's tags have no limit of their own.
 func (s *Catalog) scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, err
-	}
-	rs, err := q.Rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
 	var r itemsRow
 	var item rowScan[catalog.Item]
 	var tag rowScan[catalog.Tag]
 	dest := []any{&r.kind, &r.n, &r.rn}
 	dest = s.tags.bind(&tag, s.items.bind(&item, dest))
 	var rows []itemsRow
-	for rs.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, err
-		}
-		if err := rs.Scan(dest...); err != nil {
-			return nil, err
-		}
+	err := scanRows(ctx, q, dest, func() {
 		switch r.kind {
 		case pageRow:
 			r.item = item.copy()
@@ -286,8 +271,11 @@ func (s *Catalog) scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]item
 		}
 		rows = append(rows, r)
 		r.item, r.tag = nil, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return rows, rs.Err()
+	return rows, nil
 }
 
 // ItemsPage is a page of items with what ItemsAlso asked for.

@@ -48,11 +48,7 @@ func (p point[R, C]) scan(ctx context.Context, s *Catalog, id catalog.ID, args c
 	order := p.list.child.orderBy(args.Order)
 	key := p.root.alias + "." + p.root.columns[p.root.id].name
 	child := p.list.child
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, nil, err
-	}
-	rows, err := s.db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr(p.root.name + " AS " + p.root.alias).
 		ColumnExpr(p.root.list).
 		ColumnExpr(child.orZero).
@@ -60,32 +56,24 @@ func (p point[R, C]) scan(ctx context.Context, s *Catalog, id catalog.ID, args c
 			" ORDER BY " + order + " LIMIT $2 OFFSET $3) AS " + child.alias + " ON true").
 		Where(key + " = $1").
 		OrderExpr(order).
-		Conn(s.bindPoint(id, args)).
-		Rows(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
+		Conn(s.bindPoint(id, args))
 	var root rowScan[R]
 	var row rowScan[C]
 	dest := child.bind(&row, p.root.bind(&root, make([]any, 0, len(p.root.columns)+len(child.columns))))
 	var out *R
 	list := []*C{}
-	for rows.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, nil, err
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
-		}
+	err := scanRows(ctx, q, dest, func() {
 		if out == nil {
 			out = root.copy()
 		}
 		if row.key() != 0 {
 			list = append(list, row.copy())
 		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, list, rows.Err()
+	return out, list, nil
 }
 
 // bindPoint binds the row's id as $1, the list's LIMIT as $2 (NULL for none) and its OFFSET

@@ -39,33 +39,44 @@ func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*
 }
 
 func (t *table[T]) scanByIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*T, error) {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr(t.name + " AS " + t.alias).
 		ColumnExpr(t.list).
 		Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
-		Conn(s.bind(ids)).
-		Rows(ctx)
+		Conn(s.bind(ids))
+	var row rowScan[T]
+	out := make([]*T, 0, len(ids))
+	err := scanRows(ctx, q, t.bind(&row, make([]any, 0, len(t.columns))), func() {
+		out = append(out, row.copy())
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// scanRows runs q, scans each of its rows into dest and then calls each. Every row is taken
+// from ctx's row budget as it is scanned, and once the budget is spent no statement is sent.
+func scanRows(ctx context.Context, q *bun.SelectQuery, dest []any, each func()) error {
+	budget := rowBudget(ctx)
+	if err := budget.open(); err != nil {
+		return err
+	}
+	rows, err := q.Rows(ctx)
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
-	var row rowScan[T]
-	dest := t.bind(&row, make([]any, 0, len(t.columns)))
-	out := make([]*T, 0, len(ids))
 	for rows.Next() {
 		if err := budget.take(1); err != nil {
-			return nil, err
+			return err
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, row.copy())
+		each()
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // relation describes one relationship list for the batched statement: the child's table,
@@ -141,15 +152,6 @@ func (r relation[C]) read(ctx context.Context, s *Catalog, parents []catalog.ID,
 }
 
 func (r relation[C]) scan(ctx context.Context, s *Catalog, parents []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*C, error) {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, err
-	}
-	rows, err := r.query(s, parents, args).Rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := make(map[catalog.ID][]*C)
 	seen := make(map[catalog.ID]*C)
 	var child rowScan[C]
@@ -158,21 +160,18 @@ func (r relation[C]) scan(ctx context.Context, s *Catalog, parents []catalog.ID,
 	if args.Limit >= 0 || args.Offset > 0 {
 		dest = append(dest, &rn)
 	}
-	for rows.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
+	err := scanRows(ctx, r.query(s, parents, args), dest, func() {
 		c, ok := seen[child.key()]
 		if !ok {
 			c = child.copy()
 			seen[child.key()] = c
 		}
 		out[catalog.ID(parent)] = append(out[catalog.ID(parent)], c)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ItemsOfStores returns the items of each store, by store id.
