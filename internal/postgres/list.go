@@ -179,23 +179,14 @@ func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int
 		"CROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
 	var out []TagFacet
 	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		rows, err := s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
-			Conn(s.bindParams(a)).Rows(ctx)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
+		q := s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
+			Conn(s.bindParams(a))
 		var tag rowScan[catalog.Tag]
 		var n int
-		dest := append(s.tags.bind(&tag, nil), &n)
 		out = []TagFacet{}
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
+		return scanRows(ctx, q, append(s.tags.bind(&tag, nil), &n), func() {
 			out = append(out, TagFacet{Tag: tag.copy(), Count: n})
-		}
-		return rows.Err()
+		})
 	})
 	if err != nil {
 		return nil, translate(err, "tag facets")
