@@ -12,14 +12,18 @@ import (
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
-// Each list reads one row more than the page holds, to tell whether another page follows.
+// Each list reads one row more than the page holds, to tell whether another page follows;
+// its rows, at most a page and one, are taken from the request's row budget once read.
 
 // ListStores returns a page of stores by id, and whether more follow.
 func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
 	var rows []*catalog.Store
 	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		rows = nil
-		return page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
+			return len(rows), err
+		})
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list stores")
@@ -40,13 +44,16 @@ func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, 
 func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
 	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		rows = nil
-		var a params
-		q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
-		if p.After > 0 {
-			q = q.Where("i.id > " + a.add(int64(p.After)))
-		}
-		return q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			var a params
+			q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
+			if p.After > 0 {
+				q = q.Where("i.id > " + a.add(int64(p.After)))
+			}
+			err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+			return len(rows), err
+		})
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
@@ -68,8 +75,11 @@ func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, er
 func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
 	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		rows = nil
-		return page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
+		return counted(ctx, func() (int, error) {
+			rows = nil
+			err := page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
+			return len(rows), err
+		})
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list tags")
