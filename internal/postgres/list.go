@@ -185,19 +185,18 @@ func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int
 	}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
-	query := "SELECT " + s.tags.list + ", f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
+	facets := "SELECT " + s.tags.list + ", f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
 		"CROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
-	var out []TagFacet
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		q := s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
+	query := func(s *Catalog) *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr("(" + facets + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
 			Conn(s.bindParams(a))
-		var tag rowScan[catalog.Tag]
-		var n int
-		out = []TagFacet{}
-		return scanRows(ctx, q, append(s.tags.bind(&tag, nil), &n), func() {
-			out = append(out, TagFacet{Tag: tag.copy(), Count: n})
-		})
-	})
+	}
+	var out []TagFacet
+	var tag rowScan[catalog.Tag]
+	var n int
+	err := s.scanRows(ctx, query, append(s.tags.bind(&tag, nil), &n),
+		func() { out = []TagFacet{} },
+		func() { out = append(out, TagFacet{Tag: tag.copy(), Count: n}) })
 	if err != nil {
 		return nil, translate(err, "tag facets")
 	}
@@ -254,25 +253,27 @@ const (
 // kind is the SQL literal of a kind of row.
 func kind(k int) string { return strconv.Itoa(k) }
 
-// scanItemsRows reads the rows of q, each taken from the request's row budget as it is
-// read: the page's tags have no limit of their own.
-func (s *Catalog) scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) {
+// scanItemsRows reads the rows of the statement query makes; the page's tags have no limit
+// of their own, so the request's row budget is what bounds them.
+func (s *Catalog) scanItemsRows(ctx context.Context, query func(s *Catalog) *bun.SelectQuery) ([]itemsRow, error) {
 	var r itemsRow
 	var item rowScan[catalog.Item]
 	var tag rowScan[catalog.Tag]
 	dest := []any{&r.kind, &r.n, &r.rn}
 	dest = s.tags.bind(&tag, s.items.bind(&item, dest))
 	var rows []itemsRow
-	err := scanRows(ctx, q, dest, func() {
-		switch r.kind {
-		case pageRow:
-			r.item = item.copy()
-		case facetRow, tagRow:
-			r.tag = tag.copy()
-		}
-		rows = append(rows, r)
-		r.item, r.tag = nil, nil
-	})
+	err := s.scanRows(ctx, query, dest,
+		func() { rows = nil },
+		func() {
+			switch r.kind {
+			case pageRow:
+				r.item = item.copy()
+			case facetRow, tagRow:
+				r.tag = tag.copy()
+			}
+			rows = append(rows, r)
+			r.item, r.tag = nil, nil
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -319,10 +320,8 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
-	var rows []itemsRow
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
-		rows, err = s.scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
-		return err
+	rows, err := s.scanItemsRows(ctx, func(s *Catalog) *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").Conn(s.bindParams(a))
 	})
 	if err != nil {
 		return out, translate(err, "list items")
