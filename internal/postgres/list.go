@@ -18,12 +18,10 @@ import (
 // ListStores returns a page of stores by id, and whether more follow.
 func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
 	var rows []*catalog.Store
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		return counted(ctx, func() (int, error) {
-			rows = nil
-			err := page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
-			return len(rows), err
-		})
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
+		rows = nil
+		err := page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
+		return len(rows), err
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list stores")
@@ -43,17 +41,15 @@ func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, 
 // parameters, so each connection plans the statement once per filter shape.
 func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		return counted(ctx, func() (int, error) {
-			rows = nil
-			var a params
-			q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
-			if p.After > 0 {
-				q = q.Where("i.id > " + a.add(int64(p.After)))
-			}
-			err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
-			return len(rows), err
-		})
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
+		rows = nil
+		var a params
+		q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
+		if p.After > 0 {
+			q = q.Where("i.id > " + a.add(int64(p.After)))
+		}
+		err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+		return len(rows), err
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
@@ -74,12 +70,10 @@ func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, er
 // ListTags returns a page of tags by id, and whether more follow.
 func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		return counted(ctx, func() (int, error) {
-			rows = nil
-			err := page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
-			return len(rows), err
-		})
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
+		rows = nil
+		err := page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
+		return len(rows), err
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list tags")

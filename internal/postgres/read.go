@@ -208,17 +208,15 @@ func (s *Catalog) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[ca
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
 	}
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		return counted(ctx, func() (int, error) {
-			rows = nil
-			err := s.db.NewSelect().Conn(s.bind(ids)).
-				TableExpr(c.table).
-				ColumnExpr(c.parent+" AS parent, count(*) AS n").
-				Where(c.parent+" = ANY($1)").
-				GroupExpr(c.parent).
-				Scan(ctx, &rows)
-			return len(rows), err
-		})
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
+		rows = nil
+		err := s.db.NewSelect().Conn(s.bind(ids)).
+			TableExpr(c.table).
+			ColumnExpr(c.parent+" AS parent, count(*) AS n").
+			Where(c.parent+" = ANY($1)").
+			GroupExpr(c.parent).
+			Scan(ctx, &rows)
+		return len(rows), err
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("count %s by %s", c.table, c.parent))
