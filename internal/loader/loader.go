@@ -345,12 +345,18 @@ type ctxKey struct{}
 // loaders or not, take their rows from one postgres.RowBudget.
 func Middleware(st *postgres.Catalog, wait time.Duration, limits Limits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), ctxKey{}, NewLimited(st, wait, limits))
-		if limits.MaxRows > 0 {
-			ctx = postgres.WithRowBudget(ctx, postgres.NewRowBudget(limits.MaxRows))
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(limited(r.Context(), st, wait, limits)))
 	})
+}
+
+// limited returns ctx with new loaders held to limits and, when they bound rows, a new row
+// budget.
+func limited(ctx context.Context, st *postgres.Catalog, wait time.Duration, limits Limits) context.Context {
+	ctx = context.WithValue(ctx, ctxKey{}, NewLimited(st, wait, limits))
+	if limits.MaxRows > 0 {
+		ctx = postgres.WithRowBudget(ctx, postgres.NewRowBudget(limits.MaxRows))
+	}
+	return ctx
 }
 
 // Fresh returns ctx with new, empty loaders. Each mutation of a request runs on its own, so
@@ -383,9 +389,5 @@ func (l *Loaders) PrimeTagsOfItems(ctx context.Context, args catalog.ListArgs, t
 // delivery of a subscription reads the rows as they are then, as a request of its own.
 func Renewed(ctx context.Context) context.Context {
 	l := For(ctx)
-	ctx = context.WithValue(ctx, ctxKey{}, NewLimited(l.st, l.wait, l.budget.Limits))
-	if l.budget.MaxRows > 0 {
-		ctx = postgres.WithRowBudget(ctx, postgres.NewRowBudget(l.budget.MaxRows))
-	}
-	return ctx
+	return limited(ctx, l.st, l.wait, l.budget.Limits)
 }

@@ -71,17 +71,19 @@ func (b *RowBudget) take(n int) error {
 // more SQL.
 func (b *RowBudget) open() error { return b.take(0) }
 
-// counted runs read, a statement whose rows are few or bounded by its ids, within ctx's
-// budget: not at all once the budget is spent, and its rows (read returns how many) taken
-// from it afterwards.
-func counted(ctx context.Context, read func() (int, error)) error {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return err
-	}
-	n, err := read()
-	if err != nil {
-		return err
-	}
-	return budget.take(n)
+// readCounted runs read, a statement whose rows are few or bounded by its ids or page, on
+// the server that serves ctx's reads (see Catalog.read) and within ctx's budget: not at all
+// once the budget is spent, and its rows (read returns how many) taken from it afterwards.
+func (s *Catalog) readCounted(ctx context.Context, read func(ctx context.Context, s *Catalog) (int, error)) error {
+	return s.read(ctx, func(ctx context.Context, s *Catalog) error {
+		budget := rowBudget(ctx)
+		if err := budget.open(); err != nil {
+			return err
+		}
+		n, err := read(ctx, s)
+		if err != nil {
+			return err
+		}
+		return budget.take(n)
+	})
 }

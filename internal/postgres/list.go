@@ -12,14 +12,16 @@ import (
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
-// Each list reads one row more than the page holds, to tell whether another page follows.
+// Each list reads one row more than the page holds, to tell whether another page follows;
+// its rows, at most a page and one, are taken from the request's row budget once read.
 
 // ListStores returns a page of stores by id, and whether more follow.
 func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catalog.Page) ([]*catalog.Store, bool, error) {
 	var rows []*catalog.Store
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
 		rows = nil
-		return page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
+		err := page(s.db.NewSelect().Model(&rows).Apply(storeFilter(f)), "s.id", p).Scan(ctx)
+		return len(rows), err
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list stores")
@@ -39,14 +41,15 @@ func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, 
 // parameters, so each connection plans the statement once per filter shape.
 func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog.Page) ([]*catalog.Item, bool, error) {
 	var rows []*catalog.Item
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
 		rows = nil
 		var a params
 		q := s.db.NewSelect().Model(&rows).Apply(itemFilter(f, &a))
 		if p.After > 0 {
 			q = q.Where("i.id > " + a.add(int64(p.After)))
 		}
-		return q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+		err := q.OrderExpr("i.id").Limit(int64(p.First) + 1).Conn(s.bindParams(a)).Scan(ctx)
+		return len(rows), err
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list items")
@@ -67,9 +70,10 @@ func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, er
 // ListTags returns a page of tags by id, and whether more follow.
 func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.Page) ([]*catalog.Tag, bool, error) {
 	var rows []*catalog.Tag
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
 		rows = nil
-		return page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
+		err := page(s.db.NewSelect().Model(&rows).Apply(tagFilter(f)), "t.id", p).Scan(ctx)
+		return len(rows), err
 	})
 	rows, more := trim(rows, p.First)
 	return rows, more, translate(err, "list tags")
@@ -175,28 +179,18 @@ func (s *Catalog) TagFacets(ctx context.Context, f catalog.ItemFilter, first int
 	}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
-	query := "SELECT " + s.tags.list + ", f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
+	facets := "SELECT " + s.tags.list + ", f.n FROM " + facetCounts(f, "("+matching+") AS m", &a, first) + "\n" +
 		"CROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
+	query := func(s *Catalog) *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr("(" + facets + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
+			Conn(s.bindParams(a))
+	}
 	var out []TagFacet
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		rows, err := s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").OrderExpr("u.n DESC, u.id").
-			Conn(s.bindParams(a)).Rows(ctx)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var tag rowScan[catalog.Tag]
-		var n int
-		dest := append(s.tags.bind(&tag, nil), &n)
-		out = []TagFacet{}
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			out = append(out, TagFacet{Tag: tag.copy(), Count: n})
-		}
-		return rows.Err()
-	})
+	var tag rowScan[catalog.Tag]
+	var n int
+	err := s.scanRows(ctx, query, append(s.tags.bind(&tag, nil), &n),
+		func() { out = []TagFacet{} },
+		func() { out = append(out, TagFacet{Tag: tag.copy(), Count: n}) })
 	if err != nil {
 		return nil, translate(err, "tag facets")
 	}
@@ -253,41 +247,31 @@ const (
 // kind is the SQL literal of a kind of row.
 func kind(k int) string { return strconv.Itoa(k) }
 
-// scanItemsRows reads the rows of q, each taken from the request's row budget as it is
-// read: the page's tags have no limit of their own.
-func (s *Catalog) scanItemsRows(ctx context.Context, q *bun.SelectQuery) ([]itemsRow, error) {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, err
-	}
-	rs, err := q.Rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
+// scanItemsRows reads the rows of the statement query makes; the page's tags have no limit
+// of their own, so the request's row budget is what bounds them.
+func (s *Catalog) scanItemsRows(ctx context.Context, query func(s *Catalog) *bun.SelectQuery) ([]itemsRow, error) {
 	var r itemsRow
 	var item rowScan[catalog.Item]
 	var tag rowScan[catalog.Tag]
 	dest := []any{&r.kind, &r.n, &r.rn}
 	dest = s.tags.bind(&tag, s.items.bind(&item, dest))
 	var rows []itemsRow
-	for rs.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, err
-		}
-		if err := rs.Scan(dest...); err != nil {
-			return nil, err
-		}
-		switch r.kind {
-		case pageRow:
-			r.item = item.copy()
-		case facetRow, tagRow:
-			r.tag = tag.copy()
-		}
-		rows = append(rows, r)
-		r.item, r.tag = nil, nil
+	err := s.scanRows(ctx, query, dest,
+		func() { rows = nil },
+		func() {
+			switch r.kind {
+			case pageRow:
+				r.item = item.copy()
+			case facetRow, tagRow:
+				r.tag = tag.copy()
+			}
+			rows = append(rows, r)
+			r.item, r.tag = nil, nil
+		})
+	if err != nil {
+		return nil, err
 	}
-	return rows, rs.Err()
+	return rows, nil
 }
 
 // ItemsPage is a page of items with what ItemsAlso asked for.
@@ -330,10 +314,8 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
 		out.Tags = make(map[catalog.ID][]*catalog.Tag)
 	}
-	var rows []itemsRow
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
-		rows, err = s.scanItemsRows(ctx, s.db.NewSelect().TableExpr("("+query+") AS u").ColumnExpr("u.*").Conn(s.bindParams(a)))
-		return err
+	rows, err := s.scanItemsRows(ctx, func(s *Catalog) *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").Conn(s.bindParams(a))
 	})
 	if err != nil {
 		return out, translate(err, "list items")

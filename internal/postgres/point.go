@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 
+	"github.com/uptrace/bun"
+
 	"github.com/storegraph/storegraph/internal/catalog"
 )
 
@@ -33,59 +35,41 @@ func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.
 	return tag, items, translate(err, "tag with items")
 }
 
-// read reads the row with this id and its list on the server that serves ctx's reads.
+// read reads the row with this id and its list.
 func (p point[R, C]) read(ctx context.Context, s *Catalog, id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
-	var root *R
-	var list []*C
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
-		root, list, err = p.scan(ctx, s, id, args)
-		return err
-	})
-	return root, list, err
-}
-
-func (p point[R, C]) scan(ctx context.Context, s *Catalog, id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
 	order := p.list.child.orderBy(args.Order)
 	key := p.root.alias + "." + p.root.columns[p.root.id].name
 	child := p.list.child
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, nil, err
+	query := func(s *Catalog) *bun.SelectQuery {
+		return s.db.NewSelect().
+			TableExpr(p.root.name + " AS " + p.root.alias).
+			ColumnExpr(p.root.list).
+			ColumnExpr(child.orZero).
+			Join("LEFT JOIN LATERAL (SELECT " + child.list + " FROM " + p.list.fenced + " WHERE " + p.list.parent + " = " + key +
+				" ORDER BY " + order + " LIMIT $2 OFFSET $3) AS " + child.alias + " ON true").
+			Where(key + " = $1").
+			OrderExpr(order).
+			Conn(s.bindPoint(id, args))
 	}
-	rows, err := s.db.NewSelect().
-		TableExpr(p.root.name + " AS " + p.root.alias).
-		ColumnExpr(p.root.list).
-		ColumnExpr(child.orZero).
-		Join("LEFT JOIN LATERAL (SELECT " + child.list + " FROM " + p.list.fenced + " WHERE " + p.list.parent + " = " + key +
-			" ORDER BY " + order + " LIMIT $2 OFFSET $3) AS " + child.alias + " ON true").
-		Where(key + " = $1").
-		OrderExpr(order).
-		Conn(s.bindPoint(id, args)).
-		Rows(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
 	var root rowScan[R]
 	var row rowScan[C]
 	dest := child.bind(&row, p.root.bind(&root, make([]any, 0, len(p.root.columns)+len(child.columns))))
 	var out *R
-	list := []*C{}
-	for rows.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, nil, err
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
-		}
-		if out == nil {
-			out = root.copy()
-		}
-		if row.key() != 0 {
-			list = append(list, row.copy())
-		}
+	var list []*C
+	err := s.scanRows(ctx, query, dest,
+		func() { out, list = nil, []*C{} },
+		func() {
+			if out == nil {
+				out = root.copy()
+			}
+			if row.key() != 0 {
+				list = append(list, row.copy())
+			}
+		})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, list, rows.Err()
+	return out, list, nil
 }
 
 // bindPoint binds the row's id as $1, the list's LIMIT as $2 (NULL for none) and its OFFSET

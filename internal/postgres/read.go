@@ -27,45 +27,53 @@ func (s *Catalog) TagsByID(ctx context.Context, ids []catalog.ID) ([]*catalog.Ta
 	return rows, translate(err, "tags by id")
 }
 
-// byIDs reads the table's rows with these ids, each taken from the request's row budget,
-// on the server that serves ctx's reads.
+// byIDs reads the table's rows with these ids.
 func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*T, error) {
-	var out []*T
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
-		out, err = t.scanByIDs(ctx, s, ids)
-		return err
-	})
-	return out, err
-}
-
-func (t *table[T]) scanByIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*T, error) {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, err
+	query := func(s *Catalog) *bun.SelectQuery {
+		return s.db.NewSelect().
+			TableExpr(t.name + " AS " + t.alias).
+			ColumnExpr(t.list).
+			Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
+			Conn(s.bind(ids))
 	}
-	rows, err := s.db.NewSelect().
-		TableExpr(t.name + " AS " + t.alias).
-		ColumnExpr(t.list).
-		Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
-		Conn(s.bind(ids)).
-		Rows(ctx)
+	var row rowScan[T]
+	var out []*T
+	err := s.scanRows(ctx, query, t.bind(&row, make([]any, 0, len(t.columns))),
+		func() { out = make([]*T, 0, len(ids)) },
+		func() { out = append(out, row.copy()) })
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var row rowScan[T]
-	dest := t.bind(&row, make([]any, 0, len(t.columns)))
-	out := make([]*T, 0, len(ids))
-	for rows.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, err
+	return out, nil
+}
+
+// scanRows runs the statement query makes on the server that serves ctx's reads (see
+// Catalog.read), scans each of its rows into dest and then calls each; reset starts every
+// run, as a failed one may run again. Every row is taken from ctx's row budget as it is
+// scanned, and once the budget is spent no statement is sent.
+func (s *Catalog) scanRows(ctx context.Context, query func(s *Catalog) *bun.SelectQuery, dest []any, reset, each func()) error {
+	return s.read(ctx, func(ctx context.Context, s *Catalog) error {
+		reset()
+		budget := rowBudget(ctx)
+		if err := budget.open(); err != nil {
+			return err
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+		rows, err := query(s).Rows(ctx)
+		if err != nil {
+			return err
 		}
-		out = append(out, row.copy())
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			if err := budget.take(1); err != nil {
+				return err
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			each()
+		}
+		return rows.Err()
+	})
 }
 
 // relation describes one relationship list for the batched statement: the child's table,
@@ -128,51 +136,32 @@ func (r relation[C]) query(s *Catalog, parents []catalog.ID, args catalog.ListAr
 	return outer.Conn(s.bind(parents))
 }
 
-// read runs the relation's statement on the server that serves ctx's reads, and groups its
-// rows by parent, keeping their order. A child that several parents share (a tag on many
-// items) is read into one struct.
+// read runs the relation's statement and groups its rows by parent, keeping their order. A
+// child that several parents share (a tag on many items) is read into one struct.
 func (r relation[C]) read(ctx context.Context, s *Catalog, parents []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*C, error) {
 	var out map[catalog.ID][]*C
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
-		out, err = r.scan(ctx, s, parents, args)
-		return err
-	})
-	return out, err
-}
-
-func (r relation[C]) scan(ctx context.Context, s *Catalog, parents []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*C, error) {
-	budget := rowBudget(ctx)
-	if err := budget.open(); err != nil {
-		return nil, err
-	}
-	rows, err := r.query(s, parents, args).Rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[catalog.ID][]*C)
-	seen := make(map[catalog.ID]*C)
+	var seen map[catalog.ID]*C
 	var child rowScan[C]
 	var parent, rn int64
 	dest := append(r.child.bind(&child, make([]any, 0, len(r.child.columns)+2)), &parent)
 	if args.Limit >= 0 || args.Offset > 0 {
 		dest = append(dest, &rn)
 	}
-	for rows.Next() {
-		if err := budget.take(1); err != nil {
-			return nil, err
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		c, ok := seen[child.key()]
-		if !ok {
-			c = child.copy()
-			seen[child.key()] = c
-		}
-		out[catalog.ID(parent)] = append(out[catalog.ID(parent)], c)
+	query := func(s *Catalog) *bun.SelectQuery { return r.query(s, parents, args) }
+	err := s.scanRows(ctx, query, dest,
+		func() { out, seen = make(map[catalog.ID][]*C), make(map[catalog.ID]*C) },
+		func() {
+			c, ok := seen[child.key()]
+			if !ok {
+				c = child.copy()
+				seen[child.key()] = c
+			}
+			out[catalog.ID(parent)] = append(out[catalog.ID(parent)], c)
+		})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ItemsOfStores returns the items of each store, by store id.
@@ -219,17 +208,15 @@ func (s *Catalog) Counts(ctx context.Context, c Count, ids []catalog.ID) (map[ca
 		Parent catalog.ID `bun:"parent"`
 		N      int        `bun:"n"`
 	}
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) error {
-		return counted(ctx, func() (int, error) {
-			rows = nil
-			err := s.db.NewSelect().Conn(s.bind(ids)).
-				TableExpr(c.table).
-				ColumnExpr(c.parent+" AS parent, count(*) AS n").
-				Where(c.parent+" = ANY($1)").
-				GroupExpr(c.parent).
-				Scan(ctx, &rows)
-			return len(rows), err
-		})
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (int, error) {
+		rows = nil
+		err := s.db.NewSelect().Conn(s.bind(ids)).
+			TableExpr(c.table).
+			ColumnExpr(c.parent+" AS parent, count(*) AS n").
+			Where(c.parent+" = ANY($1)").
+			GroupExpr(c.parent).
+			Scan(ctx, &rows)
+		return len(rows), err
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("count %s by %s", c.table, c.parent))
