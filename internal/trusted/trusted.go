@@ -149,7 +149,12 @@ func (d *Documents) ByID(id string) (Document, bool) {
 
 // ByBody finds the document whose body is exactly query.
 func (d *Documents) ByBody(query string) (Document, bool) {
-	i, ok := d.byHash[hash(query)]
+	return d.byBody(query, hash(query))
+}
+
+// byBody is ByBody with the query's hash already computed.
+func (d *Documents) byBody(query, sha string) (Document, bool) {
+	i, ok := d.byHash[sha]
 	if !ok || d.all[i].Body != query {
 		return Document{}, false
 	}
@@ -195,11 +200,12 @@ func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
 // extensions.persistedQuery.sha256Hash), which is replaced with the document's body.
 func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p.Query != "" {
-		if _, ok := e.Documents.ByBody(p.Query); ok {
+		sha := hash(p.Query) // once per request: the lookup and the log share it
+		if _, ok := e.Documents.byBody(p.Query, sha); ok {
 			return nil
 		}
 		return e.untrusted(ctx, p, CodeNotInSafelist, "This server runs only the operations its own clients ship, and this is not one of them.",
-			slog.String("sha256", hash(p.Query)))
+			slog.String("sha256", sha))
 	}
 	id, fromAPQ := requestedID(ctx, p)
 	if id == "" {
