@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	return a, nil
 }
 
-func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) (*App, error) {
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) (_ *App, err error) {
 	if err := database.EnsureExists(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
@@ -134,17 +134,21 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	if err != nil {
 		return nil, err
 	}
+	a := &App{DB: db, Queries: queries, PrimaryQueries: primaryQueries, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
+	// A start that fails part way releases what it had opened.
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
 	if err := database.Migrate(ctx, db, log); err != nil {
-		_ = db.Close()
 		return nil, err
 	}
-	a := &App{DB: db, Queries: queries, PrimaryQueries: primaryQueries, DrainDelay: cfg.ShutdownDrainDelay, cfg: cfg}
 	var servers []replica.Server
 	for _, u := range cfg.ReplicaURLs {
 		counter := database.NewQueryCounter(nil)
 		rdb, err := database.Open(u, dbOpts, hooks(u, counter)...)
 		if err != nil {
-			_ = a.Close()
 			return nil, fmt.Errorf("DATABASE_REPLICA_URLS: %w", err)
 		}
 		a.replicaDBs = append(a.replicaDBs, rdb)
@@ -186,7 +190,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		Argon2: hashing,
 	})
 	if err != nil {
-		_ = a.Close()
 		return nil, err
 	}
 
@@ -194,7 +197,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	hub := graph.NewHub(live.Limits{PerProcess: cfg.SubscriptionsPerProcess, Queue: cfg.SubscriptionQueue}, liveMetrics)
 	listener, err := live.NewListener(cfg.DatabaseListenURL, hub, log)
 	if err != nil {
-		_ = a.Close()
 		return nil, err
 	}
 	hub.StartWith(listener.Start)
@@ -207,18 +209,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	})
 	// A field the relationship lists cannot write stops the start, not a request.
 	if err := model.CheckSchema(schema.Schema()); err != nil {
-		_ = a.Close()
 		return nil, err
 	}
 	if err := a.Catalog.CheckOrders(model.Orders()); err != nil {
-		_ = a.Close()
 		return nil, fmt.Errorf("the schema's list orders: %w", err)
 	}
 	var trust *trusted.Extension
 	if cfg.TrustedDocuments != "" {
 		docs, err := trusted.Load(cfg.TrustedDocuments)
 		if err != nil {
-			_ = a.Close()
 			return nil, fmt.Errorf("TRUSTED_DOCUMENTS: %w", err)
 		}
 		trust = &trusted.Extension{Documents: docs, Mode: trusted.Mode(cfg.TrustedDocumentsMode), Log: log}
@@ -231,7 +230,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	gql.AddTransport(httpserver.GET{})
 	gql.AddTransport(httpserver.POST{})
 	if err := useQueryLimits(ctx, gql, cfg, trust); err != nil {
-		_ = a.Close()
 		return nil, err
 	}
 	if cfg.Introspection {

@@ -32,7 +32,7 @@ func useQueryLimits(ctx context.Context, gql *handler.Server, cfg config.Config,
 	gql.SetQueryCache(docs)
 	gql.SetValidationRulesFn(querylimit.ValidationRules(maxValidationErrors))
 	if trust != nil {
-		gql.Use(*trust)
+		gql.Use(trust)
 	}
 	limits := querylimit.Limits{
 		MaxBytes:   cfg.QueryMaxBytes,

@@ -105,7 +105,7 @@ var settings = []Setting{
 	{"DATABASE_REPLICA_URLS", "", "comma-separated URLs of streaming replicas of DATABASE_URL that serve queries; none when unset",
 		list(func(c *Config) *[]string { return &c.ReplicaURLs })},
 	{"REPLICA_MAX_LAG", "5s", "a replica further behind the primary than this serves no reads until it catches up",
-		duration(func(c *Config) *time.Duration { return &c.ReplicaMaxLag })},
+		positiveDuration(func(c *Config) *time.Duration { return &c.ReplicaMaxLag })},
 	{"DB_PREPARED_STATEMENTS", "true", "false behind a pooler in transaction mode that cannot keep prepared statements",
 		boolean(func(c *Config) *bool { return &c.PreparedStatements })},
 	{"PORT", "8080", "HTTP port", port},
@@ -127,13 +127,13 @@ var settings = []Setting{
 	{"STOREGRAPH_ENV", "development", "development or production (which needs a strong JWT_SECRET)", environment},
 	{"JWT_SECRET", "", "key that signs access tokens, at least 32 bytes in production; random (with a warning) when unset",
 		func(c *Config, v string) error { c.JWTSecret = []byte(v); return nil }},
-	{"ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", duration(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
-	{"REFRESH_TOKEN_TTL", "720h", "lifetime of a refresh token", duration(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"ACCESS_TOKEN_TTL", "15m", "lifetime of an access token", positiveDuration(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
+	{"REFRESH_TOKEN_TTL", "720h", "lifetime of a refresh token", positiveDuration(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
 	{"LOGIN_MAX_FAILURES", "5", "failed logins for one email within the window before it is refused",
 		positiveInt(func(c *Config) *int { return &c.LoginMaxFailures })},
 	{"LOGIN_MAX_FAILURES_PER_ADDRESS", "100", "failed logins from one client address within the window before it is refused",
 		positiveInt(func(c *Config) *int { return &c.LoginMaxPerAddr })},
-	{"LOGIN_FAILURE_WINDOW", "15m", "how long failed logins count", duration(func(c *Config) *time.Duration { return &c.LoginWindow })},
+	{"LOGIN_FAILURE_WINDOW", "15m", "how long failed logins count", positiveDuration(func(c *Config) *time.Duration { return &c.LoginWindow })},
 	{"CLIENT_ADDR_HEADER", "", "header a trusted proxy puts the client's address in; the peer's address when unset",
 		text(func(c *Config) *string { return &c.ClientAddrHeader })},
 	{"PASSWORD_HASH_MEMORY_KIB", "19456", "argon2id memory of new password hashes", positiveInt(func(c *Config) *int { return &c.HashMemoryKiB })},
@@ -142,10 +142,10 @@ var settings = []Setting{
 		positiveInt(func(c *Config) *int { return &c.AuthMaxPerRequest })},
 	{"REGISTER_MAX_PER_ADDRESS", "100", "sign-ups from one client address within REGISTER_WINDOW",
 		positiveInt(func(c *Config) *int { return &c.RegisterMaxPerAddr })},
-	{"REGISTER_WINDOW", "15m", "how long sign-ups count", duration(func(c *Config) *time.Duration { return &c.RegisterWindow })},
+	{"REGISTER_WINDOW", "15m", "how long sign-ups count", positiveDuration(func(c *Config) *time.Duration { return &c.RegisterWindow })},
 	{"REFRESH_MAX_PER_SIGN_IN", "30", "refreshes of one sign-in within REFRESH_WINDOW",
 		positiveInt(func(c *Config) *int { return &c.RefreshMaxPerSignIn })},
-	{"REFRESH_WINDOW", "15m", "how long refreshes count", duration(func(c *Config) *time.Duration { return &c.RefreshWindow })},
+	{"REFRESH_WINDOW", "15m", "how long refreshes count", positiveDuration(func(c *Config) *time.Duration { return &c.RefreshWindow })},
 	{"REFRESH_SPENT_KEPT", "1000", "spent refresh tokens kept per sign-in for reuse detection",
 		positiveInt(func(c *Config) *int { return &c.RefreshSpentKept })},
 
@@ -161,7 +161,7 @@ var settings = []Setting{
 		positiveInt(func(c *Config) *int { return &c.QueryMaxResponse })},
 	{"APQ_CACHE_SIZE", "1000", "automatic persisted queries each process keeps", positiveInt(func(c *Config) *int { return &c.APQCacheSize })},
 	{"HTTP_MAX_BODY_BYTES", "1048576", "request body of /graphql", positiveInt(func(c *Config) *int { return &c.MaxBodyBytes })},
-	{"REQUEST_TIMEOUT", "15s", "deadline of one /graphql request, SQL included", duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	{"REQUEST_TIMEOUT", "15s", "deadline of one /graphql request, SQL included", positiveDuration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 	{"HTTP_READ_HEADER_TIMEOUT", "10s", "to read a request's headers", duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 	{"HTTP_READ_TIMEOUT", "30s", "to read a whole request", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 	{"HTTP_WRITE_TIMEOUT", "60s", "from the end of a request's headers to the end of its response",
@@ -179,8 +179,8 @@ var settings = []Setting{
 	{"SUBSCRIPTION_QUEUE", "64", "changes waiting for one subscriber before its queue is dropped for a RESYNC",
 		positiveInt(func(c *Config) *int { return &c.SubscriptionQueue })},
 	{"WS_MAX_MESSAGE_BYTES", "65536", "a message a client sends over a WebSocket", positiveInt(func(c *Config) *int { return &c.WSMaxMessageBytes })},
-	{"WS_INIT_TIMEOUT", "10s", "from a WebSocket's upgrade to its connection_init", duration(func(c *Config) *time.Duration { return &c.WSInitTimeout })},
-	{"WS_PING_INTERVAL", "15s", "keep-alive pings on WebSockets and event streams", duration(func(c *Config) *time.Duration { return &c.WSPingInterval })},
+	{"WS_INIT_TIMEOUT", "10s", "from a WebSocket's upgrade to its connection_init", positiveDuration(func(c *Config) *time.Duration { return &c.WSInitTimeout })},
+	{"WS_PING_INTERVAL", "15s", "keep-alive pings on WebSockets and event streams", positiveDuration(func(c *Config) *time.Duration { return &c.WSPingInterval })},
 
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to export traces to, e.g. http://localhost:4318; no tracing when unset (the SDK reads the other OTEL_* variables)",
 		text(func(c *Config) *string { return &c.OTLPEndpoint })},
@@ -208,25 +208,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.DatabaseListenURL == "" {
 		c.DatabaseListenURL = c.DatabaseURL
 	}
-	if c.RequestTimeout <= 0 {
-		errs = append(errs, "REQUEST_TIMEOUT: must be longer than 0")
-	} else if c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
+	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		// Past HTTP_WRITE_TIMEOUT the connection is cut, so the timeout's error would never arrive.
 		errs = append(errs, fmt.Sprintf("REQUEST_TIMEOUT=%s: must be shorter than HTTP_WRITE_TIMEOUT (%s)", c.RequestTimeout, c.WriteTimeout))
 	}
 	if c.Production && len(c.JWTSecret) < MinJWTSecret {
 		errs = append(errs, fmt.Sprintf("JWT_SECRET: production needs a secret of at least %d bytes (have %d)", MinJWTSecret, len(c.JWTSecret)))
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"LOGIN_FAILURE_WINDOW", c.LoginWindow},
-		{"REGISTER_WINDOW", c.RegisterWindow}, {"REFRESH_WINDOW", c.RefreshWindow},
-		{"WS_INIT_TIMEOUT", c.WSInitTimeout}, {"WS_PING_INTERVAL", c.WSPingInterval},
-		{"REPLICA_MAX_LAG", c.ReplicaMaxLag}} {
-		if d.v <= 0 {
-			errs = append(errs, d.name+": must be longer than 0")
-		}
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("bad configuration: %s", strings.Join(errs, "; "))
@@ -295,6 +282,17 @@ func duration(field func(*Config) *time.Duration) func(*Config, string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			return fmt.Errorf("want a duration such as 500ms or 30s")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a duration longer than 0, such as 500ms or 30s")
 		}
 		*field(c) = d
 		return nil

@@ -7,7 +7,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vektah/gqlparser/v2/parser"
 )
 
 type overGETKey struct{}
@@ -17,8 +16,9 @@ type overGET struct{ refused bool }
 
 const onlyQueriesOverGET = "Only queries can be sent over GET; send mutations with POST."
 
-// QueriesOnlyOverGET refuses a mutation sent over GET with a coded GraphQL error. gqlgen's GET
-// transport refuses it too, but without extensions.code, which every error carries here.
+// QueriesOnlyOverGET refuses, with 405 and a coded GraphQL error, a mutation sent over GET:
+// it marks the request for GETQueriesOnly, which sees the operation once gqlgen has parsed
+// the document (so the URL's is parsed once, after the size and trusted-document checks).
 // GET is for queries only, so that a link or an image tag cannot change anything.
 func QueriesOnlyOverGET(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -26,15 +26,7 @@ func QueriesOnlyOverGET(next http.Handler) http.Handler {
 		if r.Method == http.MethodGet && !IsUpgrade(r) {
 			mark := &overGET{}
 			r = r.WithContext(context.WithValue(r.Context(), overGETKey{}, mark))
-			q := r.URL.Query()
-			if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
-				if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
-					w.Header().Set("Allow", "POST")
-					writeError(w, r, http.StatusMethodNotAllowed, CodeBadRequest, onlyQueriesOverGET)
-					return
-				}
-			}
-			// gqlgen answers GETQueriesOnly's refusal with 200; it gets the same 405.
+			// The transport answers GETQueriesOnly's refusal with 200 or 400; it gets 405.
 			w = &getStatusWriter{ResponseWriter: w, mark: mark}
 		}
 		next.ServeHTTP(w, r)
@@ -66,9 +58,9 @@ func (w *getStatusWriter) Write(b []byte) (int, error) {
 
 func (w *getStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// GETQueriesOnly is the gqlgen extension that refuses, with the same coded error, a mutation
-// over GET that QueriesOnlyOverGET could not see in the URL: one a persisted-query hash
-// stands for.
+// GETQueriesOnly is the gqlgen extension that refuses, with a coded error, a mutation over
+// a GET that QueriesOnlyOverGET marked, whether the URL holds it or a persisted-query hash
+// stands for it.
 type GETQueriesOnly struct{}
 
 var (

@@ -15,6 +15,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -149,7 +151,12 @@ func (d *Documents) ByID(id string) (Document, bool) {
 
 // ByBody finds the document whose body is exactly query.
 func (d *Documents) ByBody(query string) (Document, bool) {
-	i, ok := d.byHash[hash(query)]
+	return d.byBody(query, hash(query))
+}
+
+// byBody is ByBody with the query's hash already computed.
+func (d *Documents) byBody(query, sha string) (Document, bool) {
+	i, ok := d.byHash[sha]
 	if !ok || d.all[i].Body != query {
 		return Document{}, false
 	}
@@ -177,29 +184,32 @@ type Extension struct {
 	Documents *Documents
 	Mode      Mode
 	Log       *slog.Logger
+
+	logged logged
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationParameterMutator
-} = Extension{}
+} = (*Extension)(nil)
 
 // ExtensionName implements graphql.HandlerExtension.
-func (Extension) ExtensionName() string { return "TrustedDocuments" }
+func (*Extension) ExtensionName() string { return "TrustedDocuments" }
 
 // Validate implements graphql.HandlerExtension.
-func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
+func (*Extension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters implements graphql.OperationParameterMutator. A request with a
 // query is judged by its body; one without, by the id it sends (documentId, or Apollo's
 // extensions.persistedQuery.sha256Hash), which is replaced with the document's body.
-func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (e *Extension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p.Query != "" {
-		if _, ok := e.Documents.ByBody(p.Query); ok {
+		sha := hash(p.Query) // once per request: the lookup and the log share it
+		if _, ok := e.Documents.byBody(p.Query, sha); ok {
 			return nil
 		}
 		return e.untrusted(ctx, p, CodeNotInSafelist, "This server runs only the operations its own clients ship, and this is not one of them.",
-			slog.String("sha256", hash(p.Query)))
+			slog.String("sha256", sha))
 	}
 	id, fromAPQ := requestedID(ctx, p)
 	if id == "" {
@@ -218,10 +228,15 @@ func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.Raw
 
 // untrusted refuses a request, or in Log mode logs it by its operation name and which
 // sends it on; never its body, since literals in it may be secrets.
-func (e Extension) untrusted(ctx context.Context, p *graphql.RawParams, code, message string, which slog.Attr) *gqlerror.Error {
+func (e *Extension) untrusted(ctx context.Context, p *graphql.RawParams, code, message string, which slog.Attr) *gqlerror.Error {
 	if e.Mode == Log {
-		e.Log.LogAttrs(ctx, slog.LevelWarn, "untrusted document", slog.String("operation", p.OperationName), which,
-			slog.String("code", code))
+		if ok, left := e.logged.admit(which.String(), time.Now()); ok {
+			attrs := []slog.Attr{slog.String("operation", p.OperationName), which, slog.String("code", code)}
+			if left > 0 {
+				attrs = append(attrs, slog.Int("unlogged_before", left))
+			}
+			e.Log.LogAttrs(ctx, slog.LevelWarn, "untrusted document", attrs...)
+		}
 		return nil
 	}
 	err := &gqlerror.Error{Message: message}
@@ -238,4 +253,37 @@ func requestedID(ctx context.Context, p *graphql.RawParams) (string, bool) {
 	pq, _ := p.Extensions["persistedQuery"].(map[string]any)
 	h, _ := pq["sha256Hash"].(string)
 	return h, h != ""
+}
+
+// LogLimit is how many different untrusted documents Log mode logs a minute, each once, so
+// that clients sending a new document with every request cost a bounded log and memory.
+const LogLimit = 100
+
+// logged remembers the documents Log mode logged in the current minute.
+type logged struct {
+	mu      sync.Mutex
+	start   time.Time
+	seen    map[string]bool
+	skipped int
+}
+
+// admit says whether the document key is logged now, and how many documents the previous
+// minute left unlogged once it had logged LogLimit.
+func (l *logged) admit(key string, now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	left := 0
+	if l.seen == nil || now.Sub(l.start) >= time.Minute {
+		left = l.skipped
+		l.start, l.seen, l.skipped = now, map[string]bool{}, 0
+	}
+	switch {
+	case l.seen[key]:
+		return false, 0
+	case len(l.seen) >= LogLimit:
+		l.skipped++
+		return false, 0
+	}
+	l.seen[key] = true
+	return true, left
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,8 +13,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/storegraph/storegraph/internal/apitest"
 	"github.com/storegraph/storegraph/internal/app"
@@ -321,5 +325,32 @@ func TestExampleAppManifest(t *testing.T) {
 	_, r = send(t, s, map[string]any{"query": otherQuery}, false)
 	if codes := r.Codes(); len(codes) != 1 || codes[0] != trusted.CodeNotInSafelist || string(r.Data) != "null" {
 		t.Errorf("a document the app does not ship: %+v data %s; want one error %s", r.Errors, r.Data, trusted.CodeNotInSafelist)
+	}
+}
+
+// TestLogModeBoundsItsWarnings sends more different untrusted documents than Log mode logs
+// a minute, each twice: each is logged once, and no more than LogLimit are.
+func TestLogModeBoundsItsWarnings(t *testing.T) {
+	t.Parallel()
+	docs, err := trusted.Parse([]byte(`{"stores": ` + strconv.Quote(storesQuery) + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	ext := &trusted.Extension{Documents: docs, Mode: trusted.Log, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	for i := range trusted.LogLimit + 5 {
+		for range 2 {
+			name := fmt.Sprintf("Other%d", i)
+			p := &graphql.RawParams{Query: "query " + name + " { stores { totalCount } }", OperationName: name}
+			if err := ext.MutateOperationParameters(context.Background(), p); err != nil {
+				t.Fatalf("an untrusted document in log mode: %v; want it to run", err)
+			}
+		}
+	}
+	if n := strings.Count(logs.String(), "untrusted document"); n != trusted.LogLimit {
+		t.Errorf("%d warnings for %d different documents sent twice; want %d", n, trusted.LogLimit+5, trusted.LogLimit)
+	}
+	if !strings.Contains(logs.String(), "operation=Other0 ") || strings.Contains(logs.String(), fmt.Sprintf("operation=Other%d ", trusted.LogLimit)) {
+		t.Errorf("want the first %d documents logged:\n%s", trusted.LogLimit, logs.String())
 	}
 }
