@@ -109,14 +109,17 @@ func readPrimary(ctx context.Context) (*primary, error) {
 		return nil, err
 	}
 	p.binDir = fmt.Sprintf("/usr/lib/postgresql/%d/bin", version)
-	for _, name := range []string{"max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction"} {
-		var v string
-		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
-			return nil, err
-		}
-		p.settings[name] = v
+	names := []string{"max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction"}
+	rows, err := conn.Query(ctx, "SELECT n, current_setting(n) FROM unnest($1::text[]) AS n", names)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	var name, value string
+	_, err = pgx.ForEachRow(rows, []any{&name, &value}, func() error {
+		p.settings[name] = value
+		return nil
+	})
+	return p, err
 }
 
 // withHost returns the database URL raw with its host and port replaced.
