@@ -122,30 +122,23 @@ func readPrimary(ctx context.Context) (*primary, error) {
 	return p, err
 }
 
-// withHost returns the database URL raw with its host and port replaced.
+// withHost returns the database URL raw with its host and port replaced, naming the role
+// peer authentication gave the test; over TCP, without TLS.
 func withHost(raw, host string, port int) string {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(dbtest.WithHost(raw, host, port))
 	if err != nil {
 		panic(err)
 	}
-	q := u.Query()
-	if strings.HasPrefix(host, "/") {
-		u.Host = ""
-		q.Set("host", host)
-		q.Set("port", strconv.Itoa(port))
-	} else {
-		u.Host = net.JoinHostPort(host, strconv.Itoa(port))
-		q.Del("host")
-		q.Del("port")
+	if !strings.HasPrefix(host, "/") {
+		q := u.Query()
 		q.Set("sslmode", "disable")
+		u.RawQuery = q.Encode()
 	}
 	if u.User == nil {
-		// The role peer authentication gave the test: its OS user's.
 		if me, err := user.Current(); err == nil {
 			u.User = url.User(me.Username)
 		}
 	}
-	u.RawQuery = q.Encode()
 	return u.String()
 }
 
