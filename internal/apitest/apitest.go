@@ -87,7 +87,7 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 func (s *Server) signIn(t testing.TB) string {
 	t.Helper()
 	vars := map[string]any{"e": OwnerEmail, "p": OwnerPassword}
-	r := s.PostAs(t, "", `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p}) { accessToken } }`, vars)
+	r := s.PostAs(t, "", RegisterMutation, vars)
 	var out struct {
 		Register, Login struct{ AccessToken string }
 	}

@@ -11,8 +11,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -149,6 +152,27 @@ func withDatabase(raw, name string) string {
 		panic(err)
 	}
 	u.Path = "/" + name
+	return u.String()
+}
+
+// WithHost returns the database URL raw with its host and port replaced: host is a socket
+// folder when it starts with /, else a TCP host.
+func WithHost(raw, host string, port int) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	q := u.Query()
+	if strings.HasPrefix(host, "/") {
+		u.Host = ""
+		q.Set("host", host)
+		q.Set("port", strconv.Itoa(port))
+	} else {
+		u.Host = net.JoinHostPort(host, strconv.Itoa(port))
+		q.Del("host")
+		q.Del("port")
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

@@ -3,7 +3,6 @@ package dbtest
 import (
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -62,22 +61,10 @@ func NewProxied(t testing.TB) (string, *Proxy) {
 	}
 	t.Cleanup(p.close)
 
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
 	if p.network == "unix" {
-		u.Host = ""
-		q.Set("host", p.dir)
-		q.Set("port", port)
-	} else {
-		q.Del("host")
-		q.Del("port")
-		u.Host = p.addr
+		return WithHost(dbURL, p.dir, int(cfg.Port)), p
 	}
-	u.RawQuery = q.Encode()
-	return u.String(), p
+	return WithHost(dbURL, "127.0.0.1", p.ln.Addr().(*net.TCPAddr).Port), p
 }
 
 // Cut closes every connection through the proxy and refuses new ones until Restore.

@@ -63,10 +63,10 @@ func StartPgBouncer(ctx context.Context, opts PgBouncerOptions) (*PgBouncer, err
 	if err != nil {
 		return nil, err
 	}
-	if b.dir, err = tempDir(cred, "storegraph-pgbouncer-"); err != nil {
+	if b.port, err = sparePort(); err != nil {
 		return nil, err
 	}
-	if b.port, err = sparePort(); err != nil {
+	if b.dir, err = tempDir(cred, "storegraph-pgbouncer-"); err != nil {
 		return nil, err
 	}
 	if opts.PoolSize == 0 {
@@ -92,6 +92,7 @@ pidfile = %s
 	}
 	ini := filepath.Join(b.dir, "pgbouncer.ini")
 	if err := os.WriteFile(ini, []byte(conf), 0o644); err != nil {
+		_ = os.RemoveAll(b.dir)
 		return nil, err
 	}
 	b.cmd = command(cred, pgbouncerBin, ini)

@@ -109,40 +109,36 @@ func readPrimary(ctx context.Context) (*primary, error) {
 		return nil, err
 	}
 	p.binDir = fmt.Sprintf("/usr/lib/postgresql/%d/bin", version)
-	for _, name := range []string{"max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction"} {
-		var v string
-		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
-			return nil, err
-		}
-		p.settings[name] = v
+	names := []string{"max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction"}
+	rows, err := conn.Query(ctx, "SELECT n, current_setting(n) FROM unnest($1::text[]) AS n", names)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	var name, value string
+	_, err = pgx.ForEachRow(rows, []any{&name, &value}, func() error {
+		p.settings[name] = value
+		return nil
+	})
+	return p, err
 }
 
-// withHost returns the database URL raw with its host and port replaced.
+// withHost returns the database URL raw with its host and port replaced, naming the role
+// peer authentication gave the test; over TCP, without TLS.
 func withHost(raw, host string, port int) string {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(dbtest.WithHost(raw, host, port))
 	if err != nil {
 		panic(err)
 	}
-	q := u.Query()
-	if strings.HasPrefix(host, "/") {
-		u.Host = ""
-		q.Set("host", host)
-		q.Set("port", strconv.Itoa(port))
-	} else {
-		u.Host = net.JoinHostPort(host, strconv.Itoa(port))
-		q.Del("host")
-		q.Del("port")
+	if !strings.HasPrefix(host, "/") {
+		q := u.Query()
 		q.Set("sslmode", "disable")
+		u.RawQuery = q.Encode()
 	}
 	if u.User == nil {
-		// The role peer authentication gave the test: its OS user's.
 		if me, err := user.Current(); err == nil {
 			u.User = url.User(me.Username)
 		}
 	}
-	u.RawQuery = q.Encode()
 	return u.String()
 }
 
