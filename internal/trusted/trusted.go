@@ -135,16 +135,15 @@ func Parse(data []byte) (*Documents, error) {
 // All lists the documents in the file's order (a map's by id).
 func (d *Documents) All() []Document { return d.all }
 
-// ByID finds a document by the id a client sent: its id in the file, or "sha256:" and the
-// hash of its body (GraphQL over HTTP's persisted documents).
+// ByID finds a document by the id a client sent: its id in the file, or the SHA-256 of its
+// body in hex, bare (Apollo's persisted queries) or after "sha256:" (GraphQL over HTTP's
+// persisted documents), whichever form the file's ids take.
 func (d *Documents) ByID(id string) (Document, bool) {
 	if i, ok := d.byID[id]; ok {
 		return d.all[i], true
 	}
-	if h, ok := strings.CutPrefix(id, "sha256:"); ok {
-		if i, ok := d.byHash[strings.ToLower(h)]; ok {
-			return d.all[i], true
-		}
+	if i, ok := d.byHash[strings.ToLower(strings.TrimPrefix(id, "sha256:"))]; ok {
+		return d.all[i], true
 	}
 	return Document{}, false
 }

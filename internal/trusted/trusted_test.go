@@ -60,12 +60,13 @@ func apolloManifest(t *testing.T, bodies map[string]string) string {
 	return writeJSON(t, m)
 }
 
-// codegenDocuments is GraphQL Codegen's persisted-documents.json: hash to document.
-func codegenDocuments(t *testing.T, bodies ...string) string {
+// codegenDocuments is GraphQL Codegen's persisted-documents.json: hash to document, each
+// hash after prefix ("sha256:" with the client preset's hashAlgorithm sha256).
+func codegenDocuments(t *testing.T, prefix string, bodies ...string) string {
 	t.Helper()
 	m := map[string]string{}
 	for _, b := range bodies {
-		m[sha(b)] = b
+		m[prefix+sha(b)] = b
 	}
 	return writeJSON(t, m)
 }
@@ -123,14 +124,17 @@ func send(t *testing.T, s *apitest.Server, body map[string]any, get bool) (int, 
 
 func TestEnforceRunsOnlyTrustedDocuments(t *testing.T) {
 	t.Parallel()
-	for _, format := range []string{"Apollo", "Codegen"} {
+	for _, format := range []string{"Apollo", "Codegen", "CodegenSHA256Prefixed"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
 			var path string
-			if format == "Apollo" {
+			switch format {
+			case "Apollo":
 				path = apolloManifest(t, map[string]string{"Stores": storesQuery, "Register": apitest.RegisterMutation})
-			} else {
-				path = codegenDocuments(t, storesQuery, apitest.RegisterMutation)
+			case "Codegen":
+				path = codegenDocuments(t, "", storesQuery, apitest.RegisterMutation)
+			default:
+				path = codegenDocuments(t, "sha256:", storesQuery, apitest.RegisterMutation)
 			}
 			s := apitest.New(t, map[string]string{"TRUSTED_DOCUMENTS": path})
 			apq := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha(storesQuery)}}
@@ -184,7 +188,7 @@ func TestEnforceRunsOnlyTrustedDocuments(t *testing.T) {
 
 func TestLogModeRunsAndLogsOtherDocuments(t *testing.T) {
 	t.Parallel()
-	path := codegenDocuments(t, storesQuery, apitest.RegisterMutation)
+	path := codegenDocuments(t, "", storesQuery, apitest.RegisterMutation)
 	s := apitest.New(t, map[string]string{"TRUSTED_DOCUMENTS": path, "TRUSTED_DOCUMENTS_MODE": "log", "LOG_LEVEL": "WARN"})
 	const secret = "literal-secret-0451"
 	query := `query Secret { stores(filter: {nameContains: "` + secret + `"}) { totalCount } }`
