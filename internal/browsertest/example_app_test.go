@@ -1,10 +1,14 @@
 package browsertest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +17,10 @@ import (
 	"time"
 
 	"github.com/storegraph/storegraph/internal/apitest"
+	"github.com/storegraph/storegraph/internal/app"
 	"github.com/storegraph/storegraph/internal/browsertest"
+	"github.com/storegraph/storegraph/internal/config"
+	"github.com/storegraph/storegraph/internal/dbtest"
 	"github.com/storegraph/storegraph/internal/demo"
 )
 
@@ -120,56 +127,96 @@ func TestExampleApp(t *testing.T) {
 	browsertest.Chromium(t)
 	build := buildExample(t)
 
-	t.Run("SignInFilterSetTagsAndSeeThemLive", func(t *testing.T) {
-		t.Parallel()
-		s := demoServer(t)
-		app := serveExample(t, build, s.URL)
-
-		// The first store, two of its tags, the items carrying both, and new tags for the
-		// first of them: both filter tags and another it lacks.
-		var stores struct {
-			Stores struct{ Nodes []struct{ ID string } }
-		}
-		s.MustPost(t, `{ stores(first: 1) { nodes { id } } }`, nil, &stores)
-		storeID := stores.Stores.Nodes[0].ID
-		ids := tagIDs(t, s, storeID)
-		filter := []string{"fiction", "bestseller"}
-		filterIDs := []string{ids[filter[0]], ids[filter[1]]}
-		var matched struct {
-			Items struct{ Nodes []item }
-		}
-		s.MustPost(t, `query($store: ID!, $tags: [ID!]) { items(filter: { storeId: $store, tags: { all: $tags } }) {
-			nodes { id name tags(orderBy: NAME) { name } } } }`,
-			map[string]any{"store": storeID, "tags": filterIDs}, &matched)
-		if len(matched.Items.Nodes) < 2 {
-			t.Fatalf("the demo data has %d items tagged %v; want 2 or more", len(matched.Items.Nodes), filter)
-		}
-		var filtered []string
-		for _, it := range matched.Items.Nodes {
-			filtered = append(filtered, it.Name)
-		}
-		target := matched.Items.Nodes[0]
-		newTags := slices.Clone(filter)
-		for name := range ids {
-			if !slices.Contains(target.tagNames(), name) {
-				newTags = append(newTags, name)
-				break
-			}
-		}
-		slices.Sort(newTags)
-
-		expect, _ := json.Marshal(map[string]any{
-			"email": demo.UserEmail, "password": demo.UserPassword,
-			"storeId": storeID, "tags": filter, "tagIds": filterIDs, "filtered": filtered,
-			"item": target.Name, "newTags": newTags,
+	// Without TRUSTED_DOCUMENTS the app's hashes are unknown and it sends whole documents;
+	// with its own list enforced, every operation runs by its hash alone.
+	for _, trusted := range []bool{false, true} {
+		name := map[bool]string{false: "AllDocuments", true: "TrustedDocumentsOnly"}[trusted]
+		t.Run("SignInFilterSetTagsAndSeeThemLive/"+name, func(t *testing.T) {
+			t.Parallel()
+			signInFilterSetTagsAndSeeThemLive(t, build, trusted)
 		})
-		browsertest.Script(t, "example-app.mjs", map[string]string{"BASE_URL": app, "API_URL": s.URL, "EXPECT": string(expect)}, nil)
+	}
+}
 
-		var after struct{ Item item }
-		s.MustPost(t, `query($id: ID!) { item(id: $id) { name tags(orderBy: NAME) { name } } }`,
-			map[string]any{"id": target.ID}, &after)
-		if got := after.Item.tagNames(); !slices.Equal(got, newTags) {
-			t.Errorf("%s carries %v after the app saved; want %v", target.Name, got, newTags)
+func signInFilterSetTagsAndSeeThemLive(t *testing.T, build string, trusted bool) {
+	dbURL := dbtest.New(t)
+	s := demoServer(t, map[string]string{"DATABASE_URL": dbURL})
+	api := s.URL
+	if trusted {
+		api = trustedServer(t, dbURL)
+	}
+	app := serveExample(t, build, api)
+
+	// The first store, two of its tags, the items carrying both, and new tags for the
+	// first of them: both filter tags and another it lacks.
+	var stores struct {
+		Stores struct{ Nodes []struct{ ID string } }
+	}
+	s.MustPost(t, `{ stores(first: 1) { nodes { id } } }`, nil, &stores)
+	storeID := stores.Stores.Nodes[0].ID
+	ids := tagIDs(t, s, storeID)
+	filter := []string{"fiction", "bestseller"}
+	filterIDs := []string{ids[filter[0]], ids[filter[1]]}
+	var matched struct {
+		Items struct{ Nodes []item }
+	}
+	s.MustPost(t, `query($store: ID!, $tags: [ID!]) { items(filter: { storeId: $store, tags: { all: $tags } }) {
+			nodes { id name tags(orderBy: NAME) { name } } } }`,
+		map[string]any{"store": storeID, "tags": filterIDs}, &matched)
+	if len(matched.Items.Nodes) < 2 {
+		t.Fatalf("the demo data has %d items tagged %v; want 2 or more", len(matched.Items.Nodes), filter)
+	}
+	var filtered []string
+	for _, it := range matched.Items.Nodes {
+		filtered = append(filtered, it.Name)
+	}
+	target := matched.Items.Nodes[0]
+	newTags := slices.Clone(filter)
+	for name := range ids {
+		if !slices.Contains(target.tagNames(), name) {
+			newTags = append(newTags, name)
+			break
 		}
+	}
+	slices.Sort(newTags)
+
+	expect, _ := json.Marshal(map[string]any{
+		"email": demo.UserEmail, "password": demo.UserPassword,
+		"storeId": storeID, "tags": filter, "tagIds": filterIDs, "filtered": filtered,
+		"item": target.Name, "newTags": newTags,
 	})
+	browsertest.Script(t, "example-app.mjs", map[string]string{"BASE_URL": app, "API_URL": api, "QUERY_URL": s.URL,
+		"EXPECT": string(expect), "BY_HASH": fmt.Sprint(trusted)}, nil)
+
+	var after struct{ Item item }
+	s.MustPost(t, `query($id: ID!) { item(id: $id) { name tags(orderBy: NAME) { name } } }`,
+		map[string]any{"id": target.ID}, &after)
+	if got := after.Item.tagNames(); !slices.Equal(got, newTags) {
+		t.Errorf("%s carries %v after the app saved; want %v", target.Name, got, newTags)
+	}
+}
+
+// trustedServer starts a storegraph on the database at dbURL that runs only the example
+// app's persisted documents, and returns its URL.
+func trustedServer(t *testing.T, dbURL string) string {
+	t.Helper()
+	env := map[string]string{
+		"DATABASE_URL":           dbURL,
+		"TRUSTED_DOCUMENTS":      filepath.Join(browsertest.Root(t), exampleDir, "src", "gql", "persisted-documents.json"),
+		"TRUSTED_DOCUMENTS_MODE": "enforce",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("start on the example app's persisted documents: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = a.Close()
+	})
+	return srv.URL
 }

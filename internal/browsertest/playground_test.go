@@ -15,10 +15,10 @@ import (
 	"github.com/storegraph/storegraph/internal/demo"
 )
 
-// demoServer is a storegraph on a fresh database holding the demo data set.
-func demoServer(t *testing.T) *apitest.Server {
+// demoServer is a storegraph holding the demo data set, on a fresh database unless env names one.
+func demoServer(t *testing.T, env map[string]string) *apitest.Server {
 	t.Helper()
-	s := apitest.New(t, nil)
+	s := apitest.New(t, env)
 	hash, err := s.App.Hashing.Hash(demo.UserPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func readmeTitles(t *testing.T) []string {
 func TestPlayground(t *testing.T) {
 	t.Parallel()
 	browsertest.Chromium(t)
-	s := demoServer(t)
+	s := demoServer(t, nil)
 	var first struct {
 		Items struct{ Nodes []struct{ Name string } }
 	}

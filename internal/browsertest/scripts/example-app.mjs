@@ -2,8 +2,9 @@
 // item's tags, which the page shows before the server has answered (the optimistic
 // response) and keeps once it has; a second page, open on the same store, shows the change
 // live.
-// Env: BASE_URL (the app, which passes /graphql on to storegraph), API_URL (storegraph);
-// EXPECT, JSON: {email,
+// Env: BASE_URL (the app, which passes /graphql on to storegraph), API_URL (that storegraph),
+// QUERY_URL (a storegraph on the same database that runs any document), BY_HASH ("true"
+// when the app's requests must carry their document's hash and not its text); EXPECT, JSON: {email,
 // password, tags: two tag names, filtered: the item names carrying both, item: the item to
 // change, newTags: its tag names afterwards, sorted}.
 import assert from 'node:assert/strict';
@@ -27,8 +28,17 @@ function pageHelpers() {
   };
 }
 
+// operation is the name of the GraphQL operation a request of the app sends, if any.
+function operation(request) {
+  try {
+    return JSON.parse(request.postData() ?? '').operationName;
+  } catch {
+    return undefined;
+  }
+}
+
 async function graphql(query, variables) {
-  const res = await fetch(baseURL() + '/graphql', {
+  const res = await fetch(process.env.QUERY_URL + '/graphql', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ query, variables }),
@@ -39,6 +49,10 @@ async function graphql(query, variables) {
 await run(async (browser) => {
   const { page } = await open(browser, 'example-app');
   await page.evaluateOnNewDocument(pageHelpers);
+  const posted = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/graphql') posted.push(JSON.parse(r.postData()));
+  });
   await page.goto(baseURL() + '/', { waitUntil: 'load' });
   await page.waitForSelector('.items li');
 
@@ -73,7 +87,7 @@ await run(async (browser) => {
   await page.setRequestInterception(true);
   const sent = new Promise((resolve) =>
     page.on('request', (r) => {
-      if ((r.postData() ?? '').includes('mutation SetItemTags')) resolve(r);
+      if (operation(r) === 'SetItemTags') resolve(r);
       else r.continue();
     }),
   );
@@ -94,7 +108,7 @@ await run(async (browser) => {
 
   step('waiting for the answer and the refetch');
   const answer = page.waitForResponse((r) => r.request() === held);
-  const refetch = page.waitForResponse((r) => (r.request().postData() ?? '').includes('query StoreItems'));
+  const refetch = page.waitForResponse((r) => operation(r.request()) === 'StoreItems');
   await held.continue();
   const saved = await (await answer).json();
   assert.deepEqual(saved.data.setItemTags.item.tags.map((t) => t.name), expect.newTags);
@@ -117,5 +131,13 @@ await run(async (browser) => {
       const got = await page.evaluate(() => shown.counts());
       throw new Error(`chips count ${JSON.stringify(got)}; want ${JSON.stringify(want)}: ${e.message}`);
     });
+  if (process.env.BY_HASH === 'true') {
+    step('checking that every request named its document by hash');
+    for (const body of posted) {
+      assert.equal(body.query, undefined, `${body.operationName} sent its document's text`);
+      assert.match(body.extensions?.persistedQuery?.sha256Hash ?? '', /^[0-9a-f]{64}$/, `${body.operationName} sent no hash`);
+    }
+    assert.ok(posted.length >= 4, `the page sent ${posted.length} requests`);
+  }
   return {};
 });
