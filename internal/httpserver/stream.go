@@ -2,11 +2,13 @@ package httpserver
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,6 +104,42 @@ func LimitSockets(max int, next http.Handler) http.Handler {
 			return
 		}
 		defer open.Add(-1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LimitStreamsPerClient refuses, with 429 and TOO_MANY_REQUESTS before the upgrade or the
+// stream starts, a WebSocket or an event stream from a client that has max of them open,
+// so that one client cannot take every socket and subscription of the process. client
+// names a request's client the way the other per-client limits do; the slot is given back
+// when the stream's request ends, however it ends.
+func LimitStreamsPerClient(max int, client func(*http.Request) string, next http.Handler) http.Handler {
+	var (
+		mu   sync.Mutex
+		open = map[string]int{}
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key := client(r)
+		mu.Lock()
+		if open[key] >= max {
+			mu.Unlock()
+			writeError(w, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS",
+				fmt.Sprintf("Your address has %d WebSockets and event streams open, the most it may; close one before opening another.", max))
+			return
+		}
+		open[key]++
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			if open[key]--; open[key] == 0 {
+				delete(open, key)
+			}
+			mu.Unlock()
+		}()
 		next.ServeHTTP(w, r)
 	})
 }
