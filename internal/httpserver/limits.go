@@ -62,7 +62,9 @@ func Deadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isStream(r) {
 			keepOpen(w)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
+			sw := newStreamWriter(w)
+			defer sw.end()
+			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)

@@ -101,3 +101,17 @@ func TestStreamsPerClient(t *testing.T) {
 		waitSubscribed(t, s, 2)
 	})
 }
+
+// An event stream's keep-alive may fall due as its client leaves: the stream ends, and the
+// server goes on serving others.
+func TestEventStreamEndsWhilePinging(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"WS_PING_INTERVAL": "1ms"})
+	st := createStore(t, s, "Busy Store")
+	for range 300 {
+		es := subscribeStream(t, s, st)
+		es.Close()
+		waitSubscribed(t, s, 0)
+	}
+	renameStore(t, s, st, "Busy Store, still served")
+}
