@@ -57,12 +57,13 @@ func ReadBody(max int64, next http.Handler) http.Handler {
 
 // Deadline gives each request at most d. The context reaches Bun and pgx, which cancel a
 // statement still running when it ends. A WebSocket or an event stream lasts as long as its
-// client wants instead: the operations over it get their deadlines in GraphQL.
-func Deadline(d time.Duration, next http.Handler) http.Handler {
+// client wants instead: the operations over it get their deadlines in GraphQL, and each of
+// its writes gets at most streamWrite (see streamWriter).
+func Deadline(d, streamWrite time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isStream(r) {
 			keepOpen(w)
-			sw := newStreamWriter(w)
+			sw := newStreamWriter(w, streamWrite)
 			defer sw.end()
 			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return

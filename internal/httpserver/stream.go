@@ -34,7 +34,8 @@ func IsEventStream(r *http.Request) bool {
 func isStream(r *http.Request) bool { return IsUpgrade(r) || IsEventStream(r) }
 
 // keepOpen lifts the HTTP server's read and write timeouts from a stream, which would
-// otherwise cut it; keep-alive pings find a client that went away.
+// otherwise cut it; keep-alive pings find a client that went away, and each write gets a
+// deadline of its own.
 func keepOpen(w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})

@@ -1,18 +1,31 @@
 package httpserver
 
 import (
+	"bufio"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
-// streamWriter is a stream's ResponseWriter, which refuses writes once its request has
-// ended: gqlgen's event stream pings from a goroutine of its own, which can fall due as
-// the stream ends, and net/http's writer crashes the process when used after its handler
-// has returned.
+// writeChunk is the most a stream's write sends under one deadline: a client that takes
+// what it is sent, however slowly, is not dropped for the size of a message.
+const writeChunk = 32 << 10
+
+// streamWriter is a stream's ResponseWriter. It bounds each write, since a stream's
+// request has no deadline of its own: a client that stops reading fills its TCP window,
+// and a write to it would wait forever, holding the stream's goroutines and buffers and
+// its deliveries. Past the timeout the write fails and the stream is dropped: an event
+// stream's request context ends, a WebSocket's connection closes under it (see Hijack).
+//
+// It also refuses writes once its request has ended: gqlgen's event stream pings from a
+// goroutine of its own, which can fall due as the stream ends, and net/http's writer
+// crashes the process when used after its handler has returned.
 type streamWriter struct {
 	http.ResponseWriter
-	rc *http.ResponseController
+	rc      *http.ResponseController
+	timeout time.Duration
 
 	mu    sync.Mutex // held by a write, so that end waits for it
 	ended bool
@@ -21,9 +34,11 @@ type streamWriter struct {
 // errStreamEnded is what a write to a stream whose request has ended returns.
 var errStreamEnded = errors.New("the stream has ended")
 
-func newStreamWriter(w http.ResponseWriter) *streamWriter {
-	return &streamWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
+func newStreamWriter(w http.ResponseWriter, timeout time.Duration) *streamWriter {
+	return &streamWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: timeout}
 }
+
+func (w *streamWriter) renew() { _ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) }
 
 func (w *streamWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -31,7 +46,7 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	if w.ended {
 		return 0, errStreamEnded
 	}
-	return w.ResponseWriter.Write(p)
+	return writeInChunks(p, w.renew, w.ResponseWriter.Write)
 }
 
 // Flush sends what was written so far; event streams need it.
@@ -41,6 +56,7 @@ func (w *streamWriter) Flush() {
 	if w.ended {
 		return
 	}
+	w.renew()
 	_ = w.rc.Flush()
 }
 
@@ -52,3 +68,48 @@ func (w *streamWriter) end() {
 }
 
 func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the WebSocket library a connection whose writes are bounded the same way:
+// it writes through the returned bufio.Writer, so that is made over the bounded connection.
+func (w *streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := w.rc.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	// A client that vanished without closing (no FIN) takes every write into its TCP
+	// window for a long time before one would wait: TCP's own retries take about 15
+	// minutes to give up. The kernel drops it once what was sent stays unacknowledged for
+	// the timeout; the keep-alive messages are data that must be acknowledged.
+	setUserTimeout(conn, w.timeout)
+	bc := &boundedConn{Conn: conn, timeout: w.timeout}
+	return bc, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(bc, brw.Writer.Size())), nil
+}
+
+// boundedConn is a hijacked stream's connection whose every write has a deadline, and
+// which closes once a write fails, so that its reader stops too and the stream ends.
+type boundedConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *boundedConn) Write(p []byte) (int, error) {
+	n, err := writeInChunks(p, func() { _ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)) }, c.Conn.Write)
+	if err != nil {
+		_ = c.Conn.Close()
+	}
+	return n, err
+}
+
+// writeInChunks writes p through write, renewing the deadline before each writeChunk bytes.
+func writeInChunks(p []byte, renew func(), write func([]byte) (int, error)) (int, error) {
+	var sent int
+	for {
+		chunk := p[sent:min(len(p), sent+writeChunk)]
+		renew()
+		n, err := write(chunk)
+		sent += n
+		if err != nil || sent == len(p) {
+			return sent, err
+		}
+	}
+}

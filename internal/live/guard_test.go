@@ -2,9 +2,16 @@ package live_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/storegraph/storegraph/internal/apitest"
 )
@@ -100,6 +107,171 @@ func TestStreamsPerClient(t *testing.T) {
 		}
 		waitSubscribed(t, s, 2)
 	})
+}
+
+// aliases is how many times the stuck subscriber selects its tag's items: each change it
+// is sent weighs that many times the list, so that a few fill the TCP buffers between it
+// and the server.
+const aliases = 20
+
+// heavyChanges subscribes to store's changes, each carrying its tag's items aliases times.
+func heavyChanges() string {
+	var b strings.Builder
+	b.WriteString(`subscription($s: ID!) { storeChanged(storeId: $s) { kind`)
+	for i := range aliases {
+		fmt.Fprintf(&b, ` a%d: tag { items { name } }`, i)
+	}
+	b.WriteString(` } }`)
+	return b.String()
+}
+
+// loadHeavyTag makes a store whose one tag labels 1,000 items of 80-character names (about
+// 90 KB as a list), and returns the store and the tag.
+func loadHeavyTag(t testing.TB, s *apitest.Server) (store, tag string) {
+	t.Helper()
+	store = createStore(t, s, "Heavy Store")
+	tag = createTag(t, s, store, "heavy")
+	ctx := t.Context()
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO items (store_id, name, price)
+		SELECT ?::bigint, 'item ' || lpad(k::text, 75, '.'), 1 FROM generate_series(1, 1000) AS k`, store); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO items_tags (item_id, tag_id, store_id)
+		SELECT id, ?::bigint, store_id FROM items WHERE store_id = ?::bigint`, tag, store); err != nil {
+		t.Fatal(err)
+	}
+	return store, tag
+}
+
+// smallReadBuffer dials with a small receive buffer, so that a client that stops reading
+// fills its TCP window soon.
+func smallReadBuffer(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.(*net.TCPConn).SetReadBuffer(4096)
+	return c, nil
+}
+
+// stuckSocket opens a WebSocket speaking subprotocol, subscribes to heavy changes of store
+// and never reads again; with pongs, it answers the pings it does not read, as a client
+// would that keeps a socket open on purpose.
+func stuckSocket(t testing.TB, s *apitest.Server, store, subprotocol string, pongs bool) {
+	t.Helper()
+	transport := &http.Transport{DialContext: smallReadBuffer}
+	t.Cleanup(transport.CloseIdleConnections)
+	client := &http.Client{Transport: transport}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{subprotocol}, HTTPClient: client})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	send := func(m map[string]any) {
+		b, _ := json.Marshal(m)
+		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatalf("send %s: %v", b, err)
+		}
+	}
+	send(map[string]any{"type": "connection_init"})
+	_, ack, err := conn.Read(ctx)
+	if err != nil || !strings.Contains(string(ack), "connection_ack") {
+		t.Fatalf("after connection_init: %s, %v; want connection_ack", ack, err)
+	}
+	start := "subscribe"
+	if subprotocol == "graphql-ws" {
+		start = "start"
+	}
+	send(map[string]any{"id": "1", "type": start, "payload": map[string]any{"query": heavyChanges(), "variables": map[string]any{"s": store}}})
+	if !pongs {
+		return
+	}
+	go func() {
+		for ctx.Err() == nil {
+			// Unasked pongs clear the server's wait for one; writing fails once it drops us.
+			if conn.Write(ctx, websocket.MessageText, []byte(`{"type":"pong"}`)) != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+}
+
+// stuckStream posts a request for an event stream of heavy changes of store over a raw
+// connection that never reads.
+func stuckStream(t testing.TB, s *apitest.Server, store string) {
+	t.Helper()
+	conn, err := smallReadBuffer(t.Context(), "tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	body, _ := json.Marshal(map[string]any{"query": heavyChanges(), "variables": map[string]any{"s": store}})
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n"+
+		"Content-Length: %d\r\n\r\n%s", strings.TrimPrefix(s.URL, "http://"), len(body), body)
+}
+
+// A client that stops reading its stream, and so leaves each write waiting on a full TCP
+// window, is dropped once a write has waited STREAM_WRITE_TIMEOUT: its subscription ends
+// and its slot is free again, whichever transport it used. The graphql-transport-ws
+// client also sends pongs without reading the pings, so that only the write deadline can
+// find it; the older graphql-ws protocol has no answer to its keep-alive at all.
+func TestStuckReaderIsDropped(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		open  func(t testing.TB, s *apitest.Server, store string)
+		again func(t testing.TB, s *apitest.Server, store string) bool
+	}{
+		{"event stream", stuckStream, func(t testing.TB, s *apitest.Server, store string) bool {
+			res := postStream(t, s, store, "")
+			res.Body.Close()
+			return res.StatusCode == http.StatusOK
+		}},
+		{"graphql-transport-ws", func(t testing.TB, s *apitest.Server, store string) {
+			stuckSocket(t, s, store, "graphql-transport-ws", true)
+		}, socketOpens},
+		{"graphql-ws", func(t testing.TB, s *apitest.Server, store string) {
+			stuckSocket(t, s, store, "graphql-ws", false)
+		}, socketOpens},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// One stream per client and one socket per process: a new one opens only once
+			// the stuck one has given its slots back.
+			s := newServer(t, map[string]string{"STREAM_WRITE_TIMEOUT": "500ms", "STREAMS_PER_CLIENT": "1", "WS_MAX_CONNECTIONS": "1"})
+			store, tag := loadHeavyTag(t, s)
+			tc.open(t, s, store)
+			waitSubscribed(t, s, 1)
+			if tc.again(t, s, store) {
+				t.Fatal("a second stream opened beside the first; want it refused")
+			}
+
+			// Each rename delivers about 2 MB, which the client never reads.
+			deadline := time.Now().Add(2 * apitest.Wait)
+			for i := 0; s.App.Live.Open() > 0; i++ {
+				if time.Now().After(deadline) {
+					t.Fatalf("the stuck client still holds its subscription after %d changes", i)
+				}
+				mustPost(t, s, `mutation($t: ID!, $n: String!) { updateTag(id: $t, input: {name: $n}) { id } }`,
+					map[string]any{"t": tag, "n": fmt.Sprintf("heavy %d", i)}, nil)
+				time.Sleep(100 * time.Millisecond)
+			}
+			waitFor(t, "the stuck client's slot", func() bool { return tc.again(t, s, store) })
+		})
+	}
+}
+
+// socketOpens reports whether a new WebSocket opens on s.
+func socketOpens(t testing.TB, s *apitest.Server, _ string) bool {
+	c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
 }
 
 // An event stream's keep-alive may fall due as its client leaves: the stream ends, and the
