@@ -367,6 +367,7 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 		ReadTimeout:       a.cfg.ReadTimeout,
 		WriteTimeout:      a.cfg.WriteTimeout,
 		IdleTimeout:       a.cfg.IdleTimeout,
+		ConnContext:       httpserver.RememberConn,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

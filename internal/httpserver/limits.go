@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"time"
 
@@ -65,6 +66,12 @@ func Deadline(d, streamWrite time.Duration, next http.Handler) http.Handler {
 			keepOpen(w)
 			sw := newStreamWriter(w, streamWrite)
 			defer sw.end()
+			if conn, ok := r.Context().Value(connKey{}).(net.Conn); ok && !IsUpgrade(r) {
+				// An event stream's client that vanished is dropped as a socket's is (see
+				// streamWriter.Hijack); the connection may serve other requests afterwards.
+				setUserTimeout(conn, streamWrite)
+				defer setUserTimeout(conn, 0)
+			}
 			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return
 		}

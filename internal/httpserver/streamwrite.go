@@ -2,12 +2,21 @@ package httpserver
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 )
+
+type connKey struct{}
+
+// RememberConn is an http.Server's ConnContext: it keeps each request's connection in its
+// context, so that a stream can set the connection's TCP options.
+func RememberConn(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
 
 // writeChunk is the most a stream's write sends under one deadline: a client that takes
 // what it is sent, however slowly, is not dropped for the size of a message.

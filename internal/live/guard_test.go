@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -226,11 +228,7 @@ func TestStuckReaderIsDropped(t *testing.T) {
 		open  func(t testing.TB, s *apitest.Server, store string)
 		again func(t testing.TB, s *apitest.Server, store string) bool
 	}{
-		{"event stream", stuckStream, func(t testing.TB, s *apitest.Server, store string) bool {
-			res := postStream(t, s, store, "")
-			res.Body.Close()
-			return res.StatusCode == http.StatusOK
-		}},
+		{"event stream", stuckStream, streamOpens},
 		{"graphql-transport-ws", func(t testing.TB, s *apitest.Server, store string) {
 			stuckSocket(t, s, store, "graphql-transport-ws", true)
 		}, socketOpens},
@@ -265,6 +263,13 @@ func TestStuckReaderIsDropped(t *testing.T) {
 	}
 }
 
+// streamOpens reports whether a new event stream of store's changes opens on s.
+func streamOpens(t testing.TB, s *apitest.Server, store string) bool {
+	res := postStream(t, s, store, "")
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
 // socketOpens reports whether a new WebSocket opens on s.
 func socketOpens(t testing.TB, s *apitest.Server, _ string) bool {
 	c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
@@ -286,4 +291,73 @@ func TestEventStreamEndsWhilePinging(t *testing.T) {
 		waitSubscribed(t, s, 0)
 	}
 	renameStore(t, s, st, "Busy Store, still served")
+}
+
+// inNamespace marks the test process that runs in a network namespace of its own.
+const inNamespace = "STOREGRAPH_TEST_IN_NETNS"
+
+// A client that vanished without closing its stream (no FIN, and nothing it is sent is
+// acknowledged) is dropped once what the server sent, its keep-alive messages, has stayed
+// unacknowledged STREAM_WRITE_TIMEOUT: the older graphql-ws protocol's keep-alive and an
+// event stream's expect no answer, and TCP's own retries would hold the stream for about
+// 15 minutes. The test runs again in a network namespace of its own, whose loopback it
+// takes down under the connections; that needs root, as the rest of the suite does.
+func TestVanishedClientIsDropped(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(inNamespace) == "" {
+		cmd := exec.Command("unshare", "--net", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v",
+			"-test.timeout=2m") // a stream held for TCP's retries holds up the server's close
+		cmd.Env = append(os.Environ(), inNamespace+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+			t.Fatalf("in a network namespace of its own (unshare --net, as root): %v\n%s", err, out)
+		}
+		return
+	}
+	loopback := func(state string) {
+		t.Helper()
+		if out, err := exec.Command("ip", "link", "set", "lo", state).CombinedOutput(); err != nil {
+			t.Fatalf("ip link set lo %s: %v\n%s", state, err, out)
+		}
+	}
+	loopback("up")
+	env := map[string]string{"WS_PING_INTERVAL": "100ms", "STREAM_WRITE_TIMEOUT": "1s", "STREAMS_PER_CLIENT": "1"}
+	// The subtests take the loopback down in turn.
+	for _, tc := range []struct {
+		name  string
+		open  func(t *testing.T, s *apitest.Server, store string)
+		again func(t testing.TB, s *apitest.Server, store string) bool
+	}{
+		{"graphql-ws", func(t *testing.T, s *apitest.Server, store string) {
+			c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{Subprotocol: "graphql-ws"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Conn.CloseNow() })
+			payload, _ := json.Marshal(map[string]any{"query": storeChanged, "variables": map[string]any{"s": store}})
+			if err := c.Send(t.Context(), apitest.Message{ID: "1", Type: "start", Payload: payload}); err != nil {
+				t.Fatal(err)
+			}
+		}, socketOpens},
+		{"event stream", func(t *testing.T, s *apitest.Server, store string) {
+			es, err := s.Stream(t.Context(), storeChanged, map[string]any{"s": store}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(es.Close)
+		}, streamOpens},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, env)
+			st := createStore(t, s, "Left Store")
+			tc.open(t, s, st)
+			waitSubscribed(t, s, 1)
+
+			loopback("down") // from now on nothing the server sends arrives, nor is acknowledged
+			t.Cleanup(func() { loopback("up") })
+			waitSubscribed(t, s, 0)
+			loopback("up")
+			waitFor(t, "the vanished client's slot", func() bool { return tc.again(t, s, st) })
+		})
+	}
 }
