@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"time"
 
@@ -58,20 +57,16 @@ func ReadBody(max int64, next http.Handler) http.Handler {
 
 // Deadline gives each request at most d. The context reaches Bun and pgx, which cancel a
 // statement still running when it ends. A WebSocket or an event stream lasts as long as its
-// client wants instead: the operations over it get their deadlines in GraphQL, and each of
-// its writes gets at most streamWrite (see streamWriter).
+// client wants instead: the operations over it get their deadlines in GraphQL, each of its
+// writes gets at most streamWrite (see streamWriter), and so does what it sent to be
+// acknowledged (see dropUnacknowledged).
 func Deadline(d, streamWrite time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isStream(r) {
 			keepOpen(w)
 			sw := newStreamWriter(w, streamWrite)
 			defer sw.end()
-			if conn, ok := r.Context().Value(connKey{}).(net.Conn); ok && !IsUpgrade(r) {
-				// An event stream's client that vanished is dropped as a socket's is (see
-				// streamWriter.Hijack); the connection may serve other requests afterwards.
-				setUserTimeout(conn, streamWrite)
-				defer setUserTimeout(conn, 0)
-			}
+			defer dropUnacknowledged(r, streamWrite)()
 			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return
 		}

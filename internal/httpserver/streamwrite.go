@@ -18,6 +18,22 @@ func RememberConn(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, c)
 }
 
+// dropUnacknowledged has the kernel drop the connection of stream r once what was sent on
+// it stays unacknowledged for d, and returns what undoes that once the stream is over (an
+// event stream's connection may serve other requests). A client that vanished without
+// closing its stream (no FIN) acknowledges nothing, but takes every write into its TCP
+// window for a long time before one would wait on the write deadline: the keep-alives of
+// event streams and of the older graphql-ws protocol expect no answer, and TCP's own
+// retries take about 15 minutes to give up.
+func dropUnacknowledged(r *http.Request, d time.Duration) (undo func()) {
+	conn, ok := r.Context().Value(connKey{}).(net.Conn)
+	if !ok {
+		return func() {}
+	}
+	setUserTimeout(conn, d)
+	return func() { setUserTimeout(conn, 0) }
+}
+
 // writeChunk is the most a stream's write sends under one deadline: a client that takes
 // what it is sent, however slowly, is not dropped for the size of a message.
 const writeChunk = 32 << 10
@@ -85,11 +101,6 @@ func (w *streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// A client that vanished without closing (no FIN) takes every write into its TCP
-	// window for a long time before one would wait: TCP's own retries take about 15
-	// minutes to give up. The kernel drops it once what was sent stays unacknowledged for
-	// the timeout; the keep-alive messages are data that must be acknowledged.
-	setUserTimeout(conn, w.timeout)
 	bc := &boundedConn{Conn: conn, timeout: w.timeout}
 	return bc, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(bc, brw.Writer.Size())), nil
 }
