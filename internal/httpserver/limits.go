@@ -66,7 +66,12 @@ func Deadline(d, streamWrite time.Duration, next http.Handler) http.Handler {
 			keepOpen(w)
 			sw := newStreamWriter(w, streamWrite)
 			defer sw.end()
-			defer dropUnacknowledged(r, streamWrite)()
+			undo := dropUnacknowledged(r, streamWrite)
+			if !IsUpgrade(r) {
+				// An event stream's connection may serve other requests; a socket's ends
+				// with it, which may be after this handler has returned.
+				defer undo()
+			}
 			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return
 		}

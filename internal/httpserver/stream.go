@@ -1,8 +1,10 @@
 package httpserver
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -112,8 +114,9 @@ func LimitSockets(max int, next http.Handler) http.Handler {
 // LimitStreamsPerClient refuses, with 429 and TOO_MANY_REQUESTS before the upgrade or the
 // stream starts, a WebSocket or an event stream from a client that has max of them open,
 // so that one client cannot take every socket and subscription of the process. client
-// names a request's client the way the other per-client limits do; the slot is given back
-// when the stream's request ends, however it ends.
+// names a request's client the way the other per-client limits do. The slot is given back
+// when the stream ends, however it ends: with its request, or, for a socket, when its
+// connection closes, which may be after the request's handler has returned.
 func LimitStreamsPerClient(max int, client func(*http.Request) string, next http.Handler) http.Handler {
 	var (
 		mu   sync.Mutex
@@ -134,15 +137,63 @@ func LimitStreamsPerClient(max int, client func(*http.Request) string, next http
 		}
 		open[key]++
 		mu.Unlock()
-		defer func() {
+		release := sync.OnceFunc(func() {
 			mu.Lock()
 			if open[key]--; open[key] == 0 {
 				delete(open, key)
 			}
 			mu.Unlock()
-		}()
-		next.ServeHTTP(w, r)
+		})
+		if !IsUpgrade(r) {
+			defer release()
+			next.ServeHTTP(w, r)
+			return
+		}
+		sw := &slotWriter{ResponseWriter: w, release: release}
+		defer sw.requestEnded()
+		next.ServeHTTP(sw, r)
 	})
+}
+
+// slotWriter gives a socket's slot back when the connection it took over closes, or when
+// its request ends without taking one over.
+type slotWriter struct {
+	http.ResponseWriter
+	release  func()
+	mu       sync.Mutex
+	hijacked bool
+}
+
+func (w *slotWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hijacked = true
+	return &slotConn{Conn: conn, release: w.release}, brw, nil
+}
+
+func (w *slotWriter) requestEnded() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.hijacked {
+		w.release()
+	}
+}
+
+func (w *slotWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// slotConn is a socket's connection, which gives the socket's slot back as it closes.
+type slotConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	c.release()
+	return c.Conn.Close()
 }
 
 type (

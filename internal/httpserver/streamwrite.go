@@ -19,8 +19,7 @@ func RememberConn(ctx context.Context, c net.Conn) context.Context {
 }
 
 // dropUnacknowledged has the kernel drop the connection of stream r once what was sent on
-// it stays unacknowledged for d, and returns what undoes that once the stream is over (an
-// event stream's connection may serve other requests). A client that vanished without
+// it stays unacknowledged for d, and returns what undoes that. A client that vanished without
 // closing its stream (no FIN) acknowledges nothing, but takes every write into its TCP
 // window for a long time before one would wait on the write deadline: the keep-alives of
 // event streams and of the older graphql-ws protocol expect no answer, and TCP's own

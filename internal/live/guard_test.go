@@ -64,7 +64,7 @@ func TestStreamsPerClient(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, map[string]string{"STREAMS_PER_CLIENT": "2"})
 		st := createStore(t, s, "Crowded Store")
-		subscribeSocket(t, s, st)
+		ws := subscribeSocket(t, s, st)
 		es := subscribeStream(t, s, st)
 
 		if c, res, err := s.DialSocket(t.Context(), apitest.DialOptions{}); err == nil {
@@ -81,13 +81,13 @@ func TestStreamsPerClient(t *testing.T) {
 		}
 
 		es.Close()
-		waitFor(t, "the event stream's slot", func() bool {
-			c, _, err := s.DialSocket(t.Context(), apitest.DialOptions{})
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		})
+		waitFor(t, "the event stream's slot", func() bool { return socketOpens(t, s, st) })
+		subscribeStream(t, s, st)
+		if socketOpens(t, s, st) {
+			t.Fatal("a third stream opened after the slots were taken again; want it refused")
+		}
+		ws.Close()
+		waitFor(t, "the socket's slot", func() bool { return socketOpens(t, s, st) })
 	})
 	t.Run("each address its own", func(t *testing.T) {
 		t.Parallel()
