@@ -16,6 +16,7 @@ import (
 	"github.com/storegraph/storegraph/internal/app"
 	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/dbtest"
+	"github.com/storegraph/storegraph/internal/httpserver"
 )
 
 // Server is a running storegraph for one test. Its Client acts as Owner.
@@ -73,7 +74,9 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewUnstartedServer(a.Handler)
+	srv.Config.ConnContext = httpserver.RememberConn // as App.Serve does
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		_ = a.Close()

@@ -266,10 +266,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	a.Resolver, a.Hashing, a.sockets, a.deliveries = resolver, hashing, socks, deliveries
 	a.Handler = httpserver.New(httpserver.Options{
 		GraphQL: requestLimits(cfg, httpserver.LimitSockets(cfg.WSMaxConnections, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
-			auth.Middleware(tokens, cfg.ClientAddrHeader, loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
-				MaxRows:          cfg.QueryMaxRows,
-				MaxResponseBytes: cfg.QueryMaxResponse,
-			}, gql)))))),
+			auth.Middleware(tokens, cfg.ClientAddrHeader, httpserver.LimitStreamsPerClient(cfg.StreamsPerClient, streamClient,
+				loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
+					MaxRows:          cfg.QueryMaxRows,
+					MaxResponseBytes: cfg.QueryMaxResponse,
+				}, gql))))))),
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return httpserver.ErrDraining
@@ -285,6 +286,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	})
 	return a, nil
 }
+
+// streamClient names a stream's client by the address the other per-client limits count.
+func streamClient(r *http.Request) string { return auth.ClientAddr(r.Context()) }
 
 // Close ends the subscriptions, stops listening, sends the traces not yet exported, stops
 // the replica checks and releases the database pools. It also undoes a start that failed
@@ -363,6 +367,7 @@ func (a *App) Serve(ctx context.Context, addr string, grace time.Duration, log *
 		ReadTimeout:       a.cfg.ReadTimeout,
 		WriteTimeout:      a.cfg.WriteTimeout,
 		IdleTimeout:       a.cfg.IdleTimeout,
+		ConnContext:       httpserver.RememberConn,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -81,5 +81,5 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 // shape, method and GET parameters, then the deadline.
 func requestLimits(cfg config.Config, next http.Handler) http.Handler {
 	return httpserver.PreventCSRF(httpserver.CheckOrigin(cfg.CORSAllowedOrigins, httpserver.ReadBody(int64(cfg.MaxBodyBytes),
-		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, next)))))
+		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, cfg.StreamWriteTimeout, next)))))
 }

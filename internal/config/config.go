@@ -73,6 +73,8 @@ type Config struct {
 	WSMaxMessageBytes       int           // WS_MAX_MESSAGE_BYTES: a message a client sends over a WebSocket
 	WSInitTimeout           time.Duration // WS_INIT_TIMEOUT: from the upgrade to connection_init
 	WSPingInterval          time.Duration // WS_PING_INTERVAL: keep-alive pings on sockets and event streams
+	StreamsPerClient        int           // STREAMS_PER_CLIENT: WebSockets and event streams open at once from one client address
+	StreamWriteTimeout      time.Duration // STREAM_WRITE_TIMEOUT: for a stream's client to take (and acknowledge) a write
 
 	OTLPEndpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT: where to export traces over OTLP/HTTP
 	OTLPTracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the same, for traces only
@@ -181,6 +183,10 @@ var settings = []Setting{
 	{"WS_MAX_MESSAGE_BYTES", "65536", "a message a client sends over a WebSocket", positiveInt(func(c *Config) *int { return &c.WSMaxMessageBytes })},
 	{"WS_INIT_TIMEOUT", "10s", "from a WebSocket's upgrade to its connection_init", positiveDuration(func(c *Config) *time.Duration { return &c.WSInitTimeout })},
 	{"WS_PING_INTERVAL", "15s", "keep-alive pings on WebSockets and event streams", positiveDuration(func(c *Config) *time.Duration { return &c.WSPingInterval })},
+	{"STREAMS_PER_CLIENT", "100", "WebSockets and event streams open at once from one client address",
+		positiveInt(func(c *Config) *int { return &c.StreamsPerClient })},
+	{"STREAM_WRITE_TIMEOUT", "30s", "for a WebSocket's or event stream's client to take what is written to it, and acknowledge it; then it is dropped",
+		positiveDuration(func(c *Config) *time.Duration { return &c.StreamWriteTimeout })},
 
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector to export traces to, e.g. http://localhost:4318; no tracing when unset (the SDK reads the other OTEL_* variables)",
 		text(func(c *Config) *string { return &c.OTLPEndpoint })},

@@ -163,6 +163,7 @@ func withoutLimits(c config.Config) config.Config {
 	c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout = 0, 0, 0, 0, 0
 	c.WSMaxConnections, c.SubscriptionsPerConn, c.SubscriptionsPerProcess, c.SubscriptionQueue, c.WSMaxMessageBytes = 0, 0, 0, 0, 0
 	c.WSInitTimeout, c.WSPingInterval = 0, 0
+	c.StreamsPerClient, c.StreamWriteTimeout = 0, 0
 	return c
 }
 

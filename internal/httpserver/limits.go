@@ -57,12 +57,22 @@ func ReadBody(max int64, next http.Handler) http.Handler {
 
 // Deadline gives each request at most d. The context reaches Bun and pgx, which cancel a
 // statement still running when it ends. A WebSocket or an event stream lasts as long as its
-// client wants instead: the operations over it get their deadlines in GraphQL.
-func Deadline(d time.Duration, next http.Handler) http.Handler {
+// client wants instead: the operations over it get their deadlines in GraphQL, each of its
+// writes gets at most streamWrite (see streamWriter), and so does what it sent to be
+// acknowledged (see dropUnacknowledged).
+func Deadline(d, streamWrite time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isStream(r) {
 			keepOpen(w)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
+			sw := newStreamWriter(w, streamWrite)
+			defer sw.end()
+			undo := dropUnacknowledged(r, streamWrite)
+			if !IsUpgrade(r) {
+				// An event stream's connection may serve other requests; a socket's ends
+				// with it, which may be after this handler has returned.
+				defer undo()
+			}
+			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)

@@ -1,12 +1,16 @@
 package httpserver
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +36,8 @@ func IsEventStream(r *http.Request) bool {
 func isStream(r *http.Request) bool { return IsUpgrade(r) || IsEventStream(r) }
 
 // keepOpen lifts the HTTP server's read and write timeouts from a stream, which would
-// otherwise cut it; keep-alive pings find a client that went away.
+// otherwise cut it; keep-alive pings find a client that went away, and each write gets a
+// deadline of its own.
 func keepOpen(w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
@@ -104,6 +109,91 @@ func LimitSockets(max int, next http.Handler) http.Handler {
 		defer open.Add(-1)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// LimitStreamsPerClient refuses, with 429 and TOO_MANY_REQUESTS before the upgrade or the
+// stream starts, a WebSocket or an event stream from a client that has max of them open,
+// so that one client cannot take every socket and subscription of the process. client
+// names a request's client the way the other per-client limits do. The slot is given back
+// when the stream ends, however it ends: with its request, or, for a socket, when its
+// connection closes, which may be after the request's handler has returned.
+func LimitStreamsPerClient(max int, client func(*http.Request) string, next http.Handler) http.Handler {
+	var (
+		mu   sync.Mutex
+		open = map[string]int{}
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key := client(r)
+		mu.Lock()
+		if open[key] >= max {
+			mu.Unlock()
+			writeError(w, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS",
+				fmt.Sprintf("Your address has %d WebSockets and event streams open, the most it may; close one before opening another.", max))
+			return
+		}
+		open[key]++
+		mu.Unlock()
+		release := sync.OnceFunc(func() {
+			mu.Lock()
+			if open[key]--; open[key] == 0 {
+				delete(open, key)
+			}
+			mu.Unlock()
+		})
+		if !IsUpgrade(r) {
+			defer release()
+			next.ServeHTTP(w, r)
+			return
+		}
+		sw := &slotWriter{ResponseWriter: w, release: release}
+		defer sw.requestEnded()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// slotWriter gives a socket's slot back when the connection it took over closes, or when
+// its request ends without taking one over.
+type slotWriter struct {
+	http.ResponseWriter
+	release  func()
+	mu       sync.Mutex
+	hijacked bool
+}
+
+func (w *slotWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hijacked = true
+	return &slotConn{Conn: conn, release: w.release}, brw, nil
+}
+
+func (w *slotWriter) requestEnded() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.hijacked {
+		w.release()
+	}
+}
+
+func (w *slotWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// slotConn is a socket's connection, which gives the socket's slot back as it closes.
+type slotConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	c.release()
+	return c.Conn.Close()
 }
 
 type (

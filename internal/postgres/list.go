@@ -27,12 +27,15 @@ func (s *Catalog) ListStores(ctx context.Context, f catalog.StoreFilter, p catal
 	return rows, more, translate(err, "list stores")
 }
 
+// A count reads one row, taken from the request's row budget: once the budget is spent, no
+// count is sent.
+
 // CountStores counts the stores that match f.
 func (s *Catalog) CountStores(ctx context.Context, f catalog.StoreFilter) (int, error) {
 	var n int64
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (_ int, err error) {
 		n, err = s.db.NewSelect().Model((*catalog.Store)(nil)).Apply(storeFilter(f)).Count(ctx)
-		return err
+		return 1, err
 	})
 	return int(n), translate(err, "count stores")
 }
@@ -58,11 +61,11 @@ func (s *Catalog) ListItems(ctx context.Context, f catalog.ItemFilter, p catalog
 // CountItems counts the items that match f.
 func (s *Catalog) CountItems(ctx context.Context, f catalog.ItemFilter) (int, error) {
 	var n int64
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (_ int, err error) {
 		var a params
 		q := s.db.NewSelect().Model((*catalog.Item)(nil)).Apply(itemFilter(f, &a))
 		n, err = q.Conn(s.bindParams(a)).Count(ctx)
-		return err
+		return 1, err
 	})
 	return int(n), translate(err, "count items")
 }
@@ -82,9 +85,9 @@ func (s *Catalog) ListTags(ctx context.Context, f catalog.TagFilter, p catalog.P
 // CountTags counts the tags that match f.
 func (s *Catalog) CountTags(ctx context.Context, f catalog.TagFilter) (int, error) {
 	var n int64
-	err := s.read(ctx, func(ctx context.Context, s *Catalog) (err error) {
+	err := s.readCounted(ctx, func(ctx context.Context, s *Catalog) (_ int, err error) {
 		n, err = s.db.NewSelect().Model((*catalog.Tag)(nil)).Apply(tagFilter(f)).Count(ctx)
-		return err
+		return 1, err
 	})
 	return int(n), translate(err, "count tags")
 }
