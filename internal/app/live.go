@@ -1,8 +1,11 @@
 package app
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -40,7 +43,7 @@ func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, soc
 // sockets accepts WebSockets and keeps them, so that shutdown can close them with 1001
 // (going away): http.Server.Shutdown does not know connections taken over from it.
 type sockets struct {
-	accept transport.CoderWebsocketImplementation
+	origins []string
 
 	mu      sync.Mutex
 	open    map[*socket]struct{}
@@ -49,18 +52,21 @@ type sockets struct {
 
 func newSockets(allowed []string) *sockets {
 	return &sockets{
-		accept: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			// httpserver.CheckOrigin has refused other origins with a coded error; this is
-			// the same rule, kept in case a route skips it.
-			OriginPatterns: httpserver.OriginPatterns(allowed),
-		}},
-		open: make(map[*socket]struct{}),
+		// httpserver.CheckOrigin has refused other origins with a coded error; this is
+		// the same rule, kept in case a route skips it.
+		origins: httpserver.OriginPatterns(allowed),
+		open:    make(map[*socket]struct{}),
 	}
 }
 
 // Accept implements transport.WebsocketImplementation.
 func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	c, err := s.accept.Accept(w, r, o)
+	for k, vs := range o.ResponseHeader {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{Subprotocols: o.Subprotocols, OriginPatterns: s.origins})
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +86,36 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 	return sc, nil
 }
 
+// socketBuffer is the size of a socket's read and write buffers. The socket holds them
+// for as long as it is open, mostly idle: net/http's, 4 KB each, would be a large part of
+// an idle subscription's cost. A message larger than a buffer goes past it, in more
+// system calls.
+const socketBuffer = 1024
+
+// smallBuffers hands the WebSocket library the connection it takes over with buffers of
+// socketBuffer bytes in place of net/http's.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	// What the client sent after its upgrade request, already read, stays buffered.
+	early := brw.Reader.Buffered()
+	b, _ := brw.Reader.Peek(early)
+	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn), max(socketBuffer, early))
+	if early > 0 {
+		if _, err := r.Peek(early); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketBuffer)), nil
+}
+
+func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // closeAll closes every socket with 1001, and every one accepted from now on.
 func (s *sockets) closeAll() {
 	s.mu.Lock()
@@ -96,26 +132,62 @@ func (s *sockets) closeAll() {
 
 // socket is an accepted WebSocket that closes with 1001 while the server shuts down.
 type socket struct {
-	conn  transport.WebsocketConn
+	conn  *websocket.Conn
 	owner *sockets
+
+	mu        sync.Mutex
+	deadline  *time.Timer   // closes the socket when no pong came in time
+	closing   chan struct{} // closed once the close handshake, started by WriteClose, is over
+	closeOnce sync.Once
 }
 
 var (
+	_ transport.WebsocketConn          = (*socket)(nil)
 	_ transport.WebsocketReadLimiter   = (*socket)(nil)
 	_ transport.WebsocketReadDeadliner = (*socket)(nil)
 )
 
 func (c *socket) Close() error {
-	c.owner.mu.Lock()
-	delete(c.owner.open, c)
-	c.owner.mu.Unlock()
-	return c.conn.Close()
+	c.closeOnce.Do(func() {
+		c.owner.mu.Lock()
+		delete(c.owner.open, c)
+		c.owner.mu.Unlock()
+	})
+	c.mu.Lock()
+	c.stopDeadline()
+	handshake := c.closing != nil
+	c.mu.Unlock()
+	if handshake {
+		return nil // WriteClose's handshake closes the connection when it is over
+	}
+	return c.conn.CloseNow()
 }
 
-func (c *socket) NextReader() (int, io.Reader, error) { return c.conn.NextReader() }
-func (c *socket) WriteJSON(v any) error               { return c.conn.WriteJSON(v) }
-func (c *socket) Subprotocol() string                 { return c.conn.Subprotocol() }
+func (c *socket) NextReader() (int, io.Reader, error) {
+	typ, data, err := c.conn.Read(context.Background())
+	if err != nil {
+		switch websocket.CloseStatus(err) {
+		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
+			return int(typ), nil, transport.ErrWebsocketClosed
+		}
+		return int(typ), nil, err
+	}
+	return int(typ), bytes.NewReader(data), nil
+}
 
+func (c *socket) WriteJSON(v any) error {
+	b, err := encodeMessage(v)
+	if err != nil {
+		return err
+	}
+	return c.conn.Write(context.Background(), websocket.MessageText, b)
+}
+
+func (c *socket) Subprotocol() string { return c.conn.Subprotocol() }
+
+// WriteClose starts the close handshake, which waits up to 5 s for the client's answer,
+// in the background, so that the transport's end does not wait for a client that has
+// gone.
 func (c *socket) WriteClose(code int, msg string) error {
 	c.owner.mu.Lock()
 	closing := c.owner.closing
@@ -123,18 +195,39 @@ func (c *socket) WriteClose(code int, msg string) error {
 	if closing && code == transport.WebsocketCloseNormalClosure {
 		code, msg = int(websocket.StatusGoingAway), "the server is shutting down"
 	}
-	return c.conn.WriteClose(code, msg)
-}
-
-func (c *socket) SetReadLimit(limit int64) {
-	if l, ok := c.conn.(transport.WebsocketReadLimiter); ok {
-		l.SetReadLimit(limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopDeadline()
+	if c.closing != nil {
+		return nil
 	}
+	done := make(chan struct{})
+	c.closing = done
+	go func() {
+		defer close(done)
+		_ = c.conn.Close(websocket.StatusCode(code), msg)
+	}()
+	return nil
 }
 
+func (c *socket) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+// SetReadDeadline closes the socket at t unless it is called again before; the zero time
+// clears it. The transport sets it when it pings and clears it at the pong.
 func (c *socket) SetReadDeadline(t time.Time) error {
-	if d, ok := c.conn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopDeadline()
+	if !t.IsZero() {
+		c.deadline = time.AfterFunc(time.Until(t), func() { _ = c.conn.CloseNow() })
 	}
 	return nil
+}
+
+// stopDeadline clears the read deadline; c.mu is held.
+func (c *socket) stopDeadline() {
+	if c.deadline != nil {
+		c.deadline.Stop()
+		c.deadline = nil
+	}
 }
