@@ -225,7 +225,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	}
 	gql := handler.New(schema)
 	socks := newSockets(cfg.CORSAllowedOrigins)
-	useStreams(gql, cfg, tokens, socks)
+	useStreams(gql, cfg, tokens, socks, log)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(httpserver.GET{})
 	gql.AddTransport(httpserver.POST{})

@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
@@ -24,9 +27,9 @@ import (
 // graphql-ws for clients that still speak it) and Server-Sent Events (graphql-sse's
 // distinct connections mode). The event stream is tried before POST, which would take
 // the same request.
-func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, sockets *sockets) {
+func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, sockets *sockets, log *slog.Logger) {
 	limit := int64(cfg.WSMaxMessageBytes)
-	gql.AddTransport(transport.Websocket{
+	gql.AddTransport(detached{log: log, Websocket: transport.Websocket{
 		Implementation: sockets,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = auth.WithAuthorization(ctx, tokens, p.Authorization())
@@ -36,8 +39,43 @@ func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, soc
 		KeepAlivePingInterval: cfg.WSPingInterval, // graphql-ws
 		PingPongInterval:      cfg.WSPingInterval, // graphql-transport-ws: a client that stops answering is dropped
 		PayloadReadLimit:      &limit,
-	})
+	}})
 	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
+}
+
+// detached serves each WebSocket with gqlgen's transport on a goroutine of its own, and
+// lets the request's goroutine end once the connection is taken over. That goroutine's
+// stack grew deep through the middleware, and net/http's connection and buffers hang on
+// it: kept for as long as the socket is open, they would be most of what an idle socket
+// costs.
+type detached struct {
+	transport.Websocket
+	log *slog.Logger
+}
+
+type takenOverKey struct{}
+
+func (t detached) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	release := httpserver.KeepSocketSlot(r.Context())
+	taken, done := make(chan struct{}), make(chan struct{})
+	// The request's context ends with its handler; the socket's, when it closes.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	r = r.WithContext(context.WithValue(ctx, takenOverKey{}, taken))
+	go func() {
+		defer close(done)
+		defer release()
+		defer cancel()
+		defer func() {
+			if v := recover(); v != nil {
+				t.log.ErrorContext(ctx, "panic serving a WebSocket", "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
+		t.Websocket.Do(w, r, exec)
+	}()
+	select {
+	case <-taken:
+	case <-done: // refused, or no WebSocket
+	}
 }
 
 // sockets accepts WebSockets and keeps them, so that shutdown can close them with 1001
@@ -71,6 +109,9 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 		return nil, err
 	}
 	sc := &socket{conn: c, owner: s}
+	if taken, ok := r.Context().Value(takenOverKey{}).(chan struct{}); ok {
+		close(taken)
+	}
 	s.mu.Lock()
 	closing := s.closing
 	if !closing {

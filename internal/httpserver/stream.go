@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,9 +86,9 @@ func OriginPatterns(allowed []string) []string {
 }
 
 // LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while max sockets are
-// open: each costs memory, subscriptions or not. A socket is served for as long as its
-// request lasts, so the count is of upgrades being served, taken before the upgrade so
-// that upgrades arriving at once cannot pass it.
+// open: each costs memory, subscriptions or not. The count is taken before the upgrade, so
+// that upgrades arriving at once cannot pass it, and given back when the request ends, or,
+// for a socket served past its request (KeepSocketSlot), when the socket does.
 func LimitSockets(max int, next http.Handler) http.Handler {
 	var open atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,14 +102,40 @@ func LimitSockets(max int, next http.Handler) http.Handler {
 				"This server has as many WebSockets open as it may hold; try again later or another server.")
 			return
 		}
-		defer open.Add(-1)
-		next.ServeHTTP(w, r)
+		slot := &socketSlot{give: func() { open.Add(-1) }}
+		defer slot.requestEnded()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketSlotKey{}, slot)))
 	})
+}
+
+// socketSlot is a socket's place under LimitSockets.
+type socketSlot struct {
+	give func()
+	once sync.Once
+	kept atomic.Bool
+}
+
+func (s *socketSlot) requestEnded() {
+	if !s.kept.Load() {
+		s.once.Do(s.give)
+	}
+}
+
+// KeepSocketSlot keeps the place LimitSockets gave the socket of ctx's request past the
+// request's end, until release.
+func KeepSocketSlot(ctx context.Context) (release func()) {
+	s, _ := ctx.Value(socketSlotKey{}).(*socketSlot)
+	if s == nil {
+		return func() {}
+	}
+	s.kept.Store(true)
+	return func() { s.once.Do(s.give) }
 }
 
 type (
 	streamKey     struct{}
 	overSocketKey struct{}
+	socketSlotKey struct{}
 )
 
 // OverSocket marks ctx as that of a WebSocket connection, for TransportRules.
