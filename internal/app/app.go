@@ -224,7 +224,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 		log.Info("trusted documents loaded", "documents", len(docs.All()), "mode", cfg.TrustedDocumentsMode)
 	}
 	gql := handler.New(schema)
-	socks := newSockets(cfg.CORSAllowedOrigins)
+	socks := newSockets(cfg.CORSAllowedOrigins, cfg.WSPingInterval)
 	useStreams(gql, cfg, tokens, socks, log)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(httpserver.GET{})

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -35,10 +36,10 @@ func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, soc
 			ctx = auth.WithAuthorization(ctx, tokens, p.Authorization())
 			return live.WithConnection(httpserver.OverSocket(ctx), cfg.SubscriptionsPerConn), nil, nil
 		},
-		InitTimeout:           cfg.WSInitTimeout,
-		KeepAlivePingInterval: cfg.WSPingInterval, // graphql-ws
-		PingPongInterval:      cfg.WSPingInterval, // graphql-transport-ws: a client that stops answering is dropped
-		PayloadReadLimit:      &limit,
+		InitTimeout:      cfg.WSInitTimeout,
+		PayloadReadLimit: &limit,
+		// No keep-alive intervals: the transport would run a goroutine and a ticker for
+		// each socket; sockets.pingAll pings them all from one.
 	}})
 	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
 }
@@ -82,18 +83,43 @@ func (t detached) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 // (going away): http.Server.Shutdown does not know connections taken over from it.
 type sockets struct {
 	origins []string
+	every   time.Duration // between keep-alive pings
 
 	mu      sync.Mutex
 	open    map[*socket]struct{}
 	closing bool
+	pinging chan struct{} // closed to stop pingAll; nil while no socket is open
 }
 
-func newSockets(allowed []string) *sockets {
+func newSockets(allowed []string, ping time.Duration) *sockets {
 	return &sockets{
 		// httpserver.CheckOrigin has refused other origins with a coded error; this is
 		// the same rule, kept in case a route skips it.
 		origins: httpserver.OriginPatterns(allowed),
+		every:   ping,
 		open:    make(map[*socket]struct{}),
+	}
+}
+
+// pingAll sends every open socket a keep-alive ping each interval, until stop is closed.
+func (s *sockets) pingAll(stop <-chan struct{}) {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		open := make([]*socket, 0, len(s.open))
+		for c := range s.open {
+			open = append(open, c)
+		}
+		s.mu.Unlock()
+		for _, c := range open {
+			go c.ping(s.every) // a client that does not read must not hold up the others
+		}
 	}
 }
 
@@ -109,6 +135,7 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 		return nil, err
 	}
 	sc := &socket{conn: c, owner: s}
+	sc.heard.Store(true)
 	if taken, ok := r.Context().Value(takenOverKey{}).(chan struct{}); ok {
 		close(taken)
 	}
@@ -116,6 +143,10 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 	closing := s.closing
 	if !closing {
 		s.open[sc] = struct{}{}
+		if s.pinging == nil {
+			s.pinging = make(chan struct{})
+			go s.pingAll(s.pinging)
+		}
 	}
 	s.mu.Unlock()
 	// The transport returns without closing a socket on some errors (a connection_init
@@ -176,11 +207,33 @@ type socket struct {
 	conn  *websocket.Conn
 	owner *sockets
 
+	heard atomic.Bool // whether the client sent anything since the last ping
+
 	mu        sync.Mutex
-	deadline  *time.Timer   // closes the socket when no pong came in time
+	deadline  *time.Timer   // closes the socket at the read deadline the transport sets
 	closing   chan struct{} // closed once the close handshake, started by WriteClose, is over
 	closeOnce sync.Once
 }
+
+// ping sends a keep-alive ping: graphql-transport-ws's ping, which the client answers
+// with a pong, or graphql-ws's ka. A graphql-transport-ws client that sent nothing, not
+// even the pong, since the last ping is dropped; so is one that takes longer than an
+// interval to take the ping.
+func (c *socket) ping(every time.Duration) {
+	msg := `{"type":"ka"}`
+	if c.conn.Subprotocol() == transportWS {
+		if !c.heard.Swap(false) {
+			_ = c.conn.CloseNow()
+			return
+		}
+		msg = `{"type":"ping"}`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), every)
+	defer cancel()
+	_ = c.conn.Write(ctx, websocket.MessageText, []byte(msg))
+}
+
+const transportWS = "graphql-transport-ws"
 
 var (
 	_ transport.WebsocketConn          = (*socket)(nil)
@@ -190,9 +243,14 @@ var (
 
 func (c *socket) Close() error {
 	c.closeOnce.Do(func() {
-		c.owner.mu.Lock()
-		delete(c.owner.open, c)
-		c.owner.mu.Unlock()
+		s := c.owner
+		s.mu.Lock()
+		delete(s.open, c)
+		if len(s.open) == 0 && s.pinging != nil {
+			close(s.pinging)
+			s.pinging = nil
+		}
+		s.mu.Unlock()
 	})
 	c.mu.Lock()
 	c.stopDeadline()
@@ -206,6 +264,7 @@ func (c *socket) Close() error {
 
 func (c *socket) NextReader() (int, io.Reader, error) {
 	typ, data, err := c.conn.Read(context.Background())
+	c.heard.Store(true)
 	if err != nil {
 		switch websocket.CloseStatus(err) {
 		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
