@@ -207,7 +207,8 @@ type socket struct {
 	conn  *websocket.Conn
 	owner *sockets
 
-	heard atomic.Bool // whether the client sent anything since the last ping
+	heard  atomic.Bool  // whether the client sent anything since the last ping
+	missed atomic.Int32 // pings in a row since which the client sent nothing
 
 	mu        sync.Mutex
 	deadline  *time.Timer   // closes the socket at the read deadline the transport sets
@@ -217,12 +218,14 @@ type socket struct {
 
 // ping sends a keep-alive ping: graphql-transport-ws's ping, which the client answers
 // with a pong, or graphql-ws's ka. A graphql-transport-ws client that sent nothing, not
-// even the pong, since the last ping is dropped; so is one that takes longer than an
-// interval to take the ping.
+// even a pong, since the ping before the last one has not answered for twice the interval,
+// and is dropped; so is one that takes longer than an interval to take a ping.
 func (c *socket) ping(every time.Duration) {
 	msg := `{"type":"ka"}`
 	if c.conn.Subprotocol() == transportWS {
-		if !c.heard.Swap(false) {
+		if c.heard.Swap(false) {
+			c.missed.Store(0)
+		} else if c.missed.Add(1) >= 2 {
 			_ = c.conn.CloseNow()
 			return
 		}
