@@ -1,12 +1,19 @@
 package app
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
@@ -21,54 +28,123 @@ import (
 // graphql-ws for clients that still speak it) and Server-Sent Events (graphql-sse's
 // distinct connections mode). The event stream is tried before POST, which would take
 // the same request.
-func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, sockets *sockets) {
+func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, sockets *sockets, log *slog.Logger) {
 	limit := int64(cfg.WSMaxMessageBytes)
-	gql.AddTransport(transport.Websocket{
+	gql.AddTransport(detached{log: log, Websocket: transport.Websocket{
 		Implementation: sockets,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = auth.WithAuthorization(ctx, tokens, p.Authorization())
 			return live.WithConnection(httpserver.OverSocket(ctx), cfg.SubscriptionsPerConn), nil, nil
 		},
-		InitTimeout:           cfg.WSInitTimeout,
-		KeepAlivePingInterval: cfg.WSPingInterval, // graphql-ws
-		PingPongInterval:      cfg.WSPingInterval, // graphql-transport-ws: a client that stops answering is dropped
-		PayloadReadLimit:      &limit,
-	})
+		InitTimeout:      cfg.WSInitTimeout,
+		PayloadReadLimit: &limit,
+		// No keep-alive intervals: the transport would run a goroutine and a ticker for
+		// each socket; sockets.pingAll pings them all from one.
+	}})
 	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
+}
+
+// detached serves each WebSocket with gqlgen's transport on a goroutine of its own, and
+// lets the request's goroutine end once the connection is taken over. That goroutine's
+// stack grew deep through the middleware, and net/http's connection and buffers hang on
+// it: kept for as long as the socket is open, they would be most of what an idle socket
+// costs.
+type detached struct {
+	transport.Websocket
+	log *slog.Logger
+}
+
+type takenOverKey struct{}
+
+func (t detached) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	taken, done := make(chan struct{}), make(chan struct{})
+	// The request's context ends with its handler; the socket's, when it closes.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	r = r.WithContext(context.WithValue(ctx, takenOverKey{}, taken))
+	go func() {
+		defer close(done)
+		defer cancel()
+		defer func() {
+			if v := recover(); v != nil {
+				t.log.ErrorContext(ctx, "panic serving a WebSocket", "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
+		t.Websocket.Do(w, r, exec)
+	}()
+	select {
+	case <-taken:
+	case <-done: // refused, or no WebSocket
+	}
 }
 
 // sockets accepts WebSockets and keeps them, so that shutdown can close them with 1001
 // (going away): http.Server.Shutdown does not know connections taken over from it.
 type sockets struct {
-	accept transport.CoderWebsocketImplementation
+	origins []string
+	every   time.Duration // between keep-alive pings
 
 	mu      sync.Mutex
 	open    map[*socket]struct{}
 	closing bool
+	pinging chan struct{} // closed to stop pingAll; nil while no socket is open
 }
 
-func newSockets(allowed []string) *sockets {
+func newSockets(allowed []string, ping time.Duration) *sockets {
 	return &sockets{
-		accept: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			// httpserver.CheckOrigin has refused other origins with a coded error; this is
-			// the same rule, kept in case a route skips it.
-			OriginPatterns: httpserver.OriginPatterns(allowed),
-		}},
-		open: make(map[*socket]struct{}),
+		// httpserver.CheckOrigin has refused other origins with a coded error; this is
+		// the same rule, kept in case a route skips it.
+		origins: httpserver.OriginPatterns(allowed),
+		every:   ping,
+		open:    make(map[*socket]struct{}),
+	}
+}
+
+// pingAll sends every open socket a keep-alive ping each interval, until stop is closed.
+func (s *sockets) pingAll(stop <-chan struct{}) {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		open := make([]*socket, 0, len(s.open))
+		for c := range s.open {
+			open = append(open, c)
+		}
+		s.mu.Unlock()
+		for _, c := range open {
+			go c.ping(s.every) // a client that does not read must not hold up the others
+		}
 	}
 }
 
 // Accept implements transport.WebsocketImplementation.
 func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	c, err := s.accept.Accept(w, r, o)
+	for k, vs := range o.ResponseHeader {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{Subprotocols: o.Subprotocols, OriginPatterns: s.origins})
 	if err != nil {
 		return nil, err
 	}
 	sc := &socket{conn: c, owner: s}
+	sc.heard.Store(true)
+	if taken, ok := r.Context().Value(takenOverKey{}).(chan struct{}); ok {
+		close(taken)
+	}
 	s.mu.Lock()
 	closing := s.closing
 	if !closing {
 		s.open[sc] = struct{}{}
+		if s.pinging == nil {
+			s.pinging = make(chan struct{})
+			go s.pingAll(s.pinging)
+		}
 	}
 	s.mu.Unlock()
 	// The transport returns without closing a socket on some errors (a connection_init
@@ -79,6 +155,36 @@ func (s *sockets) Accept(w http.ResponseWriter, r *http.Request, o transport.Web
 	}
 	return sc, nil
 }
+
+// socketBuffer is the size of a socket's read and write buffers. The socket holds them
+// for as long as it is open, mostly idle: net/http's, 4 KB each, would be a large part of
+// an idle subscription's cost. A message larger than a buffer goes past it, in more
+// system calls.
+const socketBuffer = 1024
+
+// smallBuffers hands the WebSocket library the connection it takes over with buffers of
+// socketBuffer bytes in place of net/http's.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	// What the client sent after its upgrade request, already read, stays buffered.
+	early := brw.Reader.Buffered()
+	b, _ := brw.Reader.Peek(early)
+	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn), max(socketBuffer, early))
+	if early > 0 {
+		if _, err := r.Peek(early); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketBuffer)), nil
+}
+
+func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // closeAll closes every socket with 1001, and every one accepted from now on.
 func (s *sockets) closeAll() {
@@ -96,26 +202,93 @@ func (s *sockets) closeAll() {
 
 // socket is an accepted WebSocket that closes with 1001 while the server shuts down.
 type socket struct {
-	conn  transport.WebsocketConn
+	conn  *websocket.Conn
 	owner *sockets
+
+	heard  atomic.Bool  // whether the client sent anything since the last ping
+	missed atomic.Int32 // pings in a row since which the client sent nothing
+
+	mu        sync.Mutex
+	deadline  *time.Timer   // closes the socket at the read deadline the transport sets
+	closing   chan struct{} // closed once the close handshake, started by WriteClose, is over
+	closeOnce sync.Once
 }
 
+// ping sends a keep-alive ping: graphql-transport-ws's ping, which the client answers
+// with a pong, or graphql-ws's ka. A graphql-transport-ws client that sent nothing, not
+// even a pong, since the ping before the last one has not answered for twice the interval,
+// and is dropped; so is one that takes longer than an interval to take a ping.
+func (c *socket) ping(every time.Duration) {
+	msg := `{"type":"ka"}`
+	if c.conn.Subprotocol() == transportWS {
+		if c.heard.Swap(false) {
+			c.missed.Store(0)
+		} else if c.missed.Add(1) >= 2 {
+			_ = c.conn.CloseNow()
+			return
+		}
+		msg = `{"type":"ping"}`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), every)
+	defer cancel()
+	_ = c.conn.Write(ctx, websocket.MessageText, []byte(msg))
+}
+
+const transportWS = "graphql-transport-ws"
+
 var (
+	_ transport.WebsocketConn          = (*socket)(nil)
 	_ transport.WebsocketReadLimiter   = (*socket)(nil)
 	_ transport.WebsocketReadDeadliner = (*socket)(nil)
 )
 
 func (c *socket) Close() error {
-	c.owner.mu.Lock()
-	delete(c.owner.open, c)
-	c.owner.mu.Unlock()
-	return c.conn.Close()
+	c.closeOnce.Do(func() {
+		s := c.owner
+		s.mu.Lock()
+		delete(s.open, c)
+		if len(s.open) == 0 && s.pinging != nil {
+			close(s.pinging)
+			s.pinging = nil
+		}
+		s.mu.Unlock()
+	})
+	c.mu.Lock()
+	c.stopDeadline()
+	handshake := c.closing != nil
+	c.mu.Unlock()
+	if handshake {
+		return nil // WriteClose's handshake closes the connection when it is over
+	}
+	return c.conn.CloseNow()
 }
 
-func (c *socket) NextReader() (int, io.Reader, error) { return c.conn.NextReader() }
-func (c *socket) WriteJSON(v any) error               { return c.conn.WriteJSON(v) }
-func (c *socket) Subprotocol() string                 { return c.conn.Subprotocol() }
+func (c *socket) NextReader() (int, io.Reader, error) {
+	typ, data, err := c.conn.Read(context.Background())
+	c.heard.Store(true)
+	if err != nil {
+		switch websocket.CloseStatus(err) {
+		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
+			return int(typ), nil, transport.ErrWebsocketClosed
+		}
+		return int(typ), nil, err
+	}
+	return int(typ), bytes.NewReader(data), nil
+}
 
+func (c *socket) WriteJSON(v any) error {
+	b, err := encodeMessage(v)
+	if err != nil {
+		return err
+	}
+	return c.conn.Write(context.Background(), websocket.MessageText, b)
+}
+
+func (c *socket) Subprotocol() string { return c.conn.Subprotocol() }
+
+// WriteClose starts the close handshake, which waits up to 5 s for the client's answer,
+// in the background, so that the transport's end does not wait for a client that has
+// gone.
 func (c *socket) WriteClose(code int, msg string) error {
 	c.owner.mu.Lock()
 	closing := c.owner.closing
@@ -123,18 +296,39 @@ func (c *socket) WriteClose(code int, msg string) error {
 	if closing && code == transport.WebsocketCloseNormalClosure {
 		code, msg = int(websocket.StatusGoingAway), "the server is shutting down"
 	}
-	return c.conn.WriteClose(code, msg)
-}
-
-func (c *socket) SetReadLimit(limit int64) {
-	if l, ok := c.conn.(transport.WebsocketReadLimiter); ok {
-		l.SetReadLimit(limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopDeadline()
+	if c.closing != nil {
+		return nil
 	}
+	done := make(chan struct{})
+	c.closing = done
+	go func() {
+		defer close(done)
+		_ = c.conn.Close(websocket.StatusCode(code), msg)
+	}()
+	return nil
 }
 
+func (c *socket) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+// SetReadDeadline closes the socket at t unless it is called again before; the zero time
+// clears it. The transport sets it when it pings and clears it at the pong.
 func (c *socket) SetReadDeadline(t time.Time) error {
-	if d, ok := c.conn.(transport.WebsocketReadDeadliner); ok {
-		return d.SetReadDeadline(t)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopDeadline()
+	if !t.IsZero() {
+		c.deadline = time.AfterFunc(time.Until(t), func() { _ = c.conn.CloseNow() })
 	}
 	return nil
+}
+
+// stopDeadline clears the read deadline; c.mu is held.
+func (c *socket) stopDeadline() {
+	if c.deadline != nil {
+		c.deadline.Stop()
+		c.deadline = nil
+	}
 }

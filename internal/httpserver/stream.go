@@ -90,9 +90,8 @@ func OriginPatterns(allowed []string) []string {
 }
 
 // LimitSockets refuses a WebSocket upgrade with TOO_MANY_REQUESTS while max sockets are
-// open: each costs memory, subscriptions or not. A socket is served for as long as its
-// request lasts, so the count is of upgrades being served, taken before the upgrade so
-// that upgrades arriving at once cannot pass it.
+// open: each costs memory, subscriptions or not. The count is taken before the upgrade, so
+// that upgrades arriving at once cannot pass it, and given back when the socket closes.
 func LimitSockets(max int, next http.Handler) http.Handler {
 	var open atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -106,8 +105,7 @@ func LimitSockets(max int, next http.Handler) http.Handler {
 				"This server has as many WebSockets open as it may hold; try again later or another server.")
 			return
 		}
-		defer open.Add(-1)
-		next.ServeHTTP(w, r)
+		serveStream(w, r, next, sync.OnceFunc(func() { open.Add(-1) }))
 	})
 }
 
@@ -137,22 +135,28 @@ func LimitStreamsPerClient(max int, client func(*http.Request) string, next http
 		}
 		open[key]++
 		mu.Unlock()
-		release := sync.OnceFunc(func() {
+		serveStream(w, r, next, sync.OnceFunc(func() {
 			mu.Lock()
 			if open[key]--; open[key] == 0 {
 				delete(open, key)
 			}
 			mu.Unlock()
-		})
-		if !IsUpgrade(r) {
-			defer release()
-			next.ServeHTTP(w, r)
-			return
-		}
-		sw := &slotWriter{ResponseWriter: w, release: release}
-		defer sw.requestEnded()
-		next.ServeHTTP(sw, r)
+		}))
 	})
+}
+
+// serveStream serves a stream with next and calls ended once the stream is over: when its
+// request ends, or, for a socket taken over from net/http, when its connection closes,
+// which may be after the request's handler has returned.
+func serveStream(w http.ResponseWriter, r *http.Request, next http.Handler, ended func()) {
+	if !IsUpgrade(r) {
+		defer ended()
+		next.ServeHTTP(w, r)
+		return
+	}
+	sw := &slotWriter{ResponseWriter: w, release: ended}
+	defer sw.requestEnded()
+	next.ServeHTTP(sw, r)
 }
 
 // slotWriter gives a socket's slot back when the connection it took over closes, or when

@@ -1107,3 +1107,64 @@ func TestSocketLimitAfterBadInit(t *testing.T) {
 		return err == nil
 	})
 }
+
+// Every socket is pinged each WS_PING_INTERVAL: a client that answers stays connected and
+// keeps receiving changes; one that stops answering is dropped.
+func TestSocketKeepAlive(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"WS_PING_INTERVAL": "100ms"})
+	st := createStore(t, s, "Lively Store")
+	answering := subscribeSocket(t, s, st)
+	type answer struct {
+		m   apitest.Message
+		err error
+	}
+	got := make(chan answer, 16)
+	go func() { // Next answers every ping
+		for {
+			m, err := answering.Next(context.Background())
+			got <- answer{m, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	silent := dial(t, s)
+	ctx, cancel := context.WithTimeout(t.Context(), apitest.Wait)
+	defer cancel()
+	pings := 0
+	for {
+		_, b, err := silent.Conn.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("the silent socket is still open after %d pings", pings)
+			}
+			if pings == 0 {
+				t.Fatalf("the silent socket closed before any ping: %v", err)
+			}
+			break
+		}
+		var m apitest.Message
+		if err := json.Unmarshal(b, &m); err != nil || m.Type != "ping" {
+			t.Fatalf("silent socket got %s; want only pings", b)
+		}
+		pings++
+	}
+
+	renameStore(t, s, st, "Lively Store, still")
+	n := <-got
+	if n.err != nil {
+		t.Fatalf("the answering socket: %v", n.err)
+	}
+	var p struct{ Data struct{ StoreChanged change } }
+	if err := json.Unmarshal(n.m.Payload, &p); err != nil || n.m.Type != "next" || p.Data.StoreChanged.Kind != "UPDATED" {
+		t.Fatalf("the answering socket got %+v; want the store's UPDATED", n.m)
+	}
+	answering.Close()
+	for n := range got {
+		if n.err != nil {
+			break
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +33,9 @@ import (
 // The clients run in this process, the servers in their own. Run it alone:
 //
 //	go test -run '^$' -bench LiveFanOut -benchtime 1x -timeout 10m ./internal/soak/
+//
+// With LIVE_BENCH_PROFILES set to a folder, each server's goroutines and heap once the
+// subscriptions are idle, and its CPU profile under load, are saved there for go tool pprof.
 func BenchmarkLiveFanOut(b *testing.B) {
 	const (
 		subscribers = 1000
@@ -62,7 +67,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	benchPost(b, a.url, token, `mutation { createStore(input: {name: "Bench Store"}) { id } }`, nil, &st)
 	store := st.CreateStore.ID
 
-	before := serverMemory(b, replicas, pprofs)
+	before, stacksBefore := serverMemory(b, replicas, pprofs)
 	type delivery struct {
 		item string
 		at   time.Time
@@ -88,8 +93,15 @@ func BenchmarkLiveFanOut(b *testing.B) {
 		}
 	}
 	time.Sleep(2 * time.Second) // idle: every subscription is in place
-	after := serverMemory(b, replicas, pprofs)
+	after, stacksAfter := serverMemory(b, replicas, pprofs)
+	profiles := os.Getenv("LIVE_BENCH_PROFILES")
+	if profiles != "" {
+		for i, addr := range pprofs {
+			saveProfiles(b, profiles, i, addr, "goroutine?debug=1", "goroutine?debug=2", "heap")
+		}
+	}
 	perSub := float64(after-before) / subscribers
+	perSubStacks := float64(stacksAfter-stacksBefore) / subscribers
 	// A client multiplexes its subscriptions over one socket: what one more costs there.
 	for _, c := range sockets {
 		if err := c.Subscribe(ctx, "2", `subscription($s: ID!) { storeChanged(storeId: $s) { kind itemId } }`, map[string]any{"s": store}); err != nil {
@@ -97,7 +109,8 @@ func BenchmarkLiveFanOut(b *testing.B) {
 		}
 	}
 	time.Sleep(2 * time.Second)
-	perShared := float64(serverMemory(b, replicas, pprofs)-after) / subscribers
+	shared, _ := serverMemory(b, replicas, pprofs)
+	perShared := float64(shared-after) / subscribers
 	for _, c := range sockets {
 		if err := c.Send(ctx, apitest.Message{ID: "2", Type: "complete"}); err != nil {
 			b.Fatal(err)
@@ -108,8 +121,16 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	for i, c := range sockets {
 		s := subs[i]
 		readers.Go(func() {
+			// The clients share the cores with the servers, so they read cheaply: with no
+			// deadline, which would arm a timer per message (sockets are closed to stop
+			// them), and into one buffer per socket.
+			var raw bytes.Buffer
 			for {
-				_, raw, err := c.Conn.Read(ctx)
+				_, r, err := c.Conn.Reader(context.Background())
+				if err == nil {
+					raw.Reset()
+					_, err = raw.ReadFrom(r)
+				}
 				at := time.Now()
 				if err != nil {
 					if ctx.Err() == nil {
@@ -123,7 +144,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 						Data struct{ StoreChanged struct{ Kind, ItemID string } }
 					}
 				}
-				if json.Unmarshal(raw, &m) != nil {
+				if json.Unmarshal(raw.Bytes(), &m) != nil {
 					continue
 				}
 				switch ch := m.Payload.Data.StoreChanged; {
@@ -144,6 +165,12 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	var writers sync.WaitGroup
 	var failed int
 	cpu := scrape(b, replicas, "process_cpu_seconds_total")
+	var profiling sync.WaitGroup
+	if profiles != "" {
+		for i, addr := range pprofs {
+			profiling.Go(func() { saveProfiles(b, profiles, i, addr, "profile?seconds="+strconv.Itoa(int(span/time.Second))) })
+		}
+	}
 	b.ResetTimer()
 	tick := time.NewTicker(every)
 	for k := range int(span / every) {
@@ -169,10 +196,11 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	writers.Wait()
 	time.Sleep(3 * time.Second) // the last deliveries
 	b.StopTimer()
+	profiling.Wait()
 	cpu = scrape(b, replicas, "process_cpu_seconds_total") - cpu
 	cancel()
 	for _, c := range sockets {
-		c.Close()
+		_ = c.Conn.CloseNow()
 	}
 	readers.Wait()
 
@@ -212,6 +240,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	b.ReportMetric(pct(fromSent, 0.50), "p50-from-sent-ms")
 	b.ReportMetric(pct(fromSent, 0.99), "p99-from-sent-ms")
 	b.ReportMetric(perSub, "B/idle-socket+sub")
+	b.ReportMetric(perSubStacks, "stack-B/idle-socket+sub")
 	b.ReportMetric(perShared, "B/idle-sub-on-shared-socket")
 	b.ReportMetric(float64(len(fromAnswer)), "deliveries")
 	b.ReportMetric(cpu*1e6/float64(max(1, len(fromAnswer))), "server-CPU-µs/delivery")
@@ -239,8 +268,8 @@ func freeAddr(t testing.TB) string {
 }
 
 // serverMemory collects garbage in every replica (through pprof) and returns the heap and
-// stack memory they hold in all.
-func serverMemory(t testing.TB, replicas []*replica, pprofs []string) int64 {
+// stack memory they hold in all, and the stacks' part of it.
+func serverMemory(t testing.TB, replicas []*replica, pprofs []string) (all, stacks int64) {
 	t.Helper()
 	for _, addr := range pprofs {
 		res, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
@@ -250,7 +279,29 @@ func serverMemory(t testing.TB, replicas []*replica, pprofs []string) int64 {
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 	}
-	return int64(scrape(t, replicas, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes"))
+	stacks = int64(scrape(t, replicas, "go_memstats_stack_inuse_bytes"))
+	return int64(scrape(t, replicas, "go_memstats_heap_inuse_bytes")) + stacks, stacks
+}
+
+// saveProfiles saves these pprof profiles of the i-th replica, served at addr, into dir.
+func saveProfiles(t testing.TB, dir string, i int, addr string, names ...string) {
+	for _, name := range names {
+		res, err := http.Get("http://" + addr + "/debug/pprof/" + name)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		file := strings.NewReplacer("?", "-", "=", "").Replace(name)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("server%d-%s", i+1, file)), body, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 // scrape sums these samples of every replica's /metrics.
