@@ -134,8 +134,8 @@ func readsRows(sel ast.SelectionSet) bool {
 // Deliveries is the gqlgen extension that runs each delivery of a subscription like a
 // request of its own: with new loaders and a new row budget, so that it reads the rows as
 // they are when the change is delivered, never the connection's first request's cache. It
-// counts the deliveries, and gives the queries over a socket or event stream, which no
-// HTTP deadline bounds, the deadline of a request.
+// counts the deliveries, and gives each query over a socket or event stream, which no
+// HTTP deadline bounds, the deadline, loaders and row budget of a request.
 type Deliveries struct {
 	Timeout   time.Duration      // of a query or mutation over a stream
 	Delivered prometheus.Counter // changes delivered to subscribers
@@ -203,8 +203,10 @@ func (d *Deliveries) InterceptOperation(ctx context.Context, next graphql.Operat
 func (d *Deliveries) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if !isSubscription(ctx) {
 		if _, ok := ctx.Deadline(); !ok {
+			// Over a socket, a query is a request of its own: the connection's loaders
+			// and row budget would serve it rows an earlier query read, and run out.
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+			ctx, cancel = context.WithTimeout(loader.Renewed(ctx), d.Timeout)
 			defer cancel()
 		}
 		return next(ctx)

@@ -1168,3 +1168,44 @@ func TestSocketKeepAlive(t *testing.T) {
 		}
 	}
 }
+
+// Each query sent over a socket is a request of its own: it reads the rows as they are when
+// it runs, not as an earlier query over the same socket read them, and has a row budget of
+// its own, so a long-lived socket does not run out of it.
+func TestQueriesOverASocketAreRequestsOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"QUERY_MAX_ROWS": "3"})
+	store := createStore(t, s, "First Name")
+	c := dial(t, s)
+	query := func(id string) string {
+		t.Helper()
+		if err := c.Subscribe(t.Context(), id, `query($s: ID!) { store(id: $s) { name } }`, map[string]any{"s": store}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := c.Next(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Data   struct{ Store struct{ Name string } }
+			Errors []apitest.Error
+		}
+		if m.Type != "next" || json.Unmarshal(m.Payload, &r) != nil || len(r.Errors) > 0 {
+			t.Fatalf("query %s over the socket: %s %s; want its data", id, m.Type, m.Payload)
+		}
+		if m, err := c.Next(t.Context()); err != nil || m.Type != "complete" {
+			t.Fatalf("query %s over the socket: then %+v, %v; want complete", id, m, err)
+		}
+		return r.Data.Store.Name
+	}
+	if got := query("1"); got != "First Name" {
+		t.Fatalf("first query: store named %q; want %q", got, "First Name")
+	}
+	renameStore(t, s, store, "Second Name")
+	if got := query("2"); got != "Second Name" {
+		t.Errorf("query after a rename: store named %q; want %q", got, "Second Name")
+	}
+	for i := 3; i <= 6; i++ { // past the budget of 3 rows, were it shared
+		query(strconv.Itoa(i))
+	}
+}
