@@ -3,8 +3,10 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -229,13 +231,14 @@ type ItemsAlso struct {
 	Tags   *catalog.ListArgs
 }
 
-// itemsRow is a row of ListItemsWith: an item of the page, the count, a facet or a tag of
-// an item.
+// itemsRow is a row of ListItemsWith: an item of the page (with the ids of its tags), the
+// count, a facet, or a tag of the page's items.
 type itemsRow struct {
-	kind  int64
-	n, rn int64
-	item  *catalog.Item
-	tag   *catalog.Tag
+	kind int64
+	n    int64
+	item *catalog.Item
+	tags []catalog.ID
+	tag  *catalog.Tag
 }
 
 // The kinds of row of ListItemsWith, told by number: the driver hands database/sql an
@@ -250,31 +253,62 @@ const (
 // kind is the SQL literal of a kind of row.
 func kind(k int) string { return strconv.Itoa(k) }
 
-// scanItemsRows reads the rows of the statement query makes; the page's tags have no limit
-// of their own, so the request's row budget is what bounds them.
+// scanItemsRows reads the rows of the statement query makes. A page row names its item's
+// tags by id, each of which is taken from the request's row budget as a row of its own, as
+// the tags have no limit of their own: the budget is what bounds them.
 func (s *Catalog) scanItemsRows(ctx context.Context, query func(s *Catalog) *bun.SelectQuery) ([]itemsRow, error) {
 	var r itemsRow
 	var item rowScan[catalog.Item]
 	var tag rowScan[catalog.Tag]
-	dest := []any{&r.kind, &r.n, &r.rn}
-	dest = s.tags.bind(&tag, s.items.bind(&item, dest))
+	var tagIDs string
+	dest := []any{&r.kind, &r.n}
+	dest = s.tags.bind(&tag, append(s.items.bind(&item, dest), &tagIDs))
 	var rows []itemsRow
-	err := s.scanRows(ctx, query, dest,
+	err := s.scanRowsWith(ctx, query, dest,
 		func() { rows = nil },
-		func() {
+		func(budget *RowBudget) error {
 			switch r.kind {
 			case pageRow:
 				r.item = item.copy()
+				ids, err := parseIDArray(tagIDs)
+				if err != nil {
+					return err
+				}
+				if err := budget.take(len(ids)); err != nil {
+					return err
+				}
+				r.tags = ids
 			case facetRow, tagRow:
 				r.tag = tag.copy()
 			}
 			rows = append(rows, r)
-			r.item, r.tag = nil, nil
+			r.item, r.tags, r.tag = nil, nil, nil
+			return nil
 		})
 	if err != nil {
 		return nil, err
 	}
 	return rows, nil
+}
+
+// parseIDArray reads a bigint[] in PostgreSQL's text form, {1,2,3}; an empty string, which
+// the rows that hold no list have, is no ids.
+func parseIDArray(text string) ([]catalog.ID, error) {
+	if text == "" || text == "{}" {
+		return nil, nil
+	}
+	if len(text) < 2 || text[0] != '{' || text[len(text)-1] != '}' {
+		return nil, fmt.Errorf("read ids: %q is not an array", text)
+	}
+	ids := make([]catalog.ID, 0, strings.Count(text, ",")+1)
+	for part := range strings.SplitSeq(text[1:len(text)-1], ",") {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("read ids: %w", err)
+		}
+		ids = append(ids, catalog.ID(id))
+	}
+	return ids, nil
 }
 
 // ItemsPage is a page of items with what ItemsAlso asked for.
@@ -291,68 +325,80 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	out := ItemsPage{Summary: ItemSummary{Facets: []TagFacet{}}}
 	var a params
 	matching := s.db.NewSelect().Model((*catalog.Item)(nil)).Column("i.id").Apply(itemFilter(f, &a)).String()
-	// Each kind of row is one branch: kind, n, rn, the item's columns, the tag's. The columns
-	// a kind does not use hold zero values rather than NULL, so every row scans alike. Rows
-	// are read by key.
-	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
-		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
-		"SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, 0::bigint AS rn, " + s.items.list + ", " + s.tags.zeros + " FROM pg\n" +
-		"CROSS JOIN LATERAL " + s.items.byKey("pg.id")
-	if also.Count {
-		query += "\nUNION ALL SELECT " + kind(countRow) + ", count(*), 0, " + s.items.zeros + ", " + s.tags.zeros + " FROM m"
-	}
-	if also.Facets > 0 {
-		query += "\nUNION ALL SELECT " + kind(facetRow) + ", f.n, 0, " + s.items.zeros + ", " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
-			"\nCROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
-	}
+	// Each kind of row is one branch: kind, n, the item's columns, its tags' ids, the tag's
+	// columns. The columns a kind does not use hold zero values rather than NULL, so every
+	// row scans alike. Rows are read by key. The page's tags come as each item's list of ids
+	// plus each tag once, rather than as a row per link.
+	tagIDs := "''"
+	var tagRows string
 	if args := also.Tags; args != nil {
-		// n is the item, rn the tag's place in its list.
 		order := s.tags.orderBy(args.Order)
 		var limit any // NULL: no limit
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		query += "\nUNION ALL SELECT " + kind(tagRow) + ", pg.id, t.rn, " + s.items.zeros + ", " + s.tags.list + " FROM pg\n" +
-			"CROSS JOIN LATERAL (SELECT " + s.tags.list + ", row_number() OVER (ORDER BY " + order + ") AS rn FROM " + s.tagsOfItems.fenced +
-			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS t"
-		out.Tags = make(map[catalog.ID][]*catalog.Tag)
+		tagIDs = "ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
+			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ")::text"
+		tagRows = "\nUNION ALL SELECT " + kind(tagRow) + ", 0, " + s.items.zeros + ", '', " + s.tags.list +
+			" FROM (SELECT DISTINCT lt.tag_id FROM pg CROSS JOIN LATERAL (SELECT it.tag_id FROM items_tags AS it WHERE it.item_id = pg.id OFFSET 0) AS lt) AS d" +
+			"\nCROSS JOIN LATERAL " + s.tags.byKey("d.tag_id")
 	}
+	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
+		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
+		"SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, " + s.items.list + ", " + tagIDs + " AS tag_ids, " + s.tags.zeros + " FROM pg\n" +
+		"CROSS JOIN LATERAL " + s.items.byKey("pg.id")
+	if also.Count {
+		query += "\nUNION ALL SELECT " + kind(countRow) + ", count(*), " + s.items.zeros + ", '', " + s.tags.zeros + " FROM m"
+	}
+	if also.Facets > 0 {
+		query += "\nUNION ALL SELECT " + kind(facetRow) + ", f.n, " + s.items.zeros + ", '', " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
+			"\nCROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
+	}
+	query += tagRows
 	rows, err := s.scanItemsRows(ctx, func(s *Catalog) *bun.SelectQuery {
 		return s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").Conn(s.bindParams(a))
 	})
 	if err != nil {
 		return out, translate(err, "list items")
 	}
-	// UNION ALL promises no order.
-	slices.SortFunc(rows, func(x, y itemsRow) int {
-		return cmp.Or(cmp.Compare(x.n, y.n), cmp.Compare(x.rn, y.rn))
-	})
+	var tags map[catalog.ID]*catalog.Tag
+	var tagsOf map[catalog.ID][]catalog.ID
+	if also.Tags != nil {
+		tags, tagsOf = make(map[catalog.ID]*catalog.Tag), make(map[catalog.ID][]catalog.ID)
+	}
 	for _, r := range rows {
 		switch r.kind {
 		case pageRow:
 			out.Items = append(out.Items, r.item)
+			if tagsOf != nil {
+				tagsOf[r.item.ID] = r.tags
+			}
 		case countRow:
 			out.Summary.Count = int(r.n)
 		case facetRow:
 			out.Summary.Facets = append(out.Summary.Facets, TagFacet{Tag: r.tag, Count: int(r.n)})
 		case tagRow:
-			out.Tags[catalog.ID(r.n)] = append(out.Tags[catalog.ID(r.n)], r.tag)
+			tags[r.tag.ID] = r.tag
 		}
 	}
+	// UNION ALL promises no order.
 	slices.SortFunc(out.Items, func(x, y *catalog.Item) int { return cmp.Compare(x.ID, y.ID) })
 	slices.SortFunc(out.Summary.Facets, func(x, y TagFacet) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Tag.ID, y.Tag.ID))
 	})
 	out.Items, out.More = trim(out.Items, p.First)
-	if out.Tags != nil {
+	if tags != nil {
 		// Only the page's items: the row past it told whether more follow.
-		tags := make(map[catalog.ID][]*catalog.Tag, len(out.Items))
+		out.Tags = make(map[catalog.ID][]*catalog.Tag, len(out.Items))
 		for _, it := range out.Items {
-			if tags[it.ID] = out.Tags[it.ID]; tags[it.ID] == nil {
-				tags[it.ID] = []*catalog.Tag{}
+			list := make([]*catalog.Tag, len(tagsOf[it.ID]))
+			for i, id := range tagsOf[it.ID] {
+				if list[i] = tags[id]; list[i] == nil {
+					return out, fmt.Errorf("list items: tag %d of item %d was not read", id, it.ID)
+				}
 			}
+			out.Tags[it.ID] = list
 		}
-		out.Tags = tags
 	}
 	return out, nil
 }

@@ -52,6 +52,12 @@ func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*
 // run, as a failed one may run again. Every row is taken from ctx's row budget as it is
 // scanned, and once the budget is spent no statement is sent.
 func (s *Catalog) scanRows(ctx context.Context, query func(s *Catalog) *bun.SelectQuery, dest []any, reset, each func()) error {
+	return s.scanRowsWith(ctx, query, dest, reset, func(*RowBudget) error { each(); return nil })
+}
+
+// scanRowsWith is scanRows for rows that hold more than one row's worth: each takes what
+// its row holds beyond the row itself from the budget it is given.
+func (s *Catalog) scanRowsWith(ctx context.Context, query func(s *Catalog) *bun.SelectQuery, dest []any, reset func(), each func(*RowBudget) error) error {
 	return s.read(ctx, func(ctx context.Context, s *Catalog) error {
 		reset()
 		budget := rowBudget(ctx)
@@ -70,7 +76,9 @@ func (s *Catalog) scanRows(ctx context.Context, query func(s *Catalog) *bun.Sele
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			each()
+			if err := each(budget); err != nil {
+				return err
+			}
 		}
 		return rows.Err()
 	})
