@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"mime"
@@ -117,7 +118,7 @@ func run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, par
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeJSON(w, responses(ctx))
+	writeResponse(w, responses(ctx))
 }
 
 // responseMediaType picks the response's media type from the request's Accept header: the
@@ -163,6 +164,33 @@ func decodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	return dec.Decode(v)
+}
+
+// writeResponse writes resp as writeJSON does. A response that is data alone is written as
+// it is, without json.Marshal copying and checking it again, unless its text has a
+// character json.Marshal escapes (<, >, &, U+2028 and U+2029, whose UTF-8 starts with
+// 0xE2), so that the bytes are the same either way.
+func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	if resp == nil || len(resp.Errors) > 0 || len(resp.Data) == 0 || resp.Label != "" || resp.Path != nil ||
+		resp.HasNext != nil || len(resp.Extensions) > 0 || marshalEscapes(resp.Data) {
+		writeJSON(w, resp)
+		return
+	}
+	_, _ = w.Write(dataOpen)
+	_, _ = w.Write(resp.Data)
+	_, _ = w.Write(dataClose)
+}
+
+var dataOpen, dataClose = []byte(`{"data":`), []byte("}")
+
+// marshalEscapes reports whether b may hold a character json.Marshal escapes.
+func marshalEscapes(b []byte) bool {
+	for _, c := range []byte{'<', '>', '&', 0xE2} {
+		if bytes.IndexByte(b, c) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // writeJSON writes v as gqlgen's transports do.

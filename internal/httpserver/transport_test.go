@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,5 +100,41 @@ func TestResponseMediaTypes(t *testing.T) {
 					tc.method, tc.body, tc.accept, res.StatusCode, gotType, raw, tc.wantStatus, tc.wantType, tc.wantData, tc.wantCode)
 			}
 		})
+	}
+}
+
+// TestResponseBytes checks that a response is sent as json.Marshal writes it, whether or not
+// its data has characters json.Marshal escapes: <, >, & and the line and paragraph
+// separators become \u escapes, other text stays as it is.
+func TestResponseBytes(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t, nil)
+	post := func(query string) string {
+		t.Helper()
+		res, err := http.Post(s.URL+"/graphql", "application/json", strings.NewReader(`{"query":`+strconv.Quote(query)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	for _, name := range []string{"plain shop", "a <b> & c", "line\u2028para\u2029end", "café … €"} {
+		if _, err := s.DB().ExecContext(t.Context(), "DELETE FROM stores"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(t.Context(), "INSERT INTO stores (name) VALUES (?)", name); err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(map[string]any{"stores": map[string]any{"nodes": []any{map[string]any{"name": name}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := post(`{ stores(first: 5) { nodes { name } } }`), `{"data":`+string(data)+`}`; got != want {
+			t.Errorf("store %q: response = %s; want %s", name, got, want)
+		}
 	}
 }
