@@ -40,21 +40,30 @@ func newBatch[V any](name string, wait time.Duration, fetch func(context.Context
 	return &Batch[V]{name: name, fetch: fetch, missing: missing, wait: wait}
 }
 
-// dataloader returns b's dataloader, made on first use.
-func (b *Batch[V]) dataloader() *dataloader.Loader[catalog.ID, V] {
+// dataloader returns b's dataloader, made on first use with what was primed before.
+func (b *Batch[V]) dataloader(ctx context.Context) *dataloader.Loader[catalog.ID, V] {
 	b.once.Do(func() {
-		b.loader = dataloader.NewBatchedLoader(b.batch, dataloader.WithWait[catalog.ID, V](b.wait))
+		l := dataloader.NewBatchedLoader(b.batch, dataloader.WithWait[catalog.ID, V](b.wait))
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for id, v := range b.known {
+			l.Prime(ctx, id, v)
+		}
+		b.loader = l
 	})
 	return b.loader
 }
 
-// prime puts v in the loader's cache as id's value; b.mu is held.
+// prime puts v in the loader's cache as id's value; b.mu is held. A batch whose values all
+// come from Prefetch and seed never makes its dataloader.
 func (b *Batch[V]) prime(ctx context.Context, id catalog.ID, v V) {
 	if b.known == nil {
 		b.known = make(map[catalog.ID]V)
 	}
 	b.known[id] = v
-	b.dataloader().Prime(ctx, id, v)
+	if b.loader != nil {
+		b.loader.Prime(ctx, id, v)
+	}
 }
 
 // batch answers the dataloader: one result per key, at the key's index.
@@ -97,7 +106,7 @@ const tracerName = "github.com/storegraph/storegraph/internal/loader"
 
 // Load returns the value for id, batched with the other loads of the same window.
 func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
-	return b.dataloader().Load(ctx, id)()
+	return b.dataloader(ctx).Load(ctx, id)()
 }
 
 // LoadAll returns the values for ids, in their order, through the loader: values already
@@ -105,9 +114,10 @@ func (b *Batch[V]) Load(ctx context.Context, id catalog.ID) (V, error) {
 // same window. errs is nil when every id has a value, else it holds each id's error at its
 // index.
 func (b *Batch[V]) LoadAll(ctx context.Context, ids []catalog.ID) (values []V, errs []error) {
+	l := b.dataloader(ctx)
 	thunks := make([]dataloader.Thunk[V], len(ids))
 	for i, id := range ids {
-		thunks[i] = b.dataloader().Load(ctx, id)
+		thunks[i] = l.Load(ctx, id)
 	}
 	values = make([]V, len(ids))
 	for i, thunk := range thunks {
