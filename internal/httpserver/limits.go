@@ -43,12 +43,16 @@ func ReadBody(max int64, next http.Handler) http.Handler {
 				writeError(w, r, http.StatusBadRequest, CodeBadRequest, "The request body could not be read.")
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Body = &readBody{Reader: bytes.NewReader(body)}
 		}
 		if r.Method == http.MethodPost {
-			if msg := checkRequestBody(body); msg != "" {
+			req, msg := checkRequestBody(body)
+			if msg != "" {
 				writeError(w, r, http.StatusBadRequest, CodeBadRequest, msg)
 				return
+			}
+			if rb, ok := r.Body.(*readBody); ok {
+				rb.request = req
 			}
 		}
 		next.ServeHTTP(w, r)
@@ -187,30 +191,41 @@ func WellFormed(next http.Handler) http.Handler {
 	})
 }
 
-// checkRequestBody says what is wrong with a POST body, or "" when it is one request object
-// of the shape gqlgen reads. It only checks the shape: gqlgen decodes the body itself.
-func checkRequestBody(body []byte) string {
+// readBody is a request body ReadBody has read; for a POST, with the request it checked
+// the body holds, which the transport takes rather than decoding the body a second time.
+type readBody struct {
+	*bytes.Reader
+	request *bodyRequest
+}
+
+func (*readBody) Close() error { return nil }
+
+// bodyRequest is a POST body's GraphQL request, its variables and extensions as sent.
+type bodyRequest struct {
+	Query         *string         `json:"query"`
+	OperationName string          `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+	DocumentID    string          `json:"documentId"`
+}
+
+// checkRequestBody reads a POST body as one request object, or says what is wrong with it.
+func checkRequestBody(body []byte) (*bodyRequest, string) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		return "Batched requests are not supported: send one operation per request."
+		return nil, "Batched requests are not supported: send one operation per request."
 	}
-	var req struct {
-		Query         *string         `json:"query"`
-		OperationName string          `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
-		DocumentID    string          `json:"documentId"`
-	}
+	var req bodyRequest
 	var syntax *json.SyntaxError
 	switch err := json.Unmarshal(body, &req); {
 	case errors.As(err, &syntax):
-		return fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
+		return nil, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
 	case err != nil || !objectOrNull(req.Variables) || !objectOrNull(req.Extensions):
-		return "The request body must be a JSON object {query, variables, operationName}: query and operationName strings, variables and extensions objects."
+		return nil, "The request body must be a JSON object {query, variables, operationName}: query and operationName strings, variables and extensions objects."
 	case req.Query == nil && req.DocumentID == "" && !namesDocument(req.Extensions):
-		return noQuery
+		return nil, noQuery
 	}
-	return ""
+	return &req, ""
 }
 
 // noQuery refuses a request with neither a query nor a persisted document's id: it is no

@@ -53,7 +53,13 @@ func (POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecuto
 		graphql.RawParams
 		DocumentID string `json:"documentId"` // a persisted document's id, sent in place of the query
 	}
-	if err := decodeJSON(r.Body, &body); err != nil {
+	var err error
+	if rb, ok := r.Body.(*readBody); ok && rb.request != nil {
+		body.DocumentID, err = rb.request.DocumentID, rb.request.params(&body.RawParams)
+	} else {
+		err = decodeJSON(r.Body, &body)
+	}
+	if err != nil {
 		writeError(w, r, http.StatusBadRequest, CodeBadRequest, "The request body is not a GraphQL request.")
 		return
 	}
@@ -61,6 +67,25 @@ func (POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecuto
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	run(w, r, exec, params, body.DocumentID)
+}
+
+// params sets p from the request, as decoding the body into p would.
+func (b *bodyRequest) params(p *graphql.RawParams) error {
+	if b.Query != nil {
+		p.Query = *b.Query
+	}
+	p.OperationName = b.OperationName
+	for _, v := range []struct {
+		raw json.RawMessage
+		dst *map[string]any
+	}{{b.Variables, &p.Variables}, {b.Extensions, &p.Extensions}} {
+		if len(v.raw) > 0 {
+			if err := decodeJSON(bytes.NewReader(v.raw), v.dst); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Supports implements graphql.Transport.
