@@ -328,35 +328,42 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	// Each kind of row is one branch: kind, n, the item's columns, its tags' ids, the tag's
 	// columns. The columns a kind does not use hold zero values rather than NULL, so every
 	// row scans alike. Rows are read by key. The page's tags come as each item's list of ids
-	// plus each tag once, rather than as a row per link.
-	tagIDs := "''"
-	var tagRows string
-	if args := also.Tags; args != nil {
+	// plus each tag once, rather than as a row per link. The statement, a few kilobytes, is
+	// written into one buffer rather than copied again for every branch.
+	var q strings.Builder
+	q.Grow(4096)
+	q.WriteString("(WITH m AS MATERIALIZED (" + matching + "),\n")
+	q.WriteString("pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n")
+	q.WriteString("SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, " + s.items.list + ", ")
+	args := also.Tags
+	if args != nil {
 		order := s.tags.orderBy(args.Order)
 		var limit any // NULL: no limit
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		tagIDs = "ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
-			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ")::text"
-		tagRows = "\nUNION ALL SELECT " + kind(tagRow) + ", 0, " + s.items.zeros + ", '', " + s.tags.list +
-			" FROM (SELECT DISTINCT lt.tag_id FROM pg CROSS JOIN LATERAL (SELECT it.tag_id FROM items_tags AS it WHERE it.item_id = pg.id OFFSET 0) AS lt) AS d" +
-			"\nCROSS JOIN LATERAL " + s.tags.byKey("d.tag_id")
+		q.WriteString("ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
+			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ")::text")
+	} else {
+		q.WriteString("''")
 	}
-	query := "WITH m AS MATERIALIZED (" + matching + "),\n" +
-		"pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n" +
-		"SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, " + s.items.list + ", " + tagIDs + " AS tag_ids, " + s.tags.zeros + " FROM pg\n" +
-		"CROSS JOIN LATERAL " + s.items.byKey("pg.id")
+	q.WriteString(" AS tag_ids, " + s.tags.zeros + " FROM pg\nCROSS JOIN LATERAL " + s.items.byKey("pg.id"))
 	if also.Count {
-		query += "\nUNION ALL SELECT " + kind(countRow) + ", count(*), " + s.items.zeros + ", '', " + s.tags.zeros + " FROM m"
+		q.WriteString("\nUNION ALL SELECT " + kind(countRow) + ", count(*), " + s.items.zeros + ", '', " + s.tags.zeros + " FROM m")
 	}
 	if also.Facets > 0 {
-		query += "\nUNION ALL SELECT " + kind(facetRow) + ", f.n, " + s.items.zeros + ", '', " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
-			"\nCROSS JOIN LATERAL " + s.tags.byKey("f.tag_id")
+		q.WriteString("\nUNION ALL SELECT " + kind(facetRow) + ", f.n, " + s.items.zeros + ", '', " + s.tags.list + " FROM " + facetCounts(f, "m", &a, also.Facets) +
+			"\nCROSS JOIN LATERAL " + s.tags.byKey("f.tag_id"))
 	}
-	query += tagRows
+	if args != nil {
+		q.WriteString("\nUNION ALL SELECT " + kind(tagRow) + ", 0, " + s.items.zeros + ", '', " + s.tags.list +
+			" FROM (SELECT DISTINCT lt.tag_id FROM pg CROSS JOIN LATERAL (SELECT it.tag_id FROM items_tags AS it WHERE it.item_id = pg.id OFFSET 0) AS lt) AS d" +
+			"\nCROSS JOIN LATERAL " + s.tags.byKey("d.tag_id"))
+	}
+	q.WriteString(") AS u")
+	union := q.String()
 	rows, err := s.scanItemsRows(ctx, func(s *Catalog) *bun.SelectQuery {
-		return s.db.NewSelect().TableExpr("(" + query + ") AS u").ColumnExpr("u.*").Conn(s.bindParams(a))
+		return s.db.NewSelect().TableExpr(union).ColumnExpr("u.*").Conn(s.bindParams(a))
 	})
 	if err != nil {
 		return out, translate(err, "list items")
