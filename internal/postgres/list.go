@@ -333,8 +333,9 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	var q strings.Builder
 	q.Grow(4096)
 	q.WriteString("(WITH m AS MATERIALIZED (" + matching + "),\n")
-	q.WriteString("pg AS MATERIALIZED (SELECT id FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n")
-	q.WriteString("SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, " + s.items.list + ", ")
+	// pg is the page and the row past it, with each item's tags' ids in list order when the
+	// tags are asked for: computed for these rows only, once the page is sorted and cut.
+	q.WriteString("pg AS MATERIALIZED (SELECT id")
 	args := also.Tags
 	if args != nil {
 		order := s.tags.orderBy(args.Order)
@@ -342,12 +343,16 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		q.WriteString("ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
-			" WHERE it.item_id = pg.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ")::text")
-	} else {
-		q.WriteString("''")
+		q.WriteString(", ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
+			" WHERE it.item_id = m.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS tag_ids")
 	}
-	q.WriteString(" AS tag_ids, " + s.tags.zeros + " FROM pg\nCROSS JOIN LATERAL " + s.items.byKey("pg.id"))
+	q.WriteString(" FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n")
+	tagIDs := "''"
+	if args != nil {
+		tagIDs = "pg.tag_ids::text"
+	}
+	q.WriteString("SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, " + s.items.list + ", " + tagIDs + " AS tag_ids, " +
+		s.tags.zeros + " FROM pg\nCROSS JOIN LATERAL " + s.items.byKey("pg.id"))
 	if also.Count {
 		q.WriteString("\nUNION ALL SELECT " + kind(countRow) + ", count(*), " + s.items.zeros + ", '', " + s.tags.zeros + " FROM m")
 	}
@@ -357,8 +362,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	}
 	if args != nil {
 		q.WriteString("\nUNION ALL SELECT " + kind(tagRow) + ", 0, " + s.items.zeros + ", '', " + s.tags.list +
-			" FROM (SELECT DISTINCT lt.tag_id FROM pg CROSS JOIN LATERAL (SELECT it.tag_id FROM items_tags AS it WHERE it.item_id = pg.id OFFSET 0) AS lt) AS d" +
-			"\nCROSS JOIN LATERAL " + s.tags.byKey("d.tag_id"))
+			" FROM (SELECT DISTINCT unnest(pg.tag_ids) AS tag_id FROM pg) AS d\nCROSS JOIN LATERAL " + s.tags.byKey("d.tag_id"))
 	}
 	q.WriteString(") AS u")
 	union := q.String()
