@@ -53,6 +53,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 		r, err := startReplica(b, bin, map[string]string{
 			"DATABASE_URL": dbURL, "PORT": "0", "JWT_SECRET": hex.EncodeToString(secret), "LOG_FORMAT": "json",
 			"LOG_LEVEL": "INFO", "PASSWORD_HASH_MEMORY_KIB": "64", "PASSWORD_HASH_TIME": "1", "PPROF_ADDR": pprof,
+			"STREAMS_PER_CLIENT": strconv.Itoa(subscribers), // every client is at 127.0.0.1
 		})
 		if err != nil {
 			b.Fatal(err)
