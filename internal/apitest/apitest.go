@@ -40,10 +40,19 @@ var testEnv = map[string]string{
 	"REGISTER_MAX_PER_ADDRESS": "1000000", "REFRESH_MAX_PER_SIGN_IN": "1000000",
 }
 
-// New starts a storegraph on a fresh database; env overrides settings as the environment
-// would, and opts are app's options. The server logs at WARN, at LOG_LEVEL when env sets
-// it, or at DEBUG with TEST_LOG set. Everything stops when the test ends.
+// New starts a storegraph on a fresh database and signs Owner in; env overrides settings as
+// the environment would, and opts are app's options. The server logs at WARN, at LOG_LEVEL
+// when env sets it, or at DEBUG with TEST_LOG set. Everything stops when the test ends.
 func New(t testing.TB, env map[string]string, opts ...app.Option) *Server {
+	t.Helper()
+	s := Start(t, env, opts...)
+	s.Token = s.signIn(t)
+	return s
+}
+
+// Start starts a storegraph as New does, without signing anyone in: a server running
+// only trusted documents refuses the mutations that would.
+func Start(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	t.Helper()
 	getenv := func(k string) string {
 		if k == "DATABASE_URL" {
@@ -81,9 +90,7 @@ func New(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 		srv.Close()
 		_ = a.Close()
 	})
-	s := &Server{Client: Client{URL: srv.URL}, App: a, logs: logs}
-	s.Token = s.signIn(t)
-	return s
+	return &Server{Client: Client{URL: srv.URL}, App: a, logs: logs}
 }
 
 // signIn signs Owner up, or in when a server on the same database already did.

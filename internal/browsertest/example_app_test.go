@@ -1,14 +1,10 @@
 package browsertest_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +13,7 @@ import (
 	"time"
 
 	"github.com/storegraph/storegraph/internal/apitest"
-	"github.com/storegraph/storegraph/internal/app"
 	"github.com/storegraph/storegraph/internal/browsertest"
-	"github.com/storegraph/storegraph/internal/config"
 	"github.com/storegraph/storegraph/internal/dbtest"
 	"github.com/storegraph/storegraph/internal/demo"
 )
@@ -200,23 +194,9 @@ func signInFilterSetTagsAndSeeThemLive(t *testing.T, build string, trusted bool)
 // app's persisted documents, and returns its URL.
 func trustedServer(t *testing.T, dbURL string) string {
 	t.Helper()
-	env := map[string]string{
+	return apitest.Start(t, map[string]string{
 		"DATABASE_URL":           dbURL,
 		"TRUSTED_DOCUMENTS":      filepath.Join(browsertest.Root(t), exampleDir, "src", "gql", "persisted-documents.json"),
 		"TRUSTED_DOCUMENTS_MODE": "enforce",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("start on the example app's persisted documents: %v", err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = a.Close()
-	})
-	return srv.URL
+	}).URL
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -299,24 +298,10 @@ func TestExampleAppManifest(t *testing.T) {
 	if storesID == "" {
 		t.Fatalf("%s has no query Stores", path)
 	}
-	env := map[string]string{"DATABASE_URL": dbtest.New(t), "TRUSTED_DOCUMENTS": path, "TRUSTED_DOCUMENTS_MODE": "enforce"}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
+	s := apitest.Start(t, map[string]string{"TRUSTED_DOCUMENTS": path, "TRUSTED_DOCUMENTS_MODE": "enforce"})
+	if _, err := s.DB().ExecContext(context.Background(), `INSERT INTO stores (name) VALUES ('Corner shop')`); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("start on the example app's persisted documents: %v", err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = a.Close()
-	})
-	if _, err := a.DB.ExecContext(context.Background(), `INSERT INTO stores (name) VALUES ('Corner shop')`); err != nil {
-		t.Fatal(err)
-	}
-	s := &apitest.Server{Client: apitest.Client{URL: srv.URL}, App: a}
 
 	status, r := send(t, s, map[string]any{"documentId": storesID, "operationName": "Stores"}, false)
 	var data struct {
