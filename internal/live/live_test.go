@@ -547,6 +547,15 @@ func TestDeleteStoreDeliversDeletedThenCompletes(t *testing.T) {
 	createItem(t, s, st, "Doomed item")
 	ws := subscribeSocket(t, s, st)
 	sse := subscribeStream(t, s, st)
+	// A delivery shows each subscription has found its store: one deleted before that is
+	// refused as NOT_FOUND instead.
+	renameStore(t, s, st, "Doomed Store, renamed")
+	if got := nextChange(t, ws, "1"); got.Kind != "UPDATED" {
+		t.Fatalf("WebSocket: after a rename got %+v; want UPDATED", got)
+	}
+	if got := nextEvent(t, sse); got.Kind != "UPDATED" {
+		t.Fatalf("SSE: after a rename got %+v; want UPDATED", got)
+	}
 
 	mustPost(t, s, `mutation($s: ID!) { deleteStore(id: $s) { id } }`, map[string]any{"s": st}, nil)
 
