@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/storegraph/storegraph/internal/catalog"
@@ -50,4 +51,37 @@ func TestCountsKeepToTheRowBudget(t *testing.T) {
 			t.Errorf("%s past the budget sent %d statements; want none", c.name, sent)
 		}
 	}
+}
+
+// A page's tags are read as each item's list of tag ids: every id is taken from the row
+// budget as a row, so items that share a few tags cannot list them past the budget.
+func TestPageTagsKeepToTheRowBudget(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t)
+	s := postgres.NewCatalog(db, postgres.Options{})
+	st := dbtest.InsertStore(t, db, "Corner", dbtest.InsertUser(t, db, "owner@example.com"))
+	tags := []catalog.ID{dbtest.InsertTag(t, db, st, "red"), dbtest.InsertTag(t, db, st, "blue")}
+	for i := range 20 {
+		item := dbtest.InsertItem(t, db, st, fmt.Sprintf("Pen %02d", i), "1.00")
+		for _, tag := range tags {
+			dbtest.InsertLink(t, db, item, tag, st)
+		}
+	}
+	list := func(budget int) (postgres.ItemsPage, error) {
+		ctx := postgres.WithRowBudget(t.Context(), postgres.NewRowBudget(budget))
+		return s.ListItemsWith(ctx, catalog.ItemFilter{StoreID: st}, catalog.Page{First: 20},
+			postgres.ItemsAlso{Tags: &catalog.ListArgs{Limit: -1}})
+	}
+
+	// 20 items, their 40 links and the 2 tags they name.
+	page, err := list(62)
+	if err != nil {
+		t.Fatalf("listing within a budget of 62 rows: %v", err)
+	}
+	if len(page.Items) != 20 || len(page.Tags[page.Items[0].ID]) != 2 {
+		t.Errorf("got %d items, the first with %d tags; want 20 with 2", len(page.Items), len(page.Tags[page.Items[0].ID]))
+	}
+	// The 20 item rows and 2 tag rows fit in 40; the links do not.
+	_, err = list(40)
+	wantCode(t, "ListItemsWith past the budget", err, catalog.OverLimit)
 }

@@ -336,6 +336,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	// pg is the page and the row past it, with each item's tags' ids in list order when the
 	// tags are asked for: computed for these rows only, once the page is sorted and cut.
 	q.WriteString("pg AS MATERIALIZED (SELECT id")
+	tagIDs := "''" // the page rows' tags' ids, as text
 	args := also.Tags
 	if args != nil {
 		order := s.tags.orderBy(args.Order)
@@ -345,12 +346,9 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 		}
 		q.WriteString(", ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
 			" WHERE it.item_id = m.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS tag_ids")
-	}
-	q.WriteString(" FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n")
-	tagIDs := "''"
-	if args != nil {
 		tagIDs = "pg.tag_ids::text"
 	}
+	q.WriteString(" FROM m WHERE id > " + a.add(int64(p.After)) + " ORDER BY id LIMIT " + a.add(int64(p.First)+1) + ")\n")
 	q.WriteString("SELECT " + kind(pageRow) + "::bigint AS kind, 0::bigint AS n, " + s.items.list + ", " + tagIDs + " AS tag_ids, " +
 		s.tags.zeros + " FROM pg\nCROSS JOIN LATERAL " + s.items.byKey("pg.id"))
 	if also.Count {
@@ -374,7 +372,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 	}
 	var tags map[catalog.ID]*catalog.Tag
 	var tagsOf map[catalog.ID][]catalog.ID
-	if also.Tags != nil {
+	if args != nil {
 		tags, tagsOf = make(map[catalog.ID]*catalog.Tag), make(map[catalog.ID][]catalog.ID)
 	}
 	for _, r := range rows {

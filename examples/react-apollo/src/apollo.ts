@@ -51,10 +51,11 @@ const socket = createClient({
 // The same socket with the document's text left out, as HttpLink leaves it out of a
 // request the persisted-query link sends by its hash alone.
 const socketByHash: Client = { ...socket, subscribe: (payload, sink) => socket.subscribe({ ...payload, query: '' }, sink) };
-const ws = new ApolloLink((operation) => {
-  const byHash = operation.getContext().http?.includeQuery === false;
-  return new GraphQLWsLink(byHash ? socketByHash : socket).request(operation);
-});
+const ws = ApolloLink.split(
+  (operation) => operation.getContext().http?.includeQuery === false,
+  new GraphQLWsLink(socketByHash),
+  new GraphQLWsLink(socket),
+);
 
 export const client = new ApolloClient({
   link: persisted.split(({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION, ws, http),
