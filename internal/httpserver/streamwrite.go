@@ -94,14 +94,16 @@ func (w *streamWriter) end() {
 func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Hijack hands the WebSocket library a connection whose writes are bounded the same way:
-// it writes through the returned bufio.Writer, so that is made over the bounded connection.
+// it writes through the returned bufio.Writer, so that is turned to the bounded connection
+// (net/http hands it over with nothing buffered).
 func (w *streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := w.rc.Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
 	bc := &boundedConn{Conn: conn, timeout: w.timeout}
-	return bc, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(bc, brw.Writer.Size())), nil
+	brw.Writer.Reset(bc)
+	return bc, brw, nil
 }
 
 // boundedConn is a hijacked stream's connection whose every write has a deadline, and
