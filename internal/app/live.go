@@ -39,7 +39,8 @@ func useStreams(gql *handler.Server, cfg config.Config, tokens *auth.Tokens, soc
 		InitTimeout:      cfg.WSInitTimeout,
 		PayloadReadLimit: &limit,
 		// No keep-alive intervals: the transport would run a goroutine and a ticker for
-		// each socket; sockets.pingAll pings them all from one.
+		// each socket; sockets.pingAll pings them all from one. Without them the transport
+		// sets no read deadline, so a socket keeps none.
 	}})
 	gql.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.WSPingInterval})
 }
@@ -209,8 +210,7 @@ type socket struct {
 	missed atomic.Int32 // pings in a row since which the client sent nothing
 
 	mu        sync.Mutex
-	deadline  *time.Timer   // closes the socket at the read deadline the transport sets
-	closing   chan struct{} // closed once the close handshake, started by WriteClose, is over
+	closing   bool // whether WriteClose has started the close handshake
 	closeOnce sync.Once
 }
 
@@ -237,9 +237,8 @@ func (c *socket) ping(every time.Duration) {
 const transportWS = "graphql-transport-ws"
 
 var (
-	_ transport.WebsocketConn          = (*socket)(nil)
-	_ transport.WebsocketReadLimiter   = (*socket)(nil)
-	_ transport.WebsocketReadDeadliner = (*socket)(nil)
+	_ transport.WebsocketConn        = (*socket)(nil)
+	_ transport.WebsocketReadLimiter = (*socket)(nil)
 )
 
 func (c *socket) Close() error {
@@ -254,8 +253,7 @@ func (c *socket) Close() error {
 		s.mu.Unlock()
 	})
 	c.mu.Lock()
-	c.stopDeadline()
-	handshake := c.closing != nil
+	handshake := c.closing
 	c.mu.Unlock()
 	if handshake {
 		return nil // WriteClose's handshake closes the connection when it is over
@@ -298,37 +296,12 @@ func (c *socket) WriteClose(code int, msg string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.stopDeadline()
-	if c.closing != nil {
+	if c.closing {
 		return nil
 	}
-	done := make(chan struct{})
-	c.closing = done
-	go func() {
-		defer close(done)
-		_ = c.conn.Close(websocket.StatusCode(code), msg)
-	}()
+	c.closing = true
+	go func() { _ = c.conn.Close(websocket.StatusCode(code), msg) }()
 	return nil
 }
 
 func (c *socket) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
-
-// SetReadDeadline closes the socket at t unless it is called again before; the zero time
-// clears it. The transport sets it when it pings and clears it at the pong.
-func (c *socket) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stopDeadline()
-	if !t.IsZero() {
-		c.deadline = time.AfterFunc(time.Until(t), func() { _ = c.conn.CloseNow() })
-	}
-	return nil
-}
-
-// stopDeadline clears the read deadline; c.mu is held.
-func (c *socket) stopDeadline() {
-	if c.deadline != nil {
-		c.deadline.Stop()
-		c.deadline = nil
-	}
-}

@@ -69,13 +69,15 @@ func Deadline(d, streamWrite time.Duration, next http.Handler) http.Handler {
 		if isStream(r) {
 			keepOpen(w)
 			sw := newStreamWriter(w, streamWrite)
-			defer sw.end()
 			undo := dropUnacknowledged(r, streamWrite)
-			if !IsUpgrade(r) {
-				// An event stream's connection may serve other requests; a socket's ends
-				// with it, which may be after this handler has returned.
-				defer undo()
-			}
+			defer func() {
+				// A connection taken over ends with its socket, which may be after this
+				// handler has returned; any other, an event stream's or a refused upgrade's,
+				// may serve other requests.
+				if !sw.end() {
+					undo()
+				}
+			}()
 			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamKey{}, true)))
 			return
 		}

@@ -51,8 +51,9 @@ type streamWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 
-	mu    sync.Mutex // held by a write, so that end waits for it
-	ended bool
+	mu       sync.Mutex // held by a write, so that end waits for it
+	ended    bool
+	hijacked bool
 }
 
 // errStreamEnded is what a write to a stream whose request has ended returns.
@@ -85,23 +86,30 @@ func (w *streamWriter) Flush() {
 }
 
 // end is called as the stream's handler returns; no write reaches the response after it.
-func (w *streamWriter) end() {
+// It reports whether the connection was taken over.
+func (w *streamWriter) end() (hijacked bool) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.ended = true
-	w.mu.Unlock()
+	return w.hijacked
 }
 
 func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Hijack hands the WebSocket library a connection whose writes are bounded the same way:
-// it writes through the returned bufio.Writer, so that is made over the bounded connection.
+// it writes through the returned bufio.Writer, so that is turned to the bounded connection
+// (net/http hands it over with nothing buffered).
 func (w *streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	conn, brw, err := w.rc.Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
+	w.hijacked = true
 	bc := &boundedConn{Conn: conn, timeout: w.timeout}
-	return bc, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(bc, brw.Writer.Size())), nil
+	brw.Writer.Reset(bc)
+	return bc, brw, nil
 }
 
 // boundedConn is a hijacked stream's connection whose every write has a deadline, and
