@@ -81,5 +81,6 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 // shape, method and GET parameters, then the deadline.
 func requestLimits(cfg config.Config, next http.Handler) http.Handler {
 	return httpserver.PreventCSRF(httpserver.CheckOrigin(cfg.CORSAllowedOrigins, httpserver.ReadBody(int64(cfg.MaxBodyBytes),
-		httpserver.WellFormed(httpserver.Deadline(cfg.RequestTimeout, cfg.StreamWriteTimeout, next)))))
+		httpserver.WellFormed(httpserver.LimitInFlight(cfg.MaxInFlight, cfg.InFlightWait,
+			httpserver.Deadline(cfg.RequestTimeout, cfg.StreamWriteTimeout, next))))))
 }
