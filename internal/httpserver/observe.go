@@ -48,11 +48,12 @@ type requestInfo struct {
 	mu        sync.Mutex
 	operation string
 	codes     []string
+	errors    *prometheus.CounterVec // counts every error as its response goes out
 }
 
 type infoKey struct{}
 
-// maxLoggedCodes bounds the error codes one request's log line and metrics keep.
+// maxLoggedCodes bounds the error codes one request's log line keeps.
 const maxLoggedCodes = 100
 
 type statusWriter struct {
@@ -91,7 +92,7 @@ var knownPaths = map[string]bool{"/graphql": true, "/": true, "/healthz": true, 
 func observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{}
+		info := &requestInfo{errors: m.Errors}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 		elapsed := time.Since(start)
@@ -109,9 +110,6 @@ func observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		}
 		info.mu.Lock()
 		defer info.mu.Unlock()
-		for _, c := range info.codes {
-			m.Errors.WithLabelValues(c).Inc()
-		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -157,8 +155,13 @@ func (GraphQLObserver) InterceptResponse(ctx context.Context, next graphql.Respo
 		}
 	}
 	for _, e := range resp.Errors {
+		c, ok := e.Extensions["code"].(string)
+		if !ok {
+			continue
+		}
+		info.errors.WithLabelValues(c).Inc()
 		// A socket's log line sums up all its operations: it keeps a bounded number of codes.
-		if c, ok := e.Extensions["code"].(string); ok && len(info.codes) < maxLoggedCodes {
+		if len(info.codes) < maxLoggedCodes {
 			info.codes = append(info.codes, c)
 		}
 	}

@@ -63,6 +63,11 @@ func (GraphQL) ExtensionName() string { return "Tracing" }
 // Validate implements graphql.HandlerExtension.
 func (GraphQL) Validate(graphql.ExecutableSchema) error { return nil }
 
+// MaxErrorCodes bounds the error codes an operation's span keeps: a response may hold an
+// error per list entry, and a span waits in memory until it is exported. Its status still
+// counts every error.
+const MaxErrorCodes = 100
+
 // InterceptResponse implements graphql.ResponseInterceptor: the span covers the
 // execution of the operation, resolvers, loaders and SQL included.
 func (g GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -87,7 +92,7 @@ func (g GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if resp != nil && len(resp.Errors) > 0 {
 		var errCodes []string
 		for _, e := range resp.Errors {
-			if c, ok := e.Extensions["code"].(string); ok {
+			if c, ok := e.Extensions["code"].(string); ok && len(errCodes) < MaxErrorCodes {
 				errCodes = append(errCodes, c)
 			}
 		}

@@ -2,9 +2,13 @@ package tracing_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/storegraph/storegraph/internal/apitest"
 	"github.com/storegraph/storegraph/internal/app"
+	"github.com/storegraph/storegraph/internal/tracing"
 )
 
 // TestNestedQueryIsOneTrace sends one nested query to a server traced into memory and
@@ -174,4 +179,40 @@ func names(spans []sdktrace.ReadOnlySpan) []string {
 		out = append(out, sp.Name())
 	}
 	return out
+}
+
+// TestOperationSpanBoundsItsErrorCodes answers an operation with more errors than a span
+// keeps codes of: the span keeps MaxErrorCodes of them and its status counts them all.
+func TestOperationSpanBoundsItsErrorCodes(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{
+		Operation: &ast.OperationDefinition{Operation: ast.Query, Name: "Many"},
+	})
+	const sent = 10 * tracing.MaxErrorCodes
+	tracing.GraphQL{Tracer: tp.Tracer("test")}.InterceptResponse(ctx, func(context.Context) *graphql.Response {
+		resp := &graphql.Response{}
+		for range sent {
+			resp.Errors = append(resp.Errors, &gqlerror.Error{Message: "not found", Extensions: map[string]any{"code": "NOT_FOUND"}})
+		}
+		return resp
+	})
+	spans := exp.GetSpans().Snapshots()
+	if len(spans) != 1 {
+		t.Fatalf("spans %v; want the operation's", names(spans))
+	}
+	var codes []string
+	for _, kv := range spans[0].Attributes() {
+		if kv.Key == "graphql.error_codes" {
+			codes = kv.Value.AsStringSlice()
+		}
+	}
+	if len(codes) != tracing.MaxErrorCodes || codes[0] != "NOT_FOUND" {
+		t.Errorf("the span keeps %d error codes (%.3v...) of %d errors; want %d", len(codes), codes, sent, tracing.MaxErrorCodes)
+	}
+	if want := fmt.Sprintf("%d errors", sent); spans[0].Status().Description != want {
+		t.Errorf("span status %q; want %q", spans[0].Status().Description, want)
+	}
 }

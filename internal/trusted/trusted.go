@@ -222,7 +222,7 @@ func (e *Extension) MutateOperationParameters(ctx context.Context, p *graphql.Ra
 		}
 		return nil
 	}
-	return e.untrusted(ctx, p, CodeNotInList, "No trusted document has this id.", slog.String("id", id))
+	return e.untrusted(ctx, p, CodeNotInList, "No trusted document has this id.", slog.String("id", clip(id)))
 }
 
 // untrusted refuses a request, or in Log mode logs it by its operation name and which
@@ -230,7 +230,7 @@ func (e *Extension) MutateOperationParameters(ctx context.Context, p *graphql.Ra
 func (e *Extension) untrusted(ctx context.Context, p *graphql.RawParams, code, message string, which slog.Attr) *gqlerror.Error {
 	if e.Mode == Log {
 		if ok, left := e.logged.admit(which.String(), time.Now()); ok {
-			attrs := []slog.Attr{slog.String("operation", p.OperationName), which, slog.String("code", code)}
+			attrs := []slog.Attr{slog.String("operation", clip(p.OperationName)), which, slog.String("code", code)}
 			if left > 0 {
 				attrs = append(attrs, slog.Int("unlogged_before", left))
 			}
@@ -241,6 +241,19 @@ func (e *Extension) untrusted(ctx context.Context, p *graphql.RawParams, code, m
 	err := &gqlerror.Error{Message: message}
 	errcode.Set(err, code)
 	return err
+}
+
+// MaxLogged is the most bytes of a client's id or operation name that Log mode logs and
+// remembers, so that a request cannot make its warning, nor what Log mode keeps to log each
+// document once, as large as its body.
+const MaxLogged = 128
+
+// clip shortens s to MaxLogged bytes, marking that it did.
+func clip(s string) string {
+	if len(s) <= MaxLogged {
+		return s
+	}
+	return strings.ToValidUTF8(s[:MaxLogged], "") + "…"
 }
 
 // requestedID is the id a request names its document by, and whether it is an automatic

@@ -343,3 +343,28 @@ func TestLogModeBoundsItsWarnings(t *testing.T) {
 		t.Errorf("want the first %d documents logged:\n%s", trusted.LogLimit, logs.String())
 	}
 }
+
+// TestLogModeClipsWhatClientsName sends an untrusted id and operation name as large as a
+// body may be: the warning carries at most MaxLogged bytes of each.
+func TestLogModeClipsWhatClientsName(t *testing.T) {
+	t.Parallel()
+	docs, err := trusted.Parse([]byte(`{"stores": ` + strconv.Quote(storesQuery) + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	ext := &trusted.Extension{Documents: docs, Mode: trusted.Log, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	long := strings.Repeat("x", 1<<20)
+	p := &graphql.RawParams{OperationName: long}
+	ctx := trusted.WithDocumentID(context.Background(), long)
+	if err := ext.MutateOperationParameters(ctx, p); err != nil {
+		t.Fatalf("an unknown id in log mode: %v; want it to run", err)
+	}
+	line := logs.String()
+	if !strings.Contains(line, "untrusted document") || !strings.Contains(line, strings.Repeat("x", trusted.MaxLogged)) {
+		t.Fatalf("want the unknown id warned about:\n%.300s", line)
+	}
+	if len(line) > 4*trusted.MaxLogged+200 {
+		t.Errorf("a warning of %d bytes for an id and a name of %d; want each clipped to %d", len(line), len(long), trusted.MaxLogged)
+	}
+}
