@@ -33,7 +33,7 @@ func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*
 		return s.db.NewSelect().
 			TableExpr(t.name + " AS " + t.alias).
 			ColumnExpr(t.list).
-			Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
+			Where(t.key + " = ANY($1)").
 			Conn(s.bind(ids))
 	}
 	var row rowScan[T]
@@ -105,7 +105,7 @@ func linkedBy[C any](child *table[C], parent, link string) relation[C] {
 	return relation[C]{
 		child: child,
 		from: "items_tags AS it JOIN " + child.name + " AS " + child.alias + " ON " +
-			child.alias + "." + child.columns[child.id].name + " = it." + link,
+			child.key + " = it." + link,
 		fenced: "items_tags AS it CROSS JOIN LATERAL " + child.byKey("it."+link),
 		parent: "it." + parent,
 		shared: true,
