@@ -18,7 +18,8 @@ import (
 type table[T any] struct {
 	name, alias string
 	columns     []column
-	id          int // the index of the primary key in columns
+	id          int    // the index of the primary key in columns
+	key         string // the primary key, as alias.column
 
 	// Column lists, written once: each column as alias.column; as column; and as
 	// alias.column or, where a join found no row, the column's zero value.
@@ -90,11 +91,11 @@ func newTable[T any](db *bun.DB) *table[T] {
 	if t.id < 0 {
 		panic(fmt.Sprintf("postgres: %s has no primary key", meta.Name))
 	}
-	byID := t.alias + "." + t.columns[t.id].name
+	t.key = list[t.id]
 	for i, f := range meta.Fields {
-		t.orders[catalog.Order(f.Name)] = list[i] + ", " + byID
+		t.orders[catalog.Order(f.Name)] = list[i] + ", " + t.key
 	}
-	t.orders[catalog.ByID] = byID
+	t.orders[catalog.ByID] = t.key
 	t.list, t.bare = strings.Join(list, ", "), strings.Join(bare, ", ")
 	t.orZero, t.zeros = strings.Join(orZero, ", "), strings.Join(zeros, ", ")
 	return t

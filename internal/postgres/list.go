@@ -344,7 +344,7 @@ func (s *Catalog) ListItemsWith(ctx context.Context, f catalog.ItemFilter, p cat
 		if args.Limit >= 0 {
 			limit = int64(args.Limit)
 		}
-		q.WriteString(", ARRAY(SELECT " + s.tags.alias + "." + s.tags.columns[s.tags.id].name + " FROM " + s.tagsOfItems.fenced +
+		q.WriteString(", ARRAY(SELECT " + s.tags.key + " FROM " + s.tagsOfItems.fenced +
 			" WHERE it.item_id = m.id ORDER BY " + order + " LIMIT " + a.add(limit) + "::bigint OFFSET " + a.add(int64(args.Offset)) + ") AS tag_ids")
 		tagIDs = "pg.tag_ids::text"
 	}

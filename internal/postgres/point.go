@@ -38,7 +38,7 @@ func (s *Catalog) TagWithItems(ctx context.Context, id catalog.ID, args catalog.
 // read reads the row with this id and its list.
 func (p point[R, C]) read(ctx context.Context, s *Catalog, id catalog.ID, args catalog.ListArgs) (*R, []*C, error) {
 	order := p.list.child.orderBy(args.Order)
-	key := p.root.alias + "." + p.root.columns[p.root.id].name
+	key := p.root.key
 	child := p.list.child
 	query := func(s *Catalog) *bun.SelectQuery {
 		return s.db.NewSelect().

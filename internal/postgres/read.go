@@ -33,7 +33,7 @@ func (t *table[T]) byIDs(ctx context.Context, s *Catalog, ids []catalog.ID) ([]*
 		return s.db.NewSelect().
 			TableExpr(t.name + " AS " + t.alias).
 			ColumnExpr(t.list).
-			Where(t.alias + "." + t.columns[t.id].name + " = ANY($1)").
+			Where(t.key + " = ANY($1)").
 			Conn(s.bind(ids))
 	}
 	var row rowScan[T]
@@ -85,12 +85,13 @@ func (s *Catalog) scanRowsWith(ctx context.Context, query func(s *Catalog) *bun.
 }
 
 // relation describes one relationship list for the batched statement: the child's table,
-// where its rows come from, which column names the parent, and how each order sorts.
+// where its rows come from, and which column names the parent.
 type relation[C any] struct {
 	child  *table[C]
 	from   string // FROM clause, with the child's alias
 	fenced string // FROM clause for few parents, when the relation joins a table (see fewParents)
 	parent string // the column holding the parent's id
+	shared bool   // a child may have several parents
 }
 
 // ownedBy is the list of the child's rows whose column parent holds the parent's id.
@@ -104,9 +105,10 @@ func linkedBy[C any](child *table[C], parent, link string) relation[C] {
 	return relation[C]{
 		child: child,
 		from: "items_tags AS it JOIN " + child.name + " AS " + child.alias + " ON " +
-			child.alias + "." + child.columns[child.id].name + " = it." + link,
+			child.key + " = it." + link,
 		fenced: "items_tags AS it CROSS JOIN LATERAL " + child.byKey("it."+link),
 		parent: "it." + parent,
+		shared: true,
 	}
 }
 
@@ -145,7 +147,8 @@ func (r relation[C]) query(s *Catalog, parents []catalog.ID, args catalog.ListAr
 }
 
 // read runs the relation's statement and groups its rows by parent, keeping their order. A
-// child that several parents share (a tag on many items) is read into one struct.
+// child that several parents share (a tag on many items) is read into one struct; a child
+// of one parent only is copied without looking it up.
 func (r relation[C]) read(ctx context.Context, s *Catalog, parents []catalog.ID, args catalog.ListArgs) (map[catalog.ID][]*C, error) {
 	var out map[catalog.ID][]*C
 	var seen map[catalog.ID]*C
@@ -157,12 +160,19 @@ func (r relation[C]) read(ctx context.Context, s *Catalog, parents []catalog.ID,
 	}
 	query := func(s *Catalog) *bun.SelectQuery { return r.query(s, parents, args) }
 	err := s.scanRows(ctx, query, dest,
-		func() { out, seen = make(map[catalog.ID][]*C), make(map[catalog.ID]*C) },
+		func() {
+			out = make(map[catalog.ID][]*C)
+			if r.shared {
+				seen = make(map[catalog.ID]*C)
+			}
+		},
 		func() {
 			c, ok := seen[child.key()]
 			if !ok {
 				c = child.copy()
-				seen[child.key()] = c
+				if seen != nil {
+					seen[child.key()] = c
+				}
 			}
 			out[catalog.ID(parent)] = append(out[catalog.ID(parent)], c)
 		})

@@ -22,7 +22,12 @@ type Catalog struct {
 	db      *bun.DB           // the primary
 	reads   *replica.Set      // where reads go, when not to db
 	prepare pgx.QueryExecMode // how parameterized statements are sent
+	*statements
+}
 
+// statements are the tables and relations the Catalog's statements are written from, made
+// once and shared with the Catalog of every replica read.
+type statements struct {
 	stores *table[catalog.Store]
 	items  *table[catalog.Item]
 	tags   *table[catalog.Tag]
@@ -53,16 +58,18 @@ type Options struct {
 // NewCatalog returns a Catalog that writes to db, the primary, whose Bun models
 // (catalog.Models) are registered.
 func NewCatalog(db *bun.DB, opts Options) *Catalog {
-	s := &Catalog{
-		db:      db,
-		reads:   opts.Replicas,
-		prepare: pgx.QueryExecModeCacheStatement,
-		stores:  newTable[catalog.Store](db),
-		items:   newTable[catalog.Item](db),
-		tags:    newTable[catalog.Tag](db),
-	}
+	c := &Catalog{db: db, reads: opts.Replicas, prepare: pgx.QueryExecModeCacheStatement, statements: newStatements(db)}
 	if opts.UnnamedStatements {
-		s.prepare = pgx.QueryExecModeCacheDescribe
+		c.prepare = pgx.QueryExecModeCacheDescribe
+	}
+	return c
+}
+
+func newStatements(db *bun.DB) *statements {
+	s := &statements{
+		stores: newTable[catalog.Store](db),
+		items:  newTable[catalog.Item](db),
+		tags:   newTable[catalog.Tag](db),
 	}
 	s.itemsOfStores = ownedBy(s.items, "store_id")
 	s.tagsOfStores = ownedBy(s.tags, "store_id")
