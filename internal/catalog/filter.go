@@ -36,7 +36,7 @@ func DistinctIDs(field string, list []ID) ([]ID, error) {
 		return nil, nil
 	}
 	out := make([]ID, 0, min(len(list), MaxIDList))
-	seen := make(map[ID]bool, len(list))
+	seen := make(map[ID]bool, cap(out))
 	for _, id := range list {
 		if seen[id] {
 			continue
