@@ -66,7 +66,7 @@ func (r *Resolver) subscribe(ctx context.Context, store catalog.ID) (<-chan *mod
 	start := time.Now()
 	context.AfterFunc(ctx, func() { // the hub closes sub itself when ctx ends
 		release()
-		r.Log.Info("subscription ended", "store", store, "duration", time.Since(start), "deliveries", st.Load())
+		r.Log.Info("subscription ended", "store", store, "duration", time.Since(start), "deliveries", st.delivered.Load())
 	})
 	st.sub, st.changes = sub, make(chan *model.StoreChange, 1)
 	return st.changes, nil
@@ -106,8 +106,8 @@ type streamKey struct{}
 
 // stream is what Deliveries keeps of one subscription.
 type stream struct {
-	atomic.Int64      // deliveries
-	reads        bool // whether its selection reads rows (objects below the change)
+	delivered atomic.Int64
+	reads     bool // whether its selection reads rows (objects below the change)
 
 	sub     *live.Subscription[*graphql.Response] // set by the resolver once subscribed
 	changes chan *model.StoreChange               // the resolver's channel, read by the executor
@@ -188,7 +188,7 @@ func (d *Deliveries) InterceptOperation(ctx context.Context, next graphql.Operat
 			if !ok {
 				return nil
 			}
-			st.Add(1)
+			st.delivered.Add(1)
 			d.Delivered.Inc()
 			mine := *resp // the transports only read it; a copy keeps it so
 			mine.Errors = slices.Clip(mine.Errors)

@@ -6,9 +6,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,16 +112,17 @@ func (s *sockets) pingAll(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		open := make([]*socket, 0, len(s.open))
-		for c := range s.open {
-			open = append(open, c)
-		}
-		s.mu.Unlock()
-		for _, c := range open {
+		for _, c := range s.list() {
 			go c.ping(s.every) // a client that does not read must not hold up the others
 		}
 	}
+}
+
+// list returns the open sockets.
+func (s *sockets) list() []*socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Keys(s.open))
 }
 
 // Accept implements transport.WebsocketImplementation.
@@ -191,12 +194,8 @@ func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *sockets) closeAll() {
 	s.mu.Lock()
 	s.closing = true
-	open := make([]*socket, 0, len(s.open))
-	for c := range s.open {
-		open = append(open, c)
-	}
 	s.mu.Unlock()
-	for _, c := range open {
+	for _, c := range s.list() {
 		_ = c.WriteClose(transport.WebsocketCloseNormalClosure, "")
 	}
 }

@@ -221,12 +221,7 @@ func (h *Hub[T]) ResyncAll() {
 // held, and the hub is the only sender, so the queue can only shrink meanwhile.
 func (g *group[T]) queue(p pending) {
 	if len(g.changes) >= g.hub.limits.Queue {
-		for len(g.changes) > 0 {
-			select {
-			case <-g.changes:
-			default:
-			}
-		}
+		empty(g.changes)
 		g.changes <- pending{Change: Change{Kind: Resync, Store: g.store}, reason: "behind"}
 		if !p.StoreGone() {
 			return
@@ -271,15 +266,12 @@ func (g *group[T]) render(c Change) (T, bool) {
 	for {
 		h.mu.Lock()
 		var by *Subscription[T]
+		var render Render[T]
 		for s := range g.subs {
 			if s.render != nil {
-				by = s
+				by, render = s, s.render
 				break
 			}
-		}
-		var render Render[T]
-		if by != nil {
-			render = by.render
 		}
 		h.mu.Unlock()
 		if render == nil {
@@ -295,9 +287,7 @@ func (g *group[T]) render(c Change) (T, bool) {
 			return v, true
 		}
 		h.mu.Lock()
-		if by.render != nil {
-			by.render = nil // it has ended; its context's end removes it
-		}
+		by.render = nil // it has ended; its context's end removes it
 		h.mu.Unlock()
 	}
 }
@@ -334,12 +324,17 @@ func (g *group[T]) deliver(p pending, v, resync T) {
 
 // drop empties s's queue when it is full, for a RESYNC; h.mu is held.
 func (s *Subscription[T]) drop() {
-	if len(s.ch) < s.group.hub.limits.Queue {
-		return
+	if len(s.ch) >= s.group.hub.limits.Queue {
+		empty(s.ch)
 	}
-	for len(s.ch) > 0 {
+}
+
+// empty takes out what ch holds; its receiver may take some of it meanwhile, and h.mu,
+// held, keeps anything from being sent.
+func empty[E any](ch chan E) {
+	for len(ch) > 0 {
 		select {
-		case <-s.ch:
+		case <-ch:
 		default:
 		}
 	}
