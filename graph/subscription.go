@@ -137,7 +137,10 @@ func readsRows(sel ast.SelectionSet) bool {
 // counts the deliveries, and gives each query over a socket or event stream, which no
 // HTTP deadline bounds, the deadline, loaders and row budget of a request.
 type Deliveries struct {
-	Timeout   time.Duration      // of a query or mutation over a stream
+	Timeout time.Duration // of a query or mutation over a stream
+	// Enter takes one of the slots HTTP requests run in for a query over a stream, which
+	// no HTTP middleware sees; nil when there are none to take.
+	Enter     func(context.Context) (leave func(), err error)
 	Delivered prometheus.Counter // changes delivered to subscribers
 	running   atomic.Int64
 }
@@ -205,6 +208,14 @@ func (d *Deliveries) InterceptResponse(ctx context.Context, next graphql.Respons
 		if _, ok := ctx.Deadline(); !ok {
 			// Over a socket, a query is a request of its own: the connection's loaders
 			// and row budget would serve it rows an earlier query read, and run out.
+			if d.Enter != nil {
+				leave, err := d.Enter(ctx)
+				if err != nil {
+					graphql.AddError(ctx, err)
+					return &graphql.Response{Errors: graphql.GetErrors(ctx)}
+				}
+				defer leave()
+			}
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(loader.Renewed(ctx), d.Timeout)
 			defer cancel()

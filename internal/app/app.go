@@ -258,14 +258,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, o options) 
 	gql.Use(httpserver.GraphQLObserver{})
 	gql.Use(httpserver.GETQueriesOnly{})
 	gql.Use(httpserver.TransportRules{})
-	deliveries := &graph.Deliveries{Timeout: cfg.RequestTimeout, Delivered: liveMetrics.Delivered}
+	inFlight := httpserver.NewInFlight(cfg.MaxInFlight, cfg.InFlightWait)
+	deliveries := &graph.Deliveries{Timeout: cfg.RequestTimeout, Delivered: liveMetrics.Delivered, Enter: inFlight.Enter}
 	gql.Use(deliveries)
 	gql.SetErrorPresenter(graph.ErrorPresenter(log))
 	gql.SetRecoverFunc(graph.RecoverFunc(log))
 
 	a.Resolver, a.Hashing, a.sockets, a.deliveries = resolver, hashing, socks, deliveries
 	a.Handler = httpserver.New(httpserver.Options{
-		GraphQL: requestLimits(cfg, httpserver.LimitSockets(cfg.WSMaxConnections, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
+		GraphQL: requestLimits(cfg, inFlight, httpserver.LimitSockets(cfg.WSMaxConnections, httpserver.QueriesOnlyOverGET(httpserver.ReadAfter(
 			auth.Middleware(tokens, cfg.ClientAddrHeader, httpserver.LimitStreamsPerClient(cfg.StreamsPerClient, streamClient,
 				loader.Middleware(cat, cfg.LoaderWait, loader.Limits{
 					MaxRows:          cfg.QueryMaxRows,

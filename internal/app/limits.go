@@ -79,8 +79,7 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 
 // requestLimits wraps the GraphQL endpoint: CSRF check, WebSocket origin, body size and
 // shape, method and GET parameters, then the deadline.
-func requestLimits(cfg config.Config, next http.Handler) http.Handler {
+func requestLimits(cfg config.Config, inFlight *httpserver.InFlight, next http.Handler) http.Handler {
 	return httpserver.PreventCSRF(httpserver.CheckOrigin(cfg.CORSAllowedOrigins, httpserver.ReadBody(int64(cfg.MaxBodyBytes),
-		httpserver.WellFormed(httpserver.LimitInFlight(cfg.MaxInFlight, cfg.InFlightWait,
-			httpserver.Deadline(cfg.RequestTimeout, cfg.StreamWriteTimeout, next))))))
+		httpserver.WellFormed(inFlight.Limit(httpserver.Deadline(cfg.RequestTimeout, cfg.StreamWriteTimeout, next))))))
 }

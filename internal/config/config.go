@@ -57,7 +57,7 @@ type Config struct {
 	QueryMaxResponse     int           // QUERY_MAX_RESPONSE_BYTES: bytes of lists one response may hold
 	APQCacheSize         int           // APQ_CACHE_SIZE: persisted queries kept
 	MaxBodyBytes         int           // HTTP_MAX_BODY_BYTES
-	MaxInFlight          int           // HTTP_MAX_IN_FLIGHT: /graphql requests running at once, streams aside
+	MaxInFlight          int           // HTTP_MAX_IN_FLIGHT: /graphql requests running at once, queries over streams included
 	InFlightWait         time.Duration // HTTP_IN_FLIGHT_WAIT: how long a request past HTTP_MAX_IN_FLIGHT waits for a slot
 	RequestTimeout       time.Duration // REQUEST_TIMEOUT: deadline of one GraphQL request, SQL included
 	ReadHeaderTimeout    time.Duration // HTTP_READ_HEADER_TIMEOUT
@@ -165,7 +165,7 @@ var settings = []Setting{
 		positiveInt(func(c *Config) *int { return &c.QueryMaxResponse })},
 	{"APQ_CACHE_SIZE", "1000", "automatic persisted queries each process keeps", positiveInt(func(c *Config) *int { return &c.APQCacheSize })},
 	{"HTTP_MAX_BODY_BYTES", "1048576", "request body of /graphql", positiveInt(func(c *Config) *int { return &c.MaxBodyBytes })},
-	{"HTTP_MAX_IN_FLIGHT", "64", "/graphql requests running at once, streams aside", positiveInt(func(c *Config) *int { return &c.MaxInFlight })},
+	{"HTTP_MAX_IN_FLIGHT", "64", "/graphql requests running at once, queries over sockets and event streams included", positiveInt(func(c *Config) *int { return &c.MaxInFlight })},
 	{"HTTP_IN_FLIGHT_WAIT", "2s", "how long a request past HTTP_MAX_IN_FLIGHT waits for one to end before it gets 503",
 		duration(func(c *Config) *time.Duration { return &c.InFlightWait })},
 	{"REQUEST_TIMEOUT", "15s", "deadline of one /graphql request, SQL included", positiveDuration(func(c *Config) *time.Duration { return &c.RequestTimeout })},

@@ -18,7 +18,7 @@ func TestLimitInFlight(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	running := make(chan struct{}, 1)
-	h := httpserver.LimitInFlight(1, 50*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := httpserver.NewInFlight(1, 50*time.Millisecond).Limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("hold") != "" {
 			running <- struct{}{}
 			<-release

@@ -1218,3 +1218,59 @@ func TestQueriesOverASocketAreRequestsOfTheirOwn(t *testing.T) {
 		query(strconv.Itoa(i))
 	}
 }
+
+// A query over a socket takes one of the HTTP_MAX_IN_FLIGHT slots as a POST does, so that
+// a client cannot run more at once by sending them over its socket: past the limit a query
+// is answered SERVICE_UNAVAILABLE, and the others run.
+func TestQueriesOverASocketTakeInFlightSlots(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, map[string]string{"HTTP_MAX_IN_FLIGHT": "1", "HTTP_IN_FLIGHT_WAIT": "0s"})
+	store := createStore(t, s, "Busy Store")
+	for i := range 20 {
+		createItem(t, s, store, "item "+strconv.Itoa(i))
+	}
+	c := dial(t, s)
+	const queries = 40
+	for i := range queries { // sent at once: each runs on its own as it arrives
+		if err := c.Subscribe(t.Context(), strconv.Itoa(i), `query($s: ID!) { store(id: $s) { items { name } } }`,
+			map[string]any{"s": store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answered, busy := 0, 0
+	for done := 0; done < queries; {
+		m := next(t, c)
+		switch m.Type {
+		case "complete":
+			done++
+			continue
+		case "error":
+			done++ // an operation refused before it runs ends with its error
+		}
+		var r struct {
+			Data *struct {
+				Store struct{ Items []struct{ Name string } }
+			}
+			Errors []apitest.Error
+		}
+		if err := json.Unmarshal(m.Payload, &r); err != nil {
+			var errs []apitest.Error // an error message's payload is the list itself
+			if json.Unmarshal(m.Payload, &errs) != nil {
+				t.Fatalf("%s %s: not a response", m.Type, m.Payload)
+			}
+			r.Errors = errs
+		}
+		switch {
+		case len(r.Errors) == 1 && r.Errors[0].Code() == "SERVICE_UNAVAILABLE":
+			busy++
+		case len(r.Errors) == 0 && r.Data != nil && len(r.Data.Store.Items) == 20:
+			answered++
+		default:
+			t.Fatalf("query %s: %s %s; want its 20 items or SERVICE_UNAVAILABLE", m.ID, m.Type, m.Payload)
+		}
+	}
+	if busy == 0 || answered == 0 {
+		t.Errorf("%d queries sent at once over one socket with one slot: %d answered, %d refused as busy; want both",
+			queries, answered, busy)
+	}
+}
