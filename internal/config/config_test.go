@@ -159,7 +159,7 @@ func withoutLimits(c config.Config) config.Config {
 	c.QueryMaxDepth, c.QueryMaxCost, c.QueryDefaultListSize = 0, 0, 0
 	c.QueryMaxFields, c.QueryMaxAliases, c.QueryMaxBytes = 0, 0, 0
 	c.QueryMaxRows, c.QueryMaxResponse = 0, 0
-	c.APQCacheSize, c.MaxBodyBytes = 0, 0
+	c.APQCacheSize, c.MaxBodyBytes, c.MaxInFlight, c.InFlightWait = 0, 0, 0, 0
 	c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout = 0, 0, 0, 0, 0
 	c.WSMaxConnections, c.SubscriptionsPerConn, c.SubscriptionsPerProcess, c.SubscriptionQueue, c.WSMaxMessageBytes = 0, 0, 0, 0, 0
 	c.WSInitTimeout, c.WSPingInterval = 0, 0

@@ -30,6 +30,8 @@ func TestLoadLimitsDefaults(t *testing.T) {
 		{"QUERY_MAX_RESPONSE_BYTES", c.QueryMaxResponse, 4 << 20},
 		{"APQ_CACHE_SIZE", c.APQCacheSize, 1000},
 		{"HTTP_MAX_BODY_BYTES", c.MaxBodyBytes, 1 << 20},
+		{"HTTP_MAX_IN_FLIGHT", c.MaxInFlight, 64},
+		{"HTTP_IN_FLIGHT_WAIT", c.InFlightWait, 2 * time.Second},
 		{"REQUEST_TIMEOUT", c.RequestTimeout, 15 * time.Second},
 		{"HTTP_READ_HEADER_TIMEOUT", c.ReadHeaderTimeout, 10 * time.Second},
 		{"HTTP_READ_TIMEOUT", c.ReadTimeout, 30 * time.Second},
@@ -55,6 +57,8 @@ func TestLoadLimitsReadsEveryVariable(t *testing.T) {
 		"QUERY_MAX_RESPONSE_BYTES": "65536",
 		"APQ_CACHE_SIZE":           "10",
 		"HTTP_MAX_BODY_BYTES":      "65536",
+		"HTTP_MAX_IN_FLIGHT":       "8",
+		"HTTP_IN_FLIGHT_WAIT":      "0s",
 		"REQUEST_TIMEOUT":          "2s",
 		"HTTP_READ_HEADER_TIMEOUT": "1s",
 		"HTTP_READ_TIMEOUT":        "3s",
@@ -65,10 +69,10 @@ func TestLoadLimitsReadsEveryVariable(t *testing.T) {
 		t.Fatalf("Load error: %v", err)
 	}
 	got := []any{c.QueryMaxDepth, c.QueryMaxCost, c.QueryDefaultListSize, c.QueryMaxFields, c.QueryMaxAliases,
-		c.QueryMaxBytes, c.QueryMaxRows, c.QueryMaxResponse, c.APQCacheSize, c.MaxBodyBytes, c.RequestTimeout,
-		c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout}
-	want := []any{8, 5000, 25, 200, 5, 4096, 1000, 65536, 10, 65536, 2 * time.Second, time.Second, 3 * time.Second,
-		4 * time.Second, time.Duration(0)}
+		c.QueryMaxBytes, c.QueryMaxRows, c.QueryMaxResponse, c.APQCacheSize, c.MaxBodyBytes, c.MaxInFlight, c.InFlightWait,
+		c.RequestTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout}
+	want := []any{8, 5000, 25, 200, 5, 4096, 1000, 65536, 10, 65536, 8, time.Duration(0), 2 * time.Second, time.Second,
+		3 * time.Second, 4 * time.Second, time.Duration(0)}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("setting %d = %v; want %v (all: %v)", i, got[i], want[i], got)
@@ -92,6 +96,8 @@ func TestLoadLimitsRefusesBadValues(t *testing.T) {
 		{map[string]string{"QUERY_MAX_RESPONSE_BYTES": "4MB"}, "QUERY_MAX_RESPONSE_BYTES"},
 		{map[string]string{"APQ_CACHE_SIZE": "0"}, "APQ_CACHE_SIZE"},
 		{map[string]string{"HTTP_MAX_BODY_BYTES": "0"}, "HTTP_MAX_BODY_BYTES"},
+		{map[string]string{"HTTP_MAX_IN_FLIGHT": "0"}, "HTTP_MAX_IN_FLIGHT"},
+		{map[string]string{"HTTP_IN_FLIGHT_WAIT": "-1s"}, "HTTP_IN_FLIGHT_WAIT"},
 		{map[string]string{"REQUEST_TIMEOUT": "0s"}, "REQUEST_TIMEOUT"},
 		{map[string]string{"REQUEST_TIMEOUT": "soon"}, "REQUEST_TIMEOUT"},
 		{map[string]string{"HTTP_READ_TIMEOUT": "-1s"}, "HTTP_READ_TIMEOUT"},
