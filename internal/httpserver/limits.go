@@ -135,7 +135,7 @@ func hasPreflightHeader(r *http.Request) bool {
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
 	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 		info.mu.Lock()
-		info.codes = append(info.codes, code)
+		info.addLocked(code)
 		info.mu.Unlock()
 	}
 	type gqlError struct {

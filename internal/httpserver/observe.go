@@ -155,17 +155,20 @@ func (GraphQLObserver) InterceptResponse(ctx context.Context, next graphql.Respo
 		}
 	}
 	for _, e := range resp.Errors {
-		c, ok := e.Extensions["code"].(string)
-		if !ok {
-			continue
-		}
-		info.errors.WithLabelValues(c).Inc()
-		// A socket's log line sums up all its operations: it keeps a bounded number of codes.
-		if len(info.codes) < maxLoggedCodes {
-			info.codes = append(info.codes, c)
+		if c, ok := e.Extensions["code"].(string); ok {
+			info.addLocked(c)
 		}
 	}
 	return resp
+}
+
+// addLocked counts an error's code, and keeps it for the log line; a socket's line sums up
+// all its operations, so it keeps a bounded number of codes. info.mu is held.
+func (info *requestInfo) addLocked(code string) {
+	info.errors.WithLabelValues(code).Inc()
+	if len(info.codes) < maxLoggedCodes {
+		info.codes = append(info.codes, code)
+	}
 }
 
 // recoverer turns a panic outside the resolvers into a 500 and a logged stack.
